@@ -1,0 +1,48 @@
+//! The runtime of [sandbox-template](https://docs.rs/sandbox-template): the template model and
+//! builder, validation rules, JSON and Dockerfile export, and the build context.
+//!
+//! Most users reach this crate through the `sandbox-template` facade and its `template!` macro;
+//! everything here also works on its own, for templates assembled at run time:
+//!
+//! ```
+//! use template_runtime::{Template, wait_for_port};
+//!
+//! let template = Template::new()
+//!     .from_python_image("3.12")
+//!     .set_envs([("APP_ENV", "prod")])
+//!     .run_cmd("pip install --no-cache-dir flask")
+//!     .set_start_cmd("python -m http.server 8000", wait_for_port(8000));
+//! let json = template.to_json().unwrap();
+//! assert!(json.contains("\"fromImage\": \"python:3.12\""));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod context;
+mod error;
+mod export;
+mod provider;
+mod quote;
+mod ready;
+mod registry;
+pub mod rules;
+mod secret;
+mod step;
+mod template;
+mod validate;
+
+pub use error::{Error, ValidationError, ValidationErrors};
+pub use export::{BuildRequest, JsonOptions, WireStep};
+pub use provider::{Provider, UnknownProvider};
+pub use quote::shell_quote;
+pub use ready::{
+    ReadyCmd, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+};
+pub use registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
+pub use rules::Rule;
+pub use secret::Secret;
+pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
+pub use template::{
+    AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
+    PipOptions, RemoveOptions, RunOptions, Strings, Template, Version,
+};

@@ -1,0 +1,483 @@
+//! Validation rules: one plain function per rule, over plain values.
+//!
+//! These are the single source of truth for what a valid template is. `Template::validate` runs
+//! them over a template however it was made; the `template!` macro runs the very same functions at
+//! compile time, spanned at the offending token. Each returns a [`Rule`] violation that says what
+//! is wrong and (through [`Rule::help`]) what to write instead.
+
+use std::fmt;
+
+/// A broken validation rule: what is wrong with one value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A path is the empty string.
+    #[error("{what} is empty")]
+    EmptyPath {
+        /// What the path is for ("copy source", "workdir", ...).
+        what: &'static str,
+    },
+    /// A path contains a NUL byte.
+    #[error("{what} `{}` contains a NUL byte", .path.escape_debug())]
+    NulInPath {
+        /// What the path is for.
+        what: &'static str,
+        /// The path.
+        path: String,
+    },
+    /// A copy source is absolute.
+    #[error(
+        "Invalid source path \"{0}\": absolute paths are not allowed. Use a relative path within the context directory."
+    )]
+    AbsoluteSource(String),
+    /// A copy source leaves the context folder.
+    #[error(
+        "Invalid source path \"{0}\": path escapes the context directory. The path must stay within the context directory."
+    )]
+    EscapingSource(String),
+    /// An environment variable name is not `[A-Za-z_][A-Za-z0-9_]*`.
+    #[error("invalid environment variable name `{}`", .0.escape_debug())]
+    InvalidEnvKey(String),
+    /// The same environment variable twice in one `set_envs`.
+    #[error("environment variable `{0}` is set twice in the same step")]
+    DuplicateEnvKey(String),
+    /// An image reference does not follow Docker's reference grammar.
+    #[error("invalid image reference `{reference}`: {reason}")]
+    InvalidImageReference {
+        /// The reference as written.
+        reference: String,
+        /// Which part is wrong.
+        reason: String,
+    },
+    /// A template name for `from_template` is empty.
+    #[error("the base template name is empty")]
+    EmptyTemplateName,
+    /// Port 0.
+    #[error("port {0} is out of range 1..=65535")]
+    InvalidPort(u32),
+    /// An HTTP status outside 100..=599.
+    #[error("HTTP status {0} is out of range 100..=599")]
+    InvalidStatus(u32),
+    /// A file mode above 0o7777.
+    #[error("mode {0:#o} is above 0o7777")]
+    InvalidMode(u32),
+    /// A package name that starts with `-`.
+    #[error("package name `{0}` starts with `-`")]
+    PackageLooksLikeFlag(String),
+    /// A package name that is empty or contains whitespace.
+    #[error("package name `{0}` is empty or contains whitespace")]
+    InvalidPackageName(String),
+    /// A package install that names no package where one is needed (`apt`).
+    #[error("`apt install` needs at least one package")]
+    NoPackages,
+    /// A user name that is empty or contains whitespace.
+    #[error("user `{0}` is empty or contains whitespace")]
+    InvalidUser(String),
+    /// Registry credentials with a missing part.
+    #[error("Both username and password are required when providing registry credentials")]
+    IncompleteCredentials,
+    /// A credential written into the code.
+    #[error("a secret must not be written into the template")]
+    SecretLiteral,
+    /// A required field of cloud registry credentials is empty.
+    #[error("registry credential `{0}` is empty")]
+    EmptyCredential(&'static str),
+    /// `add_mcp_server` on another base.
+    #[error("MCP servers can only be added to mcp-gateway template")]
+    McpWrongBase,
+    /// Dev container steps on another base.
+    #[error("Devcontainers can only used in the devcontainer template")]
+    DevContainerWrongBase,
+    /// A `run_cmd` with no command, or an empty one.
+    #[error("the command is empty")]
+    EmptyCommand,
+    /// A git URL that is empty.
+    #[error("the repository URL is empty")]
+    EmptyUrl,
+    /// `git clone --depth 0`.
+    #[error("clone depth must be at least 1")]
+    InvalidDepth,
+}
+
+impl Rule {
+    /// What to write instead.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            Rule::EmptyPath { .. } => "write a non-empty path".into(),
+            Rule::NulInPath { .. } => "remove the NUL byte".into(),
+            Rule::AbsoluteSource(_) => "write the source relative to the context folder, e.g. `app/main.py`".into(),
+            Rule::EscapingSource(_) => {
+                "move the file into the context folder, or point the context at a folder that contains it".into()
+            }
+            Rule::InvalidEnvKey(_) => {
+                "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
+                    .into()
+            }
+            Rule::DuplicateEnvKey(_) => "set each variable once".into(),
+            Rule::InvalidImageReference { .. } => {
+                "write a Docker image reference such as `python:3.12`, `ghcr.io/org/app:1.0` or `name@sha256:<hex>`"
+                    .into()
+            }
+            Rule::EmptyTemplateName => "name an existing template, e.g. `my-base`".into(),
+            Rule::InvalidPort(_) => "use a port between 1 and 65535".into(),
+            Rule::InvalidStatus(_) => "use an HTTP status between 100 and 599, e.g. 200".into(),
+            Rule::InvalidMode(_) => "write permission bits in octal, e.g. `0o755` or `0o644`".into(),
+            Rule::PackageLooksLikeFlag(_) => {
+                "flags belong in options: `global = false`, `dev`, `no_install_recommends`, `fix_missing`".into()
+            }
+            Rule::InvalidPackageName(_) => "write one package per string".into(),
+            Rule::NoPackages => "name the packages, e.g. `apt install \"curl\", \"git\";`".into(),
+            Rule::InvalidUser(_) => "write a user name such as `root` or `user:group`".into(),
+            Rule::IncompleteCredentials => "give both a username and a password, or neither".into(),
+            Rule::SecretLiteral => {
+                "read it when the build runs: `env(\"VAR\")`, `file(\"path\")`, or pass a value with `{expr}`".into()
+            }
+            Rule::EmptyCredential(_) => "give every credential field a value".into(),
+            Rule::McpWrongBase => "start from the `mcp-gateway` template: `from template \"mcp-gateway\";`".into(),
+            Rule::DevContainerWrongBase => "start from the `devcontainer` template".into(),
+            Rule::EmptyCommand => "write the command to run".into(),
+            Rule::EmptyUrl => "write the repository URL".into(),
+            Rule::InvalidDepth => "use a depth of 1 or more, or leave it out for the full history".into(),
+        })
+    }
+}
+
+/// A path used in the image (workdir, destination, mkdir, ...): not empty, no NUL.
+pub fn path(what: &'static str, path: &str) -> Result<(), Rule> {
+    if path.is_empty() {
+        return Err(Rule::EmptyPath { what });
+    }
+    if path.contains('\0') {
+        return Err(Rule::NulInPath { what, path: path.to_owned() });
+    }
+    Ok(())
+}
+
+/// A copy source: a non-empty relative path (or glob) that stays inside the context folder.
+///
+/// Follows the SDKs' check: `normalize(src)` must not be `..` nor start with `../`.
+/// ```
+/// use template_runtime::rules::{copy_source, Rule};
+/// assert!(copy_source("app/main.py").is_ok());
+/// assert!(matches!(copy_source("/etc/passwd"), Err(Rule::AbsoluteSource(_))));
+/// assert!(matches!(copy_source("app/../../x"), Err(Rule::EscapingSource(_))));
+/// ```
+pub fn copy_source(src: &str) -> Result<(), Rule> {
+    path("copy source", src)?;
+    if src.starts_with('/') {
+        return Err(Rule::AbsoluteSource(src.to_owned()));
+    }
+    let mut depth: i64 = 0;
+    for part in src.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(Rule::EscapingSource(src.to_owned()));
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    Ok(())
+}
+
+/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn env_key(key: &str) -> Result<(), Rule> {
+    let mut chars = key.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok { Ok(()) } else { Err(Rule::InvalidEnvKey(key.to_owned())) }
+}
+
+/// The keys of one `set_envs` call: each valid, none repeated.
+pub fn env_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<Rule> {
+    let mut seen = std::collections::HashSet::new();
+    let mut errors = Vec::new();
+    for key in keys {
+        if let Err(e) = env_key(key) {
+            errors.push(e);
+        } else if !seen.insert(key) {
+            errors.push(Rule::DuplicateEnvKey(key.to_owned()));
+        }
+    }
+    errors
+}
+
+/// A port: 1..=65535.
+pub fn port(port: u32) -> Result<(), Rule> {
+    if (1..=65535).contains(&port) { Ok(()) } else { Err(Rule::InvalidPort(port)) }
+}
+
+/// An HTTP status for a URL ready check: 100..=599.
+pub fn http_status(status: u32) -> Result<(), Rule> {
+    if (100..=599).contains(&status) { Ok(()) } else { Err(Rule::InvalidStatus(status)) }
+}
+
+/// A file mode: at most `0o7777`.
+pub fn file_mode(mode: u32) -> Result<(), Rule> {
+    if mode <= 0o7777 { Ok(()) } else { Err(Rule::InvalidMode(mode)) }
+}
+
+/// A package name for pip/npm/bun/apt: non-empty, no whitespace, not a flag.
+pub fn package_name(name: &str) -> Result<(), Rule> {
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        return Err(Rule::InvalidPackageName(name.to_owned()));
+    }
+    if name.starts_with('-') {
+        return Err(Rule::PackageLooksLikeFlag(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// A user (`name` or `name:group`): non-empty, no whitespace.
+pub fn user(user: &str) -> Result<(), Rule> {
+    if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c == '\0') {
+        return Err(Rule::InvalidUser(user.to_owned()));
+    }
+    Ok(())
+}
+
+/// A command: not empty.
+pub fn command(cmd: &str) -> Result<(), Rule> {
+    if cmd.trim().is_empty() { Err(Rule::EmptyCommand) } else { Ok(()) }
+}
+
+/// An image reference, by Docker's reference grammar
+/// (`[host[:port]/]path[:tag][@algorithm:hex]`, lower-case path components).
+///
+/// Written by hand: the grammar is small and the macro must stay free of a regex engine.
+/// ```
+/// use template_runtime::rules::image_reference;
+/// assert!(image_reference("python:3.12").is_ok());
+/// assert!(image_reference("ghcr.io/acme/app:1.2.3").is_ok());
+/// assert!(image_reference("localhost:5000/app@sha256:0123456789abcdef0123456789abcdef").is_ok());
+/// assert!(image_reference("Python:3").is_err());
+/// assert!(image_reference("app:").is_err());
+/// ```
+pub fn image_reference(reference: &str) -> Result<(), Rule> {
+    let fail =
+        |reason: &str| Rule::InvalidImageReference { reference: reference.to_owned(), reason: reason.to_owned() };
+    if reference.is_empty() {
+        return Err(fail("it is empty"));
+    }
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (reference, None),
+    };
+    if let Some(d) = digest {
+        digest_ok(d).map_err(|r| fail(&r))?;
+    }
+    // A tag is after the last ':' that comes after the last '/'.
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(tag) = tag {
+        let mut chars = tag.chars();
+        let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric() || c == '_');
+        if !first_ok || tag.len() > 128 || !chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+            return Err(fail(&format!(
+                "tag `{tag}` must be 1 to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
+            )));
+        }
+    }
+    if name.is_empty() {
+        return Err(fail("the image name is empty"));
+    }
+    if name.len() > 255 {
+        return Err(fail("the name is longer than 255 characters"));
+    }
+    let mut components: Vec<&str> = name.split('/').collect();
+    let first = components[0];
+    let has_domain = components.len() > 1
+        && (first.contains('.')
+            || first.contains(':')
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase()));
+    if has_domain {
+        domain_ok(first).map_err(|r| fail(&r))?;
+        components.remove(0);
+    }
+    for c in components {
+        path_component_ok(c).map_err(|r| fail(&r))?;
+    }
+    Ok(())
+}
+
+fn domain_ok(domain: &str) -> Result<(), String> {
+    let (host, port) = match domain.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
+        _ => (domain, None),
+    };
+    if let Some(p) = port {
+        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("registry port `{p}` is not a number"));
+        }
+    }
+    if host.starts_with('[') && host.ends_with(']') {
+        return Ok(());
+    }
+    for label in host.split('.') {
+        let ok = !label.is_empty()
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(format!("registry host `{host}` is not a valid host name"));
+        }
+    }
+    Ok(())
+}
+
+fn path_component_ok(c: &str) -> Result<(), String> {
+    let bad = || format!("`{c}` must be lower-case letters and digits, separated by `.`, `_`, `__` or dashes");
+    if c.is_empty() {
+        return Err("the name has an empty path component (`//` or a trailing `/`)".to_owned());
+    }
+    let bytes = c.as_bytes();
+    if !bytes[0].is_ascii_lowercase() && !bytes[0].is_ascii_digit() {
+        return Err(bad());
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // a separator: `.`, `_`, `__`, or one or more `-`
+        let start = i;
+        match b {
+            b'.' => i += 1,
+            b'_' => {
+                i += 1;
+                if bytes.get(i) == Some(&b'_') {
+                    i += 1;
+                }
+            }
+            b'-' => {
+                while bytes.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            _ => return Err(bad()),
+        }
+        let next_ok = bytes.get(i).is_some_and(|n| n.is_ascii_lowercase() || n.is_ascii_digit());
+        if !next_ok || start == 0 {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+fn digest_ok(d: &str) -> Result<(), String> {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return Err(format!("digest `{d}` must be `algorithm:hex`, e.g. `sha256:…`"));
+    };
+    let algo_ok = !algo.is_empty()
+        && algo.split(['+', '.', '-', '_']).all(|p| {
+            let mut cs = p.chars();
+            matches!(cs.next(), Some(c) if c.is_ascii_alphabetic()) && cs.all(|c| c.is_ascii_alphanumeric())
+        });
+    if !algo_ok {
+        return Err(format!("digest algorithm `{algo}` is not valid"));
+    }
+    if hex.len() < 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("digest `{hex}` must be at least 32 hexadecimal digits"));
+    }
+    Ok(())
+}
+
+/// Wraps a [`Rule`] with where it was broken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where.
+    pub location: Option<crate::step::SourceLocation>,
+}
+
+impl<T: fmt::Display> fmt::Display for Located<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(l) => write!(f, "{l}: {}", self.value),
+            None => write!(f, "{}", self.value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_sources() {
+        for ok in ["a", "./a", "a/b/../c", "**/*.py", ".", "a/.."] {
+            assert!(copy_source(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(copy_source(""), Err(Rule::EmptyPath { what: "copy source" }));
+        assert!(matches!(copy_source(".."), Err(Rule::EscapingSource(_))));
+        assert!(matches!(copy_source("a/../../b"), Err(Rule::EscapingSource(_))));
+        assert!(matches!(copy_source("a\0b"), Err(Rule::NulInPath { .. })));
+    }
+
+    #[test]
+    fn env_keys_reject_bad_and_repeated_names() {
+        assert!(env_key("APP_ENV").is_ok());
+        assert!(env_key("_x1").is_ok());
+        for bad in ["", "1A", "A-B", "A B", "É"] {
+            assert!(env_key(bad).is_err(), "{bad}");
+        }
+        assert_eq!(env_keys(["A", "B", "A"]), vec![Rule::DuplicateEnvKey("A".into())]);
+    }
+
+    #[test]
+    fn image_references() {
+        for ok in [
+            "python",
+            "python:3.12-slim",
+            "e2bdev/base",
+            "oven/bun:1.1",
+            "ghcr.io/acme/app:1.2.3",
+            "localhost:5000/a/b",
+            "1.dkr.ecr.us-west-2.amazonaws.com/a:b",
+            "registry.example.com:443/x__y/z-w.v:latest",
+            "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(image_reference(ok).is_ok(), "{ok}: {:?}", image_reference(ok));
+        }
+        for bad in [
+            "",
+            "Python",
+            "a:",
+            "a::b",
+            "a/",
+            "/a",
+            "a//b",
+            "a b",
+            "a:-x",
+            "a@sha256:xyz",
+            "-a",
+            "a..b",
+            "ex ample.com/a",
+        ] {
+            assert!(image_reference(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(port(0).is_err() && port(65536).is_err() && port(8000).is_ok());
+        assert!(http_status(99).is_err() && http_status(600).is_err() && http_status(204).is_ok());
+        assert!(file_mode(0o7777).is_ok() && file_mode(0o10000).is_err());
+    }
+
+    #[test]
+    fn every_rule_has_help() {
+        assert!(Rule::SecretLiteral.help().unwrap().contains("env("));
+        assert!(package_name("--upgrade").unwrap_err().help().unwrap().contains("options"));
+    }
+}

@@ -1,0 +1,187 @@
+//! `Template::validate`: the rules of [`crate::rules`] applied to a whole template.
+
+use crate::error::{ValidationError, ValidationErrors};
+use crate::ready::ReadyCmd;
+use crate::registry::RegistryCredentials;
+use crate::rules::{self, Rule};
+use crate::step::{SourceLocation, StepKind};
+use crate::template::{Base, Template};
+
+struct Collector(Vec<ValidationError>);
+
+impl Collector {
+    fn check(&mut self, location: Option<SourceLocation>, result: Result<(), Rule>) {
+        if let Err(rule) = result {
+            self.0.push(ValidationError { rule, location });
+        }
+    }
+}
+
+fn optional_user(user: &Option<String>) -> Result<(), Rule> {
+    // An empty user means "no user", as in the SDKs (`runCmd(cmd, { user: '' })`).
+    match user.as_deref() {
+        Some(u) if !u.is_empty() => rules::user(u),
+        _ => Ok(()),
+    }
+}
+
+fn paths(what: &'static str, paths: &[String]) -> Result<(), Rule> {
+    if paths.is_empty() {
+        return Err(Rule::EmptyPath { what });
+    }
+    paths.iter().try_for_each(|p| rules::path(what, p))
+}
+
+fn packages(list: &[String]) -> Result<(), Rule> {
+    list.iter().try_for_each(|p| rules::package_name(p))
+}
+
+fn required(field: &'static str, value: &crate::Secret) -> Result<(), Rule> {
+    // Only values handed over in code can be checked now; env vars and files are read (and
+    // checked) when the build runs.
+    if value.is_empty_value() { Err(Rule::EmptyCredential(field)) } else { Ok(()) }
+}
+
+impl Template {
+    /// Checks every value in the template against the rules of [`crate::rules`] and reports all
+    /// problems at once, each with the builder call (or `template!` statement) that added it.
+    ///
+    /// File-system checks (does a copy source match anything?) happen when the context is read,
+    /// by [`Template::to_json`] and builds.
+    ///
+    /// ```
+    /// use template_runtime::Template;
+    /// let t = Template::new().from_image("python:3.12").set_envs([("1BAD", "x")]).copy("/etc/passwd", "/x");
+    /// let errors = t.validate().unwrap_err();
+    /// assert_eq!(errors.0.len(), 2);
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut c = Collector(Vec::new());
+        let at = self.base_location;
+        match &self.base {
+            Base::ProviderDefault => {}
+            Base::Image(image) => c.check(at, rules::image_reference(image)),
+            Base::Template(name) => {
+                c.check(at, if name.trim().is_empty() { Err(Rule::EmptyTemplateName) } else { Ok(()) })
+            }
+        }
+        if let Some(registry) = &self.registry {
+            match registry {
+                RegistryCredentials::Basic { username, password } => {
+                    if username.is_empty_value() || password.is_empty_value() {
+                        c.check(at, Err(Rule::IncompleteCredentials));
+                    }
+                }
+                RegistryCredentials::Aws { access_key_id, secret_access_key, region }
+                | RegistryCredentials::Huawei { access_key_id, secret_access_key, region } => {
+                    c.check(at, required("access_key_id", access_key_id));
+                    c.check(at, required("secret_access_key", secret_access_key));
+                    c.check(at, if region.is_empty() { Err(Rule::EmptyCredential("region")) } else { Ok(()) });
+                }
+                RegistryCredentials::Gcp(sa) => c.check(at, required("service_account_json", sa.secret())),
+                RegistryCredentials::Oci(oci) => {
+                    c.check(at, required("private_key", &oci.private_key));
+                    for (name, v) in [
+                        ("tenancy_ocid", &oci.tenancy_ocid),
+                        ("user_ocid", &oci.user_ocid),
+                        ("fingerprint", &oci.fingerprint),
+                        ("region", &oci.region),
+                    ] {
+                        c.check(at, if v.is_empty() { Err(Rule::EmptyCredential(name)) } else { Ok(()) });
+                    }
+                }
+            }
+        }
+        let base_template = match &self.base {
+            Base::Template(name) => Some(name.as_str()),
+            _ => None,
+        };
+        for step in &self.steps {
+            let at = Some(step.location);
+            match &step.kind {
+                StepKind::Run { commands, user } => {
+                    c.check(at, if commands.is_empty() { Err(Rule::EmptyCommand) } else { Ok(()) });
+                    for cmd in commands {
+                        c.check(at, rules::command(cmd));
+                    }
+                    c.check(at, optional_user(user));
+                }
+                StepKind::Copy(copy) => {
+                    c.check(at, rules::copy_source(&copy.src));
+                    c.check(at, rules::path("copy destination", &copy.dest));
+                    c.check(at, optional_user(&copy.user));
+                    if let Some(mode) = copy.mode {
+                        c.check(at, rules::file_mode(mode));
+                    }
+                }
+                StepKind::Env(pairs) => {
+                    for rule in rules::env_keys(pairs.iter().map(|(k, _)| k.as_str())) {
+                        c.check(at, Err(rule));
+                    }
+                }
+                StepKind::Workdir(p) => c.check(at, rules::path("workdir", p)),
+                StepKind::User(u) => c.check(at, rules::user(u)),
+                StepKind::PipInstall { packages: list, .. }
+                | StepKind::NpmInstall { packages: list, .. }
+                | StepKind::BunInstall { packages: list, .. } => c.check(at, packages(list)),
+                StepKind::AptInstall { packages: list, .. } => {
+                    c.check(at, if list.is_empty() { Err(Rule::NoPackages) } else { packages(list) });
+                }
+                StepKind::GitClone { url, path, branch, depth, user } => {
+                    c.check(at, if url.trim().is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });
+                    if let Some(p) = path {
+                        c.check(at, rules::path("clone destination", p));
+                    }
+                    if let Some(b) = branch {
+                        c.check(at, rules::path("branch", b));
+                    }
+                    c.check(at, if *depth == Some(0) { Err(Rule::InvalidDepth) } else { Ok(()) });
+                    c.check(at, optional_user(user));
+                }
+                StepKind::Remove { paths: list, user, .. } => {
+                    c.check(at, paths("path to remove", list));
+                    c.check(at, optional_user(user));
+                }
+                StepKind::Rename { src, dest, user, .. } | StepKind::MakeSymlink { src, dest, user, .. } => {
+                    c.check(at, rules::path("source path", src));
+                    c.check(at, rules::path("destination path", dest));
+                    c.check(at, optional_user(user));
+                }
+                StepKind::MakeDir { paths: list, mode, user } => {
+                    c.check(at, paths("folder", list));
+                    if let Some(m) = mode {
+                        c.check(at, rules::file_mode(*m));
+                    }
+                    c.check(at, optional_user(user));
+                }
+                StepKind::McpServers(names) => {
+                    c.check(at, if base_template == Some("mcp-gateway") { Ok(()) } else { Err(Rule::McpWrongBase) });
+                    c.check(at, packages(names));
+                }
+                StepKind::DevContainerPrebuild(dir) => {
+                    c.check(
+                        at,
+                        if base_template == Some("devcontainer") { Ok(()) } else { Err(Rule::DevContainerWrongBase) },
+                    );
+                    c.check(at, rules::path("dev container folder", dir));
+                }
+            }
+        }
+        let at = self.finish_location;
+        if let Some(start) = &self.start_cmd {
+            c.check(at, rules::command(start));
+        }
+        match &self.ready_cmd {
+            Some(ReadyCmd::Port(p)) => c.check(at, rules::port(u32::from(*p))),
+            Some(ReadyCmd::Url { url, status }) => {
+                c.check(at, if url.is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });
+                c.check(at, rules::http_status(u32::from(*status)));
+            }
+            Some(ReadyCmd::File(p)) => c.check(at, rules::path("ready file", p)),
+            Some(ReadyCmd::Process(p)) => c.check(at, rules::command(p)),
+            Some(ReadyCmd::Command(cmd)) => c.check(at, rules::command(cmd)),
+            Some(ReadyCmd::Timeout(_)) | None => {}
+        }
+        if c.0.is_empty() { Ok(()) } else { Err(ValidationErrors(c.0)) }
+    }
+}
