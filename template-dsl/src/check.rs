@@ -1,0 +1,943 @@
+//! The checker: turns parsed statements into a [`Checked`] template, running the runtime's rules
+//! (`template_runtime::rules`, the single source of truth) and the compile-time checks of
+//! DESIGN.md on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
+//! offending token, with what to write instead.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::Span;
+use syn::{LitInt, LitStr};
+use template_runtime::rules::{self, Rule};
+use template_runtime::{ReadyCmd, StepKind};
+
+use crate::ast::{self, Body, OptValue, Options, Ready, SecretValue, Stmt, Str};
+use crate::diag::{Ctxt, Diagnostic, unknown_help};
+use crate::dockerfile;
+use crate::files::{self, FilesError};
+use crate::model::{BaseOp, Checked, ContextDir, Op, OpKind, ReadyOp, SecretSrc};
+
+/// Where the template text comes from, which decides what is allowed and how paths resolve.
+#[derive(Clone, Debug)]
+pub struct Env {
+    /// The folder relative paths resolve against: the invoking source file's folder (macro), the
+    /// `.tmpl` file's folder. `None`: unknown, file checks are skipped.
+    pub base_dir: Option<PathBuf>,
+    /// Whether `{expr}` is allowed (Rust code: yes; `.tmpl` files: no).
+    pub allow_exprs: bool,
+}
+
+const BASES: &[&str] = &[
+    "python",
+    "node",
+    "bun",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "alpine",
+    "arch",
+    "base",
+    "image",
+    "registry",
+    "aws",
+    "gcp",
+    "huawei",
+    "template",
+    "dockerfile",
+];
+
+/// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
+pub fn check(body: &Body, env: &Env, cx: &mut Ctxt) -> Checked {
+    let mut c = Checker { cx, env, seen_base: None, step_before_base_reported: false, finish: None };
+    c.run(body)
+}
+
+struct Checker<'a> {
+    cx: &'a mut Ctxt,
+    env: &'a Env,
+    seen_base: Option<Span>,
+    step_before_base_reported: bool,
+    finish: Option<Span>,
+}
+
+/// The options written on one statement, by name, after unknown and repeated ones are reported.
+struct Opts<'o>(HashMap<String, &'o ast::Opt>);
+
+impl Checker<'_> {
+    fn run(&mut self, body: &Body) -> Checked {
+        let mut context: Option<&Str> = None;
+        let mut ignore: Vec<Str> = Vec::new();
+        let mut embed: Option<Span> = None;
+        let mut ops: Vec<Op> = Vec::new();
+        let mut copies: Vec<(Str, Span)> = Vec::new();
+        let mut dockerfiles: Vec<(LitStr, Span)> = Vec::new();
+        let mut base_failed = false;
+
+        for stmt in &body.stmts {
+            let kw = stmt.kw().clone();
+            let span = kw.span();
+            match stmt {
+                Stmt::Context(_) | Stmt::Ignore(_) | Stmt::Embed(_) => {
+                    if self.seen_base.is_some() {
+                        self.cx.push(
+                            Diagnostic::new(span, format!("`{kw}` after `from`"))
+                                .help(format!("move `{kw} ...;` before `from`: it is a header statement")),
+                        );
+                    }
+                }
+                Stmt::From(_) | Stmt::SkipCache(_) => {}
+                _ => self.require_base(span),
+            }
+            match stmt {
+                Stmt::Context(s) => {
+                    if context.is_some() {
+                        self.cx.push(Diagnostic::new(span, "a second `context`").help("name one context folder"));
+                    }
+                    self.str(&s.dir);
+                    context = Some(&s.dir);
+                }
+                Stmt::Ignore(s) => {
+                    for p in &s.patterns {
+                        self.str(p);
+                        if let Some(v) = p.value() {
+                            if v.is_empty() {
+                                self.cx.push(
+                                    Diagnostic::new(p.span(), "empty ignore pattern")
+                                        .help("write a pattern such as `**/*.log`"),
+                                );
+                            }
+                        }
+                    }
+                    ignore.extend(s.patterns.iter().cloned());
+                }
+                Stmt::Embed(kw) => {
+                    if embed.is_some() {
+                        self.cx.push(Diagnostic::new(kw.span(), "a second `embed`").help("write `embed;` once"));
+                    }
+                    if !self.env.allow_exprs {
+                        self.cx.push(
+                            Diagnostic::new(kw.span(), "`embed` is only for `template!` in Rust code")
+                                .help("remove `embed;`: a `.tmpl` file's context is its folder"),
+                        );
+                    }
+                    embed = Some(kw.span());
+                }
+                Stmt::SkipCache(_) => ops.push(Op { span, kind: OpKind::SkipCache }),
+                Stmt::From(s) => {
+                    if let Some(first) = self.seen_base {
+                        let _ = first;
+                        self.cx.push(
+                            Diagnostic::new(span, "a second base")
+                                .help("a template has exactly one `from`; remove this one"),
+                        );
+                        continue;
+                    }
+                    self.seen_base = Some(span);
+                    let errors = self.cx.len();
+                    match self.from(s) {
+                        Some(FromResult::Base(b)) => ops.push(Op { span, kind: OpKind::Base(b) }),
+                        Some(FromResult::Dockerfile(lit, converted)) => {
+                            dockerfiles.push((lit.clone(), span));
+                            self.dockerfile_ops(&lit, converted, span, &mut ops, &mut copies);
+                        }
+                        None => {}
+                    }
+                    base_failed |= self.cx.len() > errors;
+                }
+                Stmt::Run(s) => {
+                    let o = self.options("run", &s.options, &["user"]);
+                    for cmd in &s.commands {
+                        self.str(cmd);
+                        self.lit_rule(cmd, rules::command);
+                    }
+                    let user = self.opt_user(&o);
+                    ops.push(Op { span, kind: OpKind::Run { commands: s.commands.clone(), user } });
+                }
+                Stmt::Copy(s) => {
+                    let o =
+                        self.options("copy", &s.options, &["user", "mode", "force_upload", "resolve_symlinks", "gzip"]);
+                    for src in &s.sources {
+                        self.str(src);
+                        if self.lit_rule(src, rules::copy_source) {
+                            copies.push((src.clone(), src.span()));
+                        }
+                    }
+                    self.str(&s.dest);
+                    self.lit_rule(&s.dest, |d| rules::path("copy destination", d));
+                    let kind = OpKind::Copy {
+                        sources: s.sources.clone(),
+                        dest: s.dest.clone(),
+                        user: self.opt_user(&o),
+                        mode: self.opt_mode(&o),
+                        force_upload: self.opt_flag(&o, "force_upload"),
+                        resolve_symlinks: self.opt_flag(&o, "resolve_symlinks"),
+                        gzip: self.opt_flag(&o, "gzip"),
+                    };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Env(s) => {
+                    let mut seen = std::collections::HashSet::new();
+                    let mut vars = Vec::new();
+                    for (key, value) in &s.vars {
+                        let name = key.name();
+                        match rules::env_key(&name) {
+                            Err(rule) => self.cx.push(Diagnostic::rule(key.span(), &rule)),
+                            Ok(()) if !seen.insert(name.clone()) => {
+                                self.cx.push(Diagnostic::rule(key.span(), &Rule::DuplicateEnvKey(name.clone())))
+                            }
+                            Ok(()) => {}
+                        }
+                        self.str(value);
+                        vars.push((name, value.clone()));
+                    }
+                    ops.push(Op { span, kind: OpKind::Env(vars) });
+                }
+                Stmt::Workdir(s) => {
+                    self.str(&s.value);
+                    self.lit_rule(&s.value, |p| rules::path("workdir", p));
+                    ops.push(Op { span, kind: OpKind::Workdir(s.value.clone()) });
+                }
+                Stmt::User(s) => {
+                    self.str(&s.value);
+                    self.lit_rule(&s.value, rules::user);
+                    ops.push(Op { span, kind: OpKind::User(s.value.clone()) });
+                }
+                Stmt::Install(s) => {
+                    let manager = s.kw.to_string();
+                    let allowed: &[&str] = match manager.as_str() {
+                        "pip" => &["global"],
+                        "apt" => &["no_install_recommends", "fix_missing"],
+                        _ => &["global", "dev"],
+                    };
+                    let o = self.options(&format!("{manager} install"), &s.options, allowed);
+                    for p in &s.packages {
+                        self.str(p);
+                        self.lit_rule(p, rules::package_name);
+                    }
+                    let packages = s.packages.clone();
+                    let kind = match manager.as_str() {
+                        "pip" => OpKind::Pip { packages, global: self.opt_flag(&o, "global") },
+                        "npm" | "bun" => {
+                            let global = self.opt_flag(&o, "global").unwrap_or(false);
+                            let dev = self.opt_flag(&o, "dev").unwrap_or(false);
+                            if manager == "npm" {
+                                OpKind::Npm { packages, global, dev }
+                            } else {
+                                OpKind::Bun { packages, global, dev }
+                            }
+                        }
+                        _ => {
+                            if packages.is_empty() {
+                                self.cx.push(Diagnostic::rule(span, &Rule::NoPackages));
+                            }
+                            OpKind::Apt {
+                                packages,
+                                no_install_recommends: self.opt_flag(&o, "no_install_recommends").unwrap_or(false),
+                                fix_missing: self.opt_flag(&o, "fix_missing").unwrap_or(false),
+                            }
+                        }
+                    };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Git(s) => {
+                    let o = self.options("git clone", &s.options, &["branch", "depth", "user"]);
+                    self.str(&s.url);
+                    self.lit_rule(&s.url, |u| if u.trim().is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });
+                    if let Some(d) = &s.dest {
+                        self.str(d);
+                        self.lit_rule(d, |p| rules::path("clone destination", p));
+                    }
+                    let branch = self.opt_str(&o, "branch");
+                    if let Some(b) = &branch {
+                        self.lit_rule(b, |v| rules::path("branch", v));
+                    }
+                    let depth = self.opt_int(&o, "depth").map(|(v, lit)| {
+                        if v == 0 {
+                            self.cx.push(Diagnostic::rule(lit.span(), &Rule::InvalidDepth));
+                        }
+                        v
+                    });
+                    let kind = OpKind::Git {
+                        url: s.url.clone(),
+                        dest: s.dest.clone(),
+                        branch,
+                        depth,
+                        user: self.opt_user(&o),
+                    };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Mkdir(s) => {
+                    let o = self.options("mkdir", &s.options, &["mode", "user"]);
+                    self.paths(&s.paths, "folder");
+                    let kind =
+                        OpKind::Mkdir { paths: s.paths.clone(), mode: self.opt_mode(&o), user: self.opt_user(&o) };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Remove(s) => {
+                    let o = self.options("remove", &s.options, &["recursive", "force", "user"]);
+                    self.paths(&s.paths, "path to remove");
+                    let kind = OpKind::Remove {
+                        paths: s.paths.clone(),
+                        recursive: self.opt_flag(&o, "recursive").unwrap_or(false),
+                        force: self.opt_flag(&o, "force").unwrap_or(false),
+                        user: self.opt_user(&o),
+                    };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Rename(s) | Stmt::Symlink(s) => {
+                    let name = s.kw.to_string();
+                    let o = self.options(&name, &s.options, &["force", "user"]);
+                    self.str(&s.src);
+                    self.lit_rule(&s.src, |p| rules::path("source path", p));
+                    self.str(&s.dest);
+                    self.lit_rule(&s.dest, |p| rules::path("destination path", p));
+                    let (src, dest) = (s.src.clone(), s.dest.clone());
+                    let force = self.opt_flag(&o, "force").unwrap_or(false);
+                    let user = self.opt_user(&o);
+                    let kind = if name == "rename" {
+                        OpKind::Rename { src, dest, force, user }
+                    } else {
+                        OpKind::Symlink { src, dest, force, user }
+                    };
+                    ops.push(Op { span, kind });
+                }
+                Stmt::Start(s) => {
+                    self.second_finish(span);
+                    self.str(&s.command);
+                    self.lit_rule(&s.command, rules::command);
+                    if let Some(ready) = self.ready(&s.ready) {
+                        ops.push(Op { span, kind: OpKind::Start { command: s.command.clone(), ready } });
+                    }
+                }
+                Stmt::Ready(s) => {
+                    self.second_finish(span);
+                    if let Some(ready) = self.ready(&s.ready) {
+                        ops.push(Op { span, kind: OpKind::Ready(ready) });
+                    }
+                }
+            }
+        }
+
+        if self.seen_base.is_none() && !body.had_parse_errors && !base_failed {
+            self.cx.push(
+                Diagnostic::new(Span::call_site(), "the template has no base")
+                    .help("start with `from python \"3.12\";`, `from image \"ubuntu:24.04\";` or `from base;`"),
+            );
+        }
+
+        let (context_dir, root) = self.context(context);
+        let ignore_lits: Option<Vec<String>> = ignore.iter().map(Str::value).collect();
+        let mut checked =
+            Checked { context: context_dir, ignore, embed: None, tracked: Vec::new(), tracked_truncated: false, ops };
+        for (lit, _) in &dockerfiles {
+            if let Some(path) = self.resolve(root.as_deref(), &lit.value()) {
+                checked.tracked.push(path);
+            }
+        }
+        let files = match (&root, ignore_lits) {
+            (Some(root), Some(ignore)) => match files::Context::open(root, &ignore) {
+                Ok(cx) => Some(cx),
+                Err(_) => None, // reported by `context()`
+            },
+            _ => None,
+        };
+        let mut embedded = Vec::new();
+        if let Some(files) = &files {
+            for (src, _) in &copies {
+                let Some(value) = src.value() else { continue };
+                match files.entries(&value) {
+                    Ok(entries) => {
+                        for e in &entries {
+                            if e.kind == files::EntryKind::File {
+                                if checked.tracked.len() < files::TRACK_LIMIT {
+                                    checked.tracked.push(e.abs.clone());
+                                } else {
+                                    checked.tracked_truncated = true;
+                                }
+                            }
+                        }
+                        embedded.extend(entries);
+                    }
+                    Err(FilesError::NoMatch) => self.cx.push(
+                        Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", files.root().display()))
+                            .help("check the path: copy sources are relative to the context folder (this source file's folder, or `context`), and `.dockerignore`/`ignore` rules apply"),
+                    ),
+                    Err(FilesError::SymlinkEscapes(link)) => self.cx.push(
+                        Diagnostic::new(src.span(), format!("symlink `{link}` points outside the context folder"))
+                            .help("copy the file it points to into the context folder, or use `resolve_symlinks` on a link that stays inside"),
+                    ),
+                    Err(FilesError::Io(e)) => self.cx.push(Diagnostic::new(src.span(), format!("cannot read the context: {e}"))),
+                }
+            }
+        }
+        checked.tracked.sort();
+        checked.tracked.dedup();
+        if let Some(span) = embed {
+            if files.is_none() {
+                self.cx.push(Diagnostic::new(span, "`embed` needs a context folder known at compile time").help(
+                    "write `context \"folder\";` with a string literal (not `{expr}`), and literal `ignore` patterns",
+                ));
+            } else {
+                embedded.sort_by(|a, b| a.rel.cmp(&b.rel));
+                embedded.dedup_by(|a, b| a.rel == b.rel);
+                checked.embed = Some(embedded);
+            }
+        }
+        checked
+    }
+
+    /// Reports a `{expr}` where only literals are allowed (`.tmpl` files).
+    fn str(&mut self, s: &Str) {
+        if let Str::Expr(_, span) = s {
+            if !self.env.allow_exprs {
+                self.cx.push(
+                    Diagnostic::new(*span, "`{...}` is Rust code, which a .tmpl file cannot run")
+                        .help("write the value as a string literal, or write the template with `template!` in Rust"),
+                );
+            }
+        }
+    }
+
+    /// Runs `rule` on a literal; returns whether it passed (or is only known at run time).
+    fn lit_rule(&mut self, s: &Str, rule: impl FnOnce(&str) -> Result<(), Rule>) -> bool {
+        match s.value() {
+            Some(v) => match rule(&v) {
+                Ok(()) => true,
+                Err(r) => {
+                    self.cx.push(Diagnostic::rule(s.span(), &r));
+                    false
+                }
+            },
+            None => true,
+        }
+    }
+
+    fn paths(&mut self, paths: &[Str], what: &'static str) {
+        for p in paths {
+            self.str(p);
+            self.lit_rule(p, |v| rules::path(what, v));
+        }
+    }
+
+    fn require_base(&mut self, span: Span) {
+        if self.seen_base.is_none() && !self.step_before_base_reported {
+            self.step_before_base_reported = true;
+            self.cx.push(
+                Diagnostic::new(span, "a step before the base")
+                    .help("start the template with its base, e.g. `from python \"3.12\";`, before any step"),
+            );
+        }
+    }
+
+    fn second_finish(&mut self, span: Span) {
+        if self.finish.is_some() {
+            self.cx.push(
+                Diagnostic::new(span, "a second `start`/`ready`")
+                    .help("a template has one start command and one ready check; remove this one"),
+            );
+        }
+        self.finish = Some(span);
+    }
+
+    fn options<'o>(&mut self, stmt: &str, options: &'o Options, allowed: &[&str]) -> Opts<'o> {
+        let mut map = HashMap::new();
+        for opt in &options.items {
+            let name = opt.name.to_string();
+            if !allowed.contains(&name.as_str()) {
+                let help = if allowed.is_empty() {
+                    format!("`{stmt}` takes no options")
+                } else {
+                    unknown_help(&name, &format!("options of `{stmt}`"), allowed)
+                };
+                self.cx
+                    .push(Diagnostic::new(opt.name.span(), format!("unknown option `{name}` for `{stmt}`")).help(help));
+            } else if map.insert(name.clone(), opt).is_some() {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), format!("option `{name}` given twice"))
+                        .help("write each option once"),
+                );
+            }
+        }
+        Opts(map)
+    }
+
+    fn opt_str(&mut self, o: &Opts, name: &str) -> Option<Str> {
+        let opt = o.0.get(name)?;
+        match &opt.value {
+            Some(OptValue::Str(s)) => {
+                self.str(s);
+                Some(s.clone())
+            }
+            _ => {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), format!("option `{name}` takes a string"))
+                        .help(format!("write `{name} = \"...\"`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_user(&mut self, o: &Opts) -> Option<Str> {
+        let user = self.opt_str(o, "user")?;
+        // An empty user means "no user", as in the SDKs.
+        self.lit_rule(&user, |u| if u.is_empty() { Ok(()) } else { rules::user(u) });
+        Some(user)
+    }
+
+    fn opt_flag(&mut self, o: &Opts, name: &str) -> Option<bool> {
+        let opt = o.0.get(name)?;
+        match &opt.value {
+            None => Some(true),
+            Some(OptValue::Bool(b)) => Some(b.value),
+            Some(v) => {
+                self.cx.push(
+                    Diagnostic::new(v.span(), format!("option `{name}` is a flag"))
+                        .help(format!("write `{name}` or `{name} = false`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_int<'o>(&mut self, o: &Opts<'o>, name: &str) -> Option<(u32, &'o LitInt)> {
+        let opt = *o.0.get(name)?;
+        match &opt.value {
+            Some(OptValue::Int(lit)) => self.int(lit).map(|v| (v, lit)),
+            _ => {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), format!("option `{name}` takes an integer"))
+                        .help(format!("write `{name} = 1`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, lit: &LitInt) -> Option<u32> {
+        if !lit.suffix().is_empty() {
+            self.cx.push(
+                Diagnostic::new(lit.span(), "unexpected suffix on a number")
+                    .help(format!("write `{}`", lit.base10_digits())),
+            );
+            return None;
+        }
+        match lit.base10_parse::<u32>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.cx.push(Diagnostic::new(lit.span(), "number out of range").help("write a smaller number"));
+                None
+            }
+        }
+    }
+
+    fn opt_mode(&mut self, o: &Opts) -> Option<u32> {
+        let (mode, lit) = self.opt_int(o, "mode")?;
+        if !lit.to_string().starts_with("0o") {
+            self.cx.push(
+                Diagnostic::new(lit.span(), format!("mode `{lit}` is not written in octal"))
+                    .help(format!("write permission bits in octal, e.g. `0o{}`", lit.base10_digits())),
+            );
+            return None;
+        }
+        match rules::file_mode(mode) {
+            Ok(()) => Some(mode),
+            Err(rule) => {
+                self.cx.push(Diagnostic::rule(lit.span(), &rule));
+                None
+            }
+        }
+    }
+
+    fn secret(&mut self, o: &Opts, name: &str, required: bool, stmt_span: Span) -> Option<SecretSrc> {
+        let Some(opt) = o.0.get(name) else {
+            if required {
+                self.cx.push(
+                    Diagnostic::new(stmt_span, format!("missing `{name}`"))
+                        .help(format!("add `{name} = env(\"VAR\")` to the options")),
+                );
+            }
+            return None;
+        };
+        match &opt.value {
+            Some(OptValue::Secret(SecretValue::Env(_, var))) => {
+                self.str(var);
+                self.lit_rule(var, |v| rules::env_key(v));
+                Some(SecretSrc::Env(var.clone()))
+            }
+            Some(OptValue::Secret(SecretValue::File(_, path))) => {
+                self.str(path);
+                self.lit_rule(path, |v| rules::path("secret file", v));
+                Some(SecretSrc::File(path.clone()))
+            }
+            Some(OptValue::Str(Str::Expr(tokens, span))) => {
+                self.str(&Str::Expr(tokens.clone(), *span));
+                Some(SecretSrc::Expr(tokens.clone(), *span))
+            }
+            Some(OptValue::Str(Str::Lit(lit))) => {
+                self.cx.push(Diagnostic::rule(lit.span(), &Rule::SecretLiteral));
+                None
+            }
+            Some(v) => {
+                self.cx.push(
+                    Diagnostic::new(v.span(), format!("`{name}` is a secret"))
+                        .help(Rule::SecretLiteral.help().unwrap_or_default()),
+                );
+                None
+            }
+            None => {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), format!("`{name}` needs a value"))
+                        .help(format!("write `{name} = env(\"VAR\")`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_str(&mut self, o: &Opts, name: &str, stmt_span: Span) -> Option<Str> {
+        if !o.0.contains_key(name) {
+            self.cx.push(
+                Diagnostic::new(stmt_span, format!("missing `{name}`"))
+                    .help(format!("add `{name} = \"...\"` to the options")),
+            );
+            return None;
+        }
+        let s = self.opt_str(o, name)?;
+        self.lit_rule(&s, |v| if v.is_empty() { Err(Rule::EmptyCredential("region")) } else { Ok(()) });
+        Some(s)
+    }
+
+    fn image(&mut self, s: &Str) {
+        self.str(s);
+        self.lit_rule(s, rules::image_reference);
+    }
+
+    fn from(&mut self, s: &ast::FromStmt) -> Option<FromResult> {
+        let kind = s.kind.to_string();
+        let span = s.kind.span();
+        let named = match kind.as_str() {
+            "python" => Some(("from_python_image", "python:", "3")),
+            "node" => Some(("from_node_image", "node:", "lts")),
+            "bun" => Some(("from_bun_image", "oven/bun:", "latest")),
+            "ubuntu" => Some(("from_ubuntu_image", "ubuntu:", "latest")),
+            "debian" => Some(("from_debian_image", "debian:", "stable")),
+            "fedora" => Some(("from_fedora_image", "fedora:", "44")),
+            "alpine" => Some(("from_alpine_image", "alpine:", "3.24")),
+            "arch" => Some(("from_arch_image", "archlinux:", "latest")),
+            _ => None,
+        };
+        let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei");
+        if s.has_options && !takes_options && BASES.contains(&kind.as_str()) {
+            self.cx.push(Diagnostic::new(span, format!("`from {kind}` takes no options")).help("remove the `(...)`"));
+            return None;
+        }
+        if let Some((method, prefix, _)) = named {
+            if let Some(v) = &s.arg {
+                self.str(v);
+                self.lit_rule(v, |v| rules::image_reference(&format!("{prefix}{v}")));
+            }
+            return Some(FromResult::Base(BaseOp::Named(method, s.arg.clone())));
+        }
+        let need_arg = |this: &mut Self, what: &str, example: &str| -> Option<Str> {
+            match &s.arg {
+                Some(a) => Some(a.clone()),
+                None => {
+                    this.cx.push(
+                        Diagnostic::new(span, format!("`from {kind}` needs {what}"))
+                            .help(format!("write `from {kind} {example};`")),
+                    );
+                    None
+                }
+            }
+        };
+        match kind.as_str() {
+            "base" => {
+                if let Some(a) = &s.arg {
+                    self.cx.push(
+                        Diagnostic::new(a.span(), "`from base` takes no argument")
+                            .help("write `from base;`, or `from image \"...\";` for a specific image"),
+                    );
+                    return None;
+                }
+                Some(FromResult::Base(BaseOp::Default))
+            }
+            "image" | "registry" => {
+                let image = need_arg(self, "an image", "\"ubuntu:24.04\"")?;
+                self.image(&image);
+                let o = self.options(&format!("from {kind}"), &s.options, &["username", "password"]);
+                let required = kind == "registry";
+                let has_any = !o.0.is_empty();
+                let user = self.secret(&o, "username", required || has_any, span);
+                let pass = self.secret(&o, "password", required || has_any, span);
+                let creds = match (user, pass) {
+                    (Some(u), Some(p)) => Some((u, p)),
+                    _ => None,
+                };
+                Some(FromResult::Base(BaseOp::Image(image, creds)))
+            }
+            "aws" | "huawei" => {
+                let image = need_arg(self, "an image", "\"123.dkr.ecr.us-west-2.amazonaws.com/app:1\"")?;
+                self.image(&image);
+                let o = self.options(
+                    &format!("from {kind}"),
+                    &s.options,
+                    &["access_key_id", "secret_access_key", "region"],
+                );
+                let key = self.secret(&o, "access_key_id", true, span);
+                let secret = self.secret(&o, "secret_access_key", true, span);
+                let region = self.required_str(&o, "region", span);
+                let (access_key_id, secret_access_key, region) = (key?, secret?, region?);
+                Some(FromResult::Base(if kind == "aws" {
+                    BaseOp::Aws { image, access_key_id, secret_access_key, region }
+                } else {
+                    BaseOp::Huawei { image, access_key_id, secret_access_key, region }
+                }))
+            }
+            "gcp" => {
+                let image = need_arg(self, "an image", "\"us-docker.pkg.dev/project/repo/app:1\"")?;
+                self.image(&image);
+                let o = self.options("from gcp", &s.options, &["service_account_json"]);
+                let service_account = self.secret(&o, "service_account_json", true, span)?;
+                Some(FromResult::Base(BaseOp::Gcp { image, service_account }))
+            }
+            "template" => {
+                let name = need_arg(self, "a template name", "\"my-base\"")?;
+                self.str(&name);
+                self.lit_rule(&name, |n| if n.trim().is_empty() { Err(Rule::EmptyTemplateName) } else { Ok(()) });
+                Some(FromResult::Base(BaseOp::Template(name)))
+            }
+            "dockerfile" => {
+                let path = need_arg(self, "a path", "\"Dockerfile\"")?;
+                let Str::Lit(lit) = path else {
+                    self.cx.push(
+                        Diagnostic::new(path.span(), "the Dockerfile is read at compile time")
+                            .help("write its path as a string literal"),
+                    );
+                    return None;
+                };
+                if !self.lit_rule(&Str::Lit(lit.clone()), |p| rules::path("Dockerfile path", p)) {
+                    return None;
+                }
+                let converted = self.read_dockerfile(&lit)?;
+                Some(FromResult::Dockerfile(lit, converted))
+            }
+            other => {
+                self.cx.push(
+                    Diagnostic::new(span, format!("unknown base `{other}`")).help(unknown_help(other, "bases", BASES)),
+                );
+                None
+            }
+        }
+    }
+
+    fn resolve(&self, root: Option<&Path>, rel: &str) -> Option<PathBuf> {
+        let p = Path::new(rel);
+        if p.is_absolute() {
+            return Some(p.to_owned());
+        }
+        root.map(|r| r.join(p))
+    }
+
+    fn read_dockerfile(&mut self, lit: &LitStr) -> Option<dockerfile::Converted> {
+        let Some(path) = self.resolve(self.env.base_dir.as_deref(), &lit.value()) else {
+            self.cx.push(
+                Diagnostic::new(lit.span(), "cannot tell which folder the Dockerfile path is relative to")
+                    .help("write an absolute path"),
+            );
+            return None;
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.cx.push(
+                    Diagnostic::new(lit.span(), format!("cannot read Dockerfile `{}`: {e}", path.display()))
+                        .help("the path is relative to this source file's folder"),
+                );
+                return None;
+            }
+        };
+        match dockerfile::convert(&text, &dockerfile::DockerfileOptions::default()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let mut message = if e.line == 0 {
+                    format!("{}: {}", path.display(), e.message)
+                } else {
+                    format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
+                };
+                if let Some(line) = text.lines().nth(e.line.wrapping_sub(1)) {
+                    message.push_str(&format!("\n  {:>4} | {line}", e.line));
+                }
+                let mut d = Diagnostic::new(lit.span(), message);
+                d.help = e.help;
+                self.cx.push(d);
+                None
+            }
+        }
+    }
+
+    /// Turns a converted Dockerfile into operations, with its values as synthetic literals.
+    fn dockerfile_ops(
+        &mut self,
+        lit: &LitStr,
+        c: dockerfile::Converted,
+        span: Span,
+        ops: &mut Vec<Op>,
+        copies: &mut Vec<(Str, Span)>,
+    ) {
+        let s = |v: &str| Str::Lit(LitStr::new(v, lit.span()));
+        let so = |v: &Option<String>| v.as_deref().map(s);
+        let image = s(&c.base_image);
+        self.image(&image);
+        ops.push(Op { span, kind: OpKind::Base(BaseOp::Image(image, None)) });
+        for step in &c.steps {
+            let kind = match &step.kind {
+                StepKind::Run { commands, user } => {
+                    OpKind::Run { commands: commands.iter().map(|c| s(c)).collect(), user: so(user) }
+                }
+                StepKind::Copy(cp) => {
+                    copies.push((s(&cp.src), lit.span()));
+                    OpKind::Copy {
+                        sources: vec![s(&cp.src)],
+                        dest: s(&cp.dest),
+                        user: so(&cp.user),
+                        mode: cp.mode,
+                        force_upload: cp.force_upload,
+                        resolve_symlinks: cp.resolve_symlinks,
+                        gzip: cp.gzip,
+                    }
+                }
+                StepKind::Env(pairs) => OpKind::Env(pairs.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+                StepKind::Workdir(p) => OpKind::Workdir(s(p)),
+                StepKind::User(u) => OpKind::User(s(u)),
+                other => {
+                    self.cx.push(Diagnostic::new(
+                        lit.span(),
+                        format!("Dockerfile line {}: cannot express {other:?} as a template step", step.line),
+                    ));
+                    continue;
+                }
+            };
+            ops.push(Op { span, kind });
+        }
+        let ready = c.ready_cmd.map(|r| match r {
+            ReadyCmd::Port(p) => ReadyOp::Port(p),
+            ReadyCmd::Url { url, status } => ReadyOp::Url(s(&url), Some(status)),
+            ReadyCmd::Process(p) => ReadyOp::Process(s(&p)),
+            ReadyCmd::File(f) => ReadyOp::File(s(&f)),
+            ReadyCmd::Timeout(d) => ReadyOp::Timeout(d.as_millis() as u64),
+            ReadyCmd::Command(cmd) => ReadyOp::Command(s(&cmd)),
+        });
+        match (c.start_cmd, ready) {
+            (Some(cmd), ready) => {
+                let ready = ready.unwrap_or(ReadyOp::Timeout(20_000));
+                ops.push(Op { span, kind: OpKind::Start { command: s(&cmd), ready } })
+            }
+            (None, Some(ready)) => ops.push(Op { span, kind: OpKind::Ready(ready) }),
+            (None, None) => {}
+        }
+    }
+
+    fn ready(&mut self, r: &Ready) -> Option<ReadyOp> {
+        Some(match r {
+            Ready::Port(_, lit) => {
+                let v = self.int(lit)?;
+                if let Err(rule) = rules::port(v) {
+                    self.cx.push(Diagnostic::rule(lit.span(), &rule));
+                    return None;
+                }
+                ReadyOp::Port(v as u16)
+            }
+            Ready::Url(_, url, status) => {
+                self.str(url);
+                self.lit_rule(url, |u| if u.is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });
+                let status = match status {
+                    Some(lit) => {
+                        let v = self.int(lit)?;
+                        if let Err(rule) = rules::http_status(v) {
+                            self.cx.push(Diagnostic::rule(lit.span(), &rule));
+                            return None;
+                        }
+                        Some(v as u16)
+                    }
+                    None => None,
+                };
+                ReadyOp::Url(url.clone(), status)
+            }
+            Ready::Process(_, name) => {
+                self.str(name);
+                self.lit_rule(name, rules::command);
+                ReadyOp::Process(name.clone())
+            }
+            Ready::File(_, path) => {
+                self.str(path);
+                self.lit_rule(path, |p| rules::path("ready file", p));
+                ReadyOp::File(path.clone())
+            }
+            Ready::Timeout(_, lit) => {
+                let n: u64 = match lit.base10_parse() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        self.cx
+                            .push(Diagnostic::new(lit.span(), "timeout out of range").help("write e.g. `timeout 20s`"));
+                        return None;
+                    }
+                };
+                let ms = match lit.suffix() {
+                    "s" => n.saturating_mul(1000),
+                    "ms" => n,
+                    other => {
+                        let what = if other.is_empty() {
+                            "a timeout needs a unit".to_owned()
+                        } else {
+                            format!("unknown unit `{other}`")
+                        };
+                        self.cx.push(
+                            Diagnostic::new(lit.span(), what).help(format!("write `timeout {n}s` or `timeout {n}ms`")),
+                        );
+                        return None;
+                    }
+                };
+                ReadyOp::Timeout(ms)
+            }
+            Ready::Command(cmd) => {
+                self.str(cmd);
+                self.lit_rule(cmd, rules::command);
+                ReadyOp::Command(cmd.clone())
+            }
+        })
+    }
+
+    fn context(&mut self, context: Option<&Str>) -> (ContextDir, Option<PathBuf>) {
+        match context {
+            Some(Str::Expr(t, s)) => (ContextDir::Expr(t.clone(), *s), None),
+            Some(Str::Lit(lit)) => {
+                let v = lit.value();
+                if let Err(rule) = rules::path("context folder", &v) {
+                    self.cx.push(Diagnostic::rule(lit.span(), &rule));
+                    return (ContextDir::Unknown, None);
+                }
+                match self.resolve(self.env.base_dir.as_deref(), &v) {
+                    Some(dir) if dir.is_dir() => (ContextDir::Dir(dir.clone()), Some(dir)),
+                    Some(dir) => {
+                        self.cx.push(
+                            Diagnostic::new(lit.span(), format!("context folder `{}` does not exist", dir.display()))
+                                .help("the path is relative to this source file's folder"),
+                        );
+                        (ContextDir::Unknown, None)
+                    }
+                    None => (ContextDir::Unknown, None),
+                }
+            }
+            None => match &self.env.base_dir {
+                Some(dir) => (ContextDir::Dir(dir.clone()), Some(dir.clone())),
+                None => (ContextDir::Unknown, None),
+            },
+        }
+    }
+}
+
+enum FromResult {
+    Base(BaseOp),
+    Dockerfile(LitStr, dockerfile::Converted),
+}

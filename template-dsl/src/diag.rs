@@ -1,0 +1,138 @@
+//! Error collection: every problem in a template is reported at once (serde_derive's `Ctxt`).
+
+use proc_macro2::{Span, TokenStream};
+
+/// One problem in a template: where, what is wrong, and what to write instead.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// The offending token.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem at `span`.
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Diagnostic { span, message: message.into(), help: None }
+    }
+
+    /// Adds what to write instead.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// A broken runtime rule ([`template_runtime::Rule`]), with the rule's own help.
+    pub fn rule(span: Span, rule: &template_runtime::Rule) -> Self {
+        Diagnostic { span, message: rule.to_string(), help: rule.help() }
+    }
+
+    /// The message as `compile_error!` shows it: the help goes on its own line, as rustc prints it.
+    pub fn text(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{}\n\n= help: {help}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// A `compile_error!` invocation spanned at the offending token.
+    pub fn to_compile_error(&self) -> TokenStream {
+        syn::Error::new(self.span, self.text()).to_compile_error()
+    }
+}
+
+/// The separator between message and help inside a `syn::Error` made by [`err`].
+const HELP_SEP: &str = "\n\n= help: ";
+
+/// A parse error with help, for use inside syn parsers (split again by [`From<syn::Error>`]).
+pub(crate) fn err(span: Span, message: impl std::fmt::Display, help: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(span, format!("{message}{HELP_SEP}{help}"))
+}
+
+impl From<syn::Error> for Diagnostic {
+    fn from(e: syn::Error) -> Self {
+        let text = e.to_string();
+        match text.split_once(HELP_SEP) {
+            Some((m, h)) => Diagnostic::new(e.span(), m).help(h),
+            None => Diagnostic::new(e.span(), text),
+        }
+    }
+}
+
+/// Collects diagnostics while a template is parsed and checked.
+#[derive(Debug, Default)]
+pub struct Ctxt {
+    errors: Vec<Diagnostic>,
+}
+
+impl Ctxt {
+    /// Records a problem.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    /// Records a broken rule at `span`.
+    pub fn rule(&mut self, span: Span, result: Result<(), template_runtime::Rule>) {
+        if let Err(rule) = result {
+            self.push(Diagnostic::rule(span, &rule));
+        }
+    }
+
+    /// Records a syn error (each of its messages).
+    pub fn syn(&mut self, e: syn::Error) {
+        for one in e {
+            self.push(one.into());
+        }
+    }
+
+    /// Whether nothing went wrong so far.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// How many problems so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Everything collected.
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.errors
+    }
+}
+
+/// "did you mean `x`?" for a misspelled keyword or option, by edit distance.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// The help for an unknown word: "did you mean" if something is close, else the list.
+pub(crate) fn unknown_help(word: &str, what: &str, candidates: &[&str]) -> String {
+    let list = candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`? ({what}: {list})"),
+        None => format!("{what}: {list}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_words_only() {
+        let kws = ["run", "copy", "workdir", "from"];
+        assert_eq!(did_you_mean("rnu", kws), Some("run"));
+        assert_eq!(did_you_mean("wokdir", kws), Some("workdir"));
+        assert_eq!(did_you_mean("frm", kws), Some("from"));
+        assert_eq!(did_you_mean("zzzzzzz", kws), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! `.tmpl` files: the text between the braces of `template! { ... }`, in a file of its own.
+//!
+//! The text is lexed with `proc_macro2` (outside a proc macro it keeps line/column positions) and
+//! parsed and checked by the same code as the macro; problems are rendered the way rustc renders
+//! them (`file:line:column`, the source line, carets, `= help:`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use proc_macro2::TokenStream;
+use template_runtime::Template;
+
+use crate::check::Env;
+use crate::diag::Diagnostic;
+use crate::model::Checked;
+
+/// Everything wrong with a `.tmpl` file, rendered rustc-style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TmplError {
+    /// The diagnostics, rendered (with the source lines).
+    pub rendered: String,
+    /// How many problems.
+    pub count: usize,
+}
+
+impl fmt::Display for TmplError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rendered.trim_end())
+    }
+}
+
+impl std::error::Error for TmplError {}
+
+/// Renders diagnostics against the text they were found in.
+pub fn render(diags: &[Diagnostic], text: &str, file_name: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&format!("error: {}\n", d.message));
+        let start = d.span.start();
+        let end = d.span.end();
+        // A zero-width span at the very start is `Span::call_site()`: the file as a whole.
+        if start == end && start.line <= 1 && start.column == 0 {
+            out.push_str(&format!(" --> {file_name}\n"));
+        } else {
+            let width = start.line.to_string().len();
+            let pad = " ".repeat(width);
+            out.push_str(&format!("{pad}--> {file_name}:{}:{}\n", start.line, start.column + 1));
+            let src = lines.get(start.line.wrapping_sub(1)).copied().unwrap_or("");
+            let len = if end.line == start.line {
+                end.column.saturating_sub(start.column)
+            } else {
+                src.chars().count().saturating_sub(start.column)
+            };
+            out.push_str(&format!("{pad} |\n{} | {src}\n", start.line));
+            out.push_str(&format!("{pad} | {}{}\n", " ".repeat(start.column), "^".repeat(len.max(1))));
+            if d.help.is_some() {
+                out.push_str(&format!("{pad} |\n"));
+            }
+        }
+        if let Some(help) = &d.help {
+            let width = start.line.to_string().len();
+            out.push_str(&format!("{} = help: {help}\n", " ".repeat(width)));
+        }
+        out.push('\n');
+    }
+    let n = diags.len();
+    out.push_str(&format!(
+        "error: could not check `{file_name}` due to {n} previous error{}\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Parses and checks template text. `dir` is the folder relative paths resolve against (and the
+/// default context); `None` skips file checks.
+pub fn check_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Checked, TmplError> {
+    let tokens = match TokenStream::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::new(e.span(), format!("cannot read the template: {e}"))
+                .help("check for an unclosed string, `(`, `[` or `{`");
+            return Err(TmplError { rendered: render(&[d], text, file_name), count: 1 });
+        }
+    };
+    let env = Env { base_dir: dir.map(Path::to_owned), allow_exprs: false };
+    crate::check_tokens(tokens, &env)
+        .map_err(|diags| TmplError { rendered: render(&diags, text, file_name), count: diags.len() })
+}
+
+/// [`check_str`], then builds the runtime template.
+pub fn load_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Template, TmplError> {
+    let checked = check_str(text, file_name, dir)?;
+    crate::interp::interpret(&checked).map_err(|_| TmplError {
+        rendered: format!("error: `{file_name}` uses Rust expressions, which only `template!` can evaluate\n"),
+        count: 1,
+    })
+}
+
+fn read(path: &Path) -> Result<(String, PathBuf), TmplError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| TmplError { rendered: format!("error: cannot read `{}`: {e}\n", path.display()), count: 1 })?;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let dir = abs.parent().map(Path::to_owned).unwrap_or_default();
+    Ok((text, dir))
+}
+
+/// Reads and checks a `.tmpl` file; its folder is the default context.
+pub fn check_file(path: &Path) -> Result<Checked, TmplError> {
+    let (text, dir) = read(path)?;
+    check_str(&text, &path.display().to_string(), Some(&dir))
+}
+
+/// Reads, checks and builds a `.tmpl` file.
+///
+/// ```no_run
+/// let template = template_dsl::tmpl::load(std::path::Path::new("templates/api.tmpl"))?;
+/// println!("{}", template.to_json()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load(path: &Path) -> Result<Template, TmplError> {
+    let (text, dir) = read(path)?;
+    load_str(&text, &path.display().to_string(), Some(&dir))
+}
