@@ -639,8 +639,10 @@ impl Parse for Stmt {
             }
         };
         if !input.peek(Token![;]) {
-            let what = if input.peek(syn::token::Paren) { "options are not allowed here" } else { "expected `;`" };
-            return Err(err(input.span(), what, "end the statement with `;`"));
+            if input.peek(syn::token::Paren) {
+                return Err(err(input.span(), format!("`{}` takes no options", stmt.kw()), "remove the `(...)`"));
+            }
+            return Err(err(input.span(), "expected `;`", "end the statement with `;`"));
         }
         input.parse::<Token![;]>()?;
         Ok(stmt)

@@ -48,7 +48,7 @@ const BASES: &[&str] = &[
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
 pub fn check(body: &Body, env: &Env, cx: &mut Ctxt) -> Checked {
-    let mut c = Checker { cx, env, seen_base: None, step_before_base_reported: false, finish: None };
+    let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None };
     c.run(body)
 }
 
@@ -56,7 +56,9 @@ struct Checker<'a> {
     cx: &'a mut Ctxt,
     env: &'a Env,
     seen_base: Option<Span>,
-    step_before_base_reported: bool,
+    /// The first step written before `from` (reported only if a base follows: without any
+    /// base, "no base" says it better).
+    step_before_base: Option<Span>,
     finish: Option<Span>,
 }
 
@@ -318,6 +320,12 @@ impl Checker<'_> {
             }
         }
 
+        if let (Some(step), Some(_)) = (self.step_before_base, self.seen_base) {
+            self.cx.push(
+                Diagnostic::new(step, "a step before the base")
+                    .help("start the template with its base, e.g. `from python \"3.12\";`, before any step"),
+            );
+        }
         if self.seen_base.is_none() && !body.had_parse_errors && !base_failed {
             self.cx.push(
                 Diagnostic::new(Span::call_site(), "the template has no base")
@@ -420,12 +428,8 @@ impl Checker<'_> {
     }
 
     fn require_base(&mut self, span: Span) {
-        if self.seen_base.is_none() && !self.step_before_base_reported {
-            self.step_before_base_reported = true;
-            self.cx.push(
-                Diagnostic::new(span, "a step before the base")
-                    .help("start the template with its base, e.g. `from python \"3.12\";`, before any step"),
-            );
+        if self.seen_base.is_none() && self.step_before_base.is_none() {
+            self.step_before_base = Some(span);
         }
     }
 
@@ -668,6 +672,13 @@ impl Checker<'_> {
                 let o = self.options(&format!("from {kind}"), &s.options, &["username", "password"]);
                 let required = kind == "registry";
                 let has_any = !o.0.is_empty();
+                if required && !has_any && s.options.items.is_empty() {
+                    self.cx.push(
+                        Diagnostic::new(span, "`from registry` needs credentials")
+                            .help("write `from registry \"host/image:tag\" (username = env(\"REGISTRY_USER\"), password = env(\"REGISTRY_PASSWORD\"));`, or `from image` for a public image"),
+                    );
+                    return None;
+                }
                 let user = self.secret(&o, "username", required || has_any, span);
                 let pass = self.secret(&o, "password", required || has_any, span);
                 let creds = match (user, pass) {
@@ -679,6 +690,12 @@ impl Checker<'_> {
             "aws" | "huawei" => {
                 let image = need_arg(self, "an image", "\"123.dkr.ecr.us-west-2.amazonaws.com/app:1\"")?;
                 self.image(&image);
+                if s.options.items.is_empty() {
+                    self.cx.push(Diagnostic::new(span, format!("`from {kind}` needs credentials")).help(format!(
+                        "write `from {kind} \"...\" (access_key_id = env(\"ACCESS_KEY_ID\"), secret_access_key = env(\"SECRET_ACCESS_KEY\"), region = \"...\");`"
+                    )));
+                    return None;
+                }
                 let o = self.options(
                     &format!("from {kind}"),
                     &s.options,
@@ -850,7 +867,12 @@ impl Checker<'_> {
             }
             Ready::Url(_, url, status) => {
                 self.str(url);
-                self.lit_rule(url, |u| if u.is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });
+                if url.value().is_some_and(|u| u.trim().is_empty()) {
+                    self.cx.push(
+                        Diagnostic::new(url.span(), "the ready URL is empty")
+                            .help("write the URL to poll from inside the sandbox, e.g. `\"http://localhost:8000/health\"`"),
+                    );
+                }
                 let status = match status {
                     Some(lit) => {
                         let v = self.int(lit)?;

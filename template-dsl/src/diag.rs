@@ -118,7 +118,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 pub(crate) fn unknown_help(word: &str, what: &str, candidates: &[&str]) -> String {
     let list = candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     match did_you_mean(word, candidates.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`? ({what}: {list})"),
+        Some(best) => format!("did you mean `{best}`?"),
         None => format!("{what}: {list}"),
     }
 }

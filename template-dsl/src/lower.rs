@@ -269,7 +269,7 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
 fn one(s: &Str) -> TokenStream {
     match s {
         Str::Lit(l) => l.to_token_stream(),
-        Str::Expr(t, span) => quote_spanned!(*span=> (#t)),
+        Str::Expr(t, _) => t.clone(),
     }
 }
 

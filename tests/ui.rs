@@ -1,0 +1,10 @@
+//! The compile-time checks, one failing template per file (`tests/ui/fail/*.rs` + `.stderr`), and
+//! templates that must compile (`tests/ui/pass/*.rs`). Regenerate the expected output with
+//! `TRYBUILD=overwrite cargo test --test ui` and read the diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/fail/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}

@@ -1,0 +1,7 @@
+use sandbox_template::template;
+
+fn main() {
+    let _ = template! {
+        from aws "1.dkr.ecr.us-west-2.amazonaws.com/a:1" (access_key_id = env("K"), secret_access_key = env("S"));
+    };
+}

@@ -1,0 +1,7 @@
+sandbox_template::template! {
+    pub const API = {
+        from base;
+    };
+}
+
+fn main() {}

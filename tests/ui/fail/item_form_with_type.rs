@@ -1,0 +1,7 @@
+sandbox_template::template! {
+    pub static API: Template = {
+        from base;
+    };
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use sandbox_template::template;
+
+fn main() {
+    let _ = template! {
+    };
+}

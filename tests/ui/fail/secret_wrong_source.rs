@@ -1,0 +1,7 @@
+use sandbox_template::template;
+
+fn main() {
+    let _ = template! {
+        from image "acme/app:1" (username = env("U"), password = vault("P"));
+    };
+}
