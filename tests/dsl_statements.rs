@@ -96,7 +96,11 @@ fn steps() {
     );
     same!(
         template! { from base; env APP_ENV = "prod", "PORT" = "8000"; workdir "/app"; user "app"; },
-        Template::new().from_base_image().set_envs([("APP_ENV", "prod"), ("PORT", "8000")]).set_workdir("/app").set_user("app")
+        Template::new()
+            .from_base_image()
+            .set_envs([("APP_ENV", "prod"), ("PORT", "8000")])
+            .set_workdir("/app")
+            .set_user("app")
     );
     same!(
         template! {
@@ -164,14 +168,11 @@ fn copy_resolves_sources_against_this_file() {
         copy "fixtures/app/main.py" => "/app/main.py";
         copy "fixtures/app/static", "fixtures/Dockerfile" => "/app/" (user = "app", mode = 0o755, force_upload, resolve_symlinks = false, gzip = false);
     };
-    let b = Template::new()
-        .from_python_image("3.12")
-        .copy("fixtures/app/main.py", "/app/main.py")
-        .copy_with(
-            ["fixtures/app/static", "fixtures/Dockerfile"],
-            "/app/",
-            CopyOptions::new().user("app").mode(0o755).force_upload(true).resolve_symlinks(false).gzip(false),
-        );
+    let b = Template::new().from_python_image("3.12").copy("fixtures/app/main.py", "/app/main.py").copy_with(
+        ["fixtures/app/static", "fixtures/Dockerfile"],
+        "/app/",
+        CopyOptions::new().user("app").mode(0o755).force_upload(true).resolve_symlinks(false).gzip(false),
+    );
     assert_eq!(json(&t), json(&b));
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     assert_eq!(t.context_dir(), here);

@@ -753,8 +753,8 @@ impl Parse for ItemDef {
         if input.peek(Token![:]) {
             return Err(err(
                 input.span(),
-                "the type is implied",
-                "write `static NAME = { ... };` (the type is `LazyLock<Template>`)",
+                "a `template!` static has no type annotation",
+                "write `static NAME = { ... };`: its type is always `LazyLock<Template>`",
             ));
         }
         input.parse::<Token![=]>().map_err(|e| err(e.span(), "expected `=`", "write `static NAME = { ... };`"))?;

@@ -343,10 +343,7 @@ impl Checker<'_> {
             }
         }
         let files = match (&root, ignore_lits) {
-            (Some(root), Some(ignore)) => match files::Context::open(root, &ignore) {
-                Ok(cx) => Some(cx),
-                Err(_) => None, // reported by `context()`
-            },
+            (Some(root), Some(ignore)) => files::Context::open(root, &ignore).ok(), // errors: reported by `context()`
             _ => None,
         };
         let mut embedded = Vec::new();
@@ -566,7 +563,7 @@ impl Checker<'_> {
         match &opt.value {
             Some(OptValue::Secret(SecretValue::Env(_, var))) => {
                 self.str(var);
-                self.lit_rule(var, |v| rules::env_key(v));
+                self.lit_rule(var, rules::env_key);
                 Some(SecretSrc::Env(var.clone()))
             }
             Some(OptValue::Secret(SecretValue::File(_, path))) => {
@@ -868,10 +865,9 @@ impl Checker<'_> {
             Ready::Url(_, url, status) => {
                 self.str(url);
                 if url.value().is_some_and(|u| u.trim().is_empty()) {
-                    self.cx.push(
-                        Diagnostic::new(url.span(), "the ready URL is empty")
-                            .help("write the URL to poll from inside the sandbox, e.g. `\"http://localhost:8000/health\"`"),
-                    );
+                    self.cx.push(Diagnostic::new(url.span(), "the ready URL is empty").help(
+                        "write the URL to poll from inside the sandbox, e.g. `\"http://localhost:8000/health\"`",
+                    ));
                 }
                 let status = match status {
                     Some(lit) => {

@@ -1,0 +1,28 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Print a `.tmpl` file as a Dockerfile (for reading; users, modes and the ready check are not
+/// represented).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The template file.
+    file: PathBuf,
+}
+
+impl Args {
+    pub fn run(self) -> ExitCode {
+        let Some(template) = crate::load(&self.file) else { return ExitCode::FAILURE };
+        match template.to_dockerfile() {
+            Ok(text) => {
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = write!(std::io::stdout().lock(), "{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", self.file.display());
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use template_runtime::{JsonOptions, Provider};
+
+/// Print the build request JSON of a `.tmpl` file, exactly as `Template::to_json` makes it
+/// (`env("VAR")` secrets are read now).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The template file.
+    file: PathBuf,
+    /// The build service.
+    #[arg(long, default_value = "e2b", value_parser = ["e2b", "novita"])]
+    provider: String,
+    /// One line, as sent on the wire.
+    #[arg(long)]
+    compact: bool,
+}
+
+impl Args {
+    pub fn run(self) -> ExitCode {
+        let Some(template) = crate::load(&self.file) else { return ExitCode::FAILURE };
+        let provider = if self.provider == "novita" { Provider::Novita } else { Provider::E2b };
+        let mut options = JsonOptions::for_provider(provider);
+        if self.compact {
+            options = options.compact();
+        }
+        match template.to_json_with(options) {
+            Ok(json) => {
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = writeln!(std::io::stdout().lock(), "{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", self.file.display());
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The `sandbox-template` binary on real `.tmpl` files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+}
+
+fn tmpl(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tmpl").join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_reports_every_problem_rustc_style_and_fails() {
+    let out = run(&["check", tmpl("broken.tmpl").to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("error: unknown base `pyhton`"), "{err}");
+    assert!(err.contains("broken.tmpl:1:6"), "{err}");
+    assert!(err.contains("1 | from pyhton \"3.12\";"), "{err}");
+    assert!(err.contains("= help: did you mean `python`?"), "{err}");
+    assert!(err.contains("broken.tmpl:2:5"), "{err}");
+    assert!(err.contains("broken.tmpl:3:6"), "{err}");
+    assert!(err.contains("broken.tmpl:4:24"), "{err}");
+    assert!(err.contains("due to 4 previous errors"), "{err}");
+}
+
+#[test]
+fn check_passes_good_files() {
+    let out = run(&["check", tmpl("api.tmpl").to_str().unwrap(), tmpl("private.tmpl").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn json_is_to_json_of_the_interpreted_template() {
+    let path = tmpl("api.tmpl");
+    let out = run(&["json", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = template_dsl::tmpl::load(&path).unwrap().to_json().unwrap();
+    assert_eq!(text(&out.stdout), format!("{expected}\n"));
+    let compact = run(&["json", "--compact", "--provider", "novita", path.to_str().unwrap()]);
+    let expected = template_dsl::tmpl::load(&path)
+        .unwrap()
+        .to_json_with(template_runtime::JsonOptions::for_provider(template_runtime::Provider::Novita).compact())
+        .unwrap();
+    assert_eq!(text(&compact.stdout), format!("{expected}\n"));
+}
+
+#[test]
+fn json_reads_env_secrets_when_it_runs() {
+    let path = tmpl("private.tmpl");
+    let missing = bin().args(["json", path.to_str().unwrap()]).env_remove("DSL_TMPL_KEY").output().unwrap();
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("DSL_TMPL_KEY"));
+    let out = bin()
+        .args(["json", "--compact", path.to_str().unwrap()])
+        .env("DSL_TMPL_KEY", "key-id")
+        .env("DSL_TMPL_SECRET", "s3cr3t")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(r#""awsAccessKeyId":"key-id""#));
+}
+
+#[test]
+fn dockerfile_prints_the_template_as_a_dockerfile() {
+    let out = run(&["dockerfile", tmpl("api.tmpl").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let df = text(&out.stdout);
+    assert!(df.starts_with("FROM python:3.12\nENV APP_ENV=production PORT=8000\nWORKDIR /app\n"), "{df}");
+}
+
+#[test]
+fn missing_file_is_an_error_not_a_panic() {
+    let out = run(&["json", "/no/such/file.tmpl"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot read `/no/such/file.tmpl`"));
+}
