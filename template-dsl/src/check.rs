@@ -71,7 +71,7 @@ impl Checker<'_> {
         let mut ignore: Vec<Str> = Vec::new();
         let mut embed: Option<Span> = None;
         let mut ops: Vec<Op> = Vec::new();
-        let mut copies: Vec<(Str, Span)> = Vec::new();
+        let mut copies: Vec<(Str, bool)> = Vec::new();
         let mut dockerfiles: Vec<(LitStr, Span)> = Vec::new();
         let mut base_failed = false;
 
@@ -158,10 +158,11 @@ impl Checker<'_> {
                 Stmt::Copy(s) => {
                     let o =
                         self.options("copy", &s.options, &["user", "mode", "force_upload", "resolve_symlinks", "gzip"]);
+                    let resolve_symlinks = self.opt_flag(&o, "resolve_symlinks");
                     for src in &s.sources {
                         self.str(src);
                         if self.lit_rule(src, rules::copy_source) {
-                            copies.push((src.clone(), src.span()));
+                            copies.push((src.clone(), resolve_symlinks == Some(true)));
                         }
                     }
                     self.str(&s.dest);
@@ -172,7 +173,7 @@ impl Checker<'_> {
                         user: self.opt_user(&o),
                         mode: self.opt_mode(&o),
                         force_upload: self.opt_flag(&o, "force_upload"),
-                        resolve_symlinks: self.opt_flag(&o, "resolve_symlinks"),
+                        resolve_symlinks,
                         gzip: self.opt_flag(&o, "gzip"),
                     };
                     ops.push(Op { span, kind });
@@ -346,11 +347,10 @@ impl Checker<'_> {
             (Some(root), Some(ignore)) => files::Context::open(root, &ignore).ok(), // errors: reported by `context()`
             _ => None,
         };
-        let mut embedded = Vec::new();
         if let Some(files) = &files {
-            for (src, _) in &copies {
+            for (src, resolve_symlinks) in &copies {
                 let Some(value) = src.value() else { continue };
-                match files.entries(&value) {
+                match files.entries(&value, *resolve_symlinks) {
                     Ok(entries) => {
                         for e in &entries {
                             if e.kind == files::EntryKind::File {
@@ -361,34 +361,45 @@ impl Checker<'_> {
                                 }
                             }
                         }
-                        embedded.extend(entries);
                     }
-                    Err(FilesError::NoMatch) => self.cx.push(
-                        Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", files.root().display()))
-                            .help("check the path: copy sources are relative to the context folder (this source file's folder, or `context`), and `.dockerignore`/`ignore` rules apply"),
-                    ),
-                    Err(FilesError::SymlinkEscapes(link)) => self.cx.push(
-                        Diagnostic::new(src.span(), format!("symlink `{link}` points outside the context folder"))
-                            .help("copy the file it points to into the context folder, or use `resolve_symlinks` on a link that stays inside"),
-                    ),
-                    Err(FilesError::Io(e)) => self.cx.push(Diagnostic::new(src.span(), format!("cannot read the context: {e}"))),
+                    Err(e) => self.files_error(src, files.root(), e),
                 }
             }
         }
         checked.tracked.sort();
         checked.tracked.dedup();
         if let Some(span) = embed {
-            if files.is_none() {
-                self.cx.push(Diagnostic::new(span, "`embed` needs a context folder known at compile time").help(
+            match &files {
+                None => self
+                    .cx
+                    .push(Diagnostic::new(span, "`embed` needs a context folder known at compile time").help(
                     "write `context \"folder\";` with a string literal (not `{expr}`), and literal `ignore` patterns",
-                ));
-            } else {
-                embedded.sort_by(|a, b| a.rel.cmp(&b.rel));
-                embedded.dedup_by(|a, b| a.rel == b.rel);
-                checked.embed = Some(embedded);
+                )),
+                Some(files) => {
+                    let sources: Vec<(String, bool)> =
+                        copies.iter().filter_map(|(s, r)| Some((s.value()?, *r))).collect();
+                    match files::plan_embedding(files, &sources) {
+                        Ok(entries) => checked.embed = Some(entries),
+                        // Per-source problems were reported above.
+                        Err(_) if !self.cx.is_empty() => {}
+                        Err(e) => self.cx.push(Diagnostic::new(span, format!("cannot embed the context: {e:?}"))),
+                    }
+                }
             }
         }
         checked
+    }
+
+    fn files_error(&mut self, src: &Str, root: &Path, e: FilesError) {
+        let value = src.value().unwrap_or_default();
+        let d = match e {
+            FilesError::NoMatch => Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", root.display()))
+                .help("copy sources are relative to the context folder (this source file's folder, or `context`), after `.dockerignore` and `ignore` rules"),
+            FilesError::SymlinkEscapes(link) => Diagnostic::new(src.span(), format!("symlink `{link}` points outside the context folder"))
+                .help("copy what it points to into the context folder, or leave out `resolve_symlinks` to copy the link itself"),
+            FilesError::Io(e) => Diagnostic::new(src.span(), format!("cannot read the context: {e}")),
+        };
+        self.cx.push(d);
     }
 
     /// Reports a `{expr}` where only literals are allowed (`.tmpl` files).
@@ -797,7 +808,7 @@ impl Checker<'_> {
         c: dockerfile::Converted,
         span: Span,
         ops: &mut Vec<Op>,
-        copies: &mut Vec<(Str, Span)>,
+        copies: &mut Vec<(Str, bool)>,
     ) {
         let s = |v: &str| Str::Lit(LitStr::new(v, lit.span()));
         let so = |v: &Option<String>| v.as_deref().map(s);
@@ -810,7 +821,7 @@ impl Checker<'_> {
                     OpKind::Run { commands: commands.iter().map(|c| s(c)).collect(), user: so(user) }
                 }
                 StepKind::Copy(cp) => {
-                    copies.push((s(&cp.src), lit.span()));
+                    copies.push((s(&cp.src), cp.resolve_symlinks == Some(true)));
                     OpKind::Copy {
                         sources: vec![s(&cp.src)],
                         dest: s(&cp.dest),

@@ -1,11 +1,14 @@
 //! Reading the build context at compile time: which files a `copy` source names (for the
 //! "matches nothing" and "symlink escapes" checks, rebuild tracking and `embed;`).
 //!
-//! ADAPTER. The real enumeration (Docker's `.dockerignore` rules and glob semantics, exactly as
-//! the runtime hashes and uploads) is `template_runtime::context::BuildContext`, written on the
-//! `context` branch. Until it is merged this module carries a small `std::fs` fallback with the
-//! same interface (`Context::open`, `Context::entries`); swapping in the real one is replacing the
-//! bodies of those two functions with calls to `BuildContext`.
+//! ADAPTER. The real enumeration (Docker's `.dockerignore` rules and the SDK's glob semantics,
+//! exactly as the runtime hashes and uploads) is `template_runtime::context::{BuildContext,
+//! plan_embedding}`, written on the `context` branch. Until it is merged this module carries a
+//! small `std::fs` fallback with the same interface; swapping in the real one is replacing the
+//! bodies of `Context::open`, `Context::entries` and `plan_embedding` with calls to
+//! `BuildContext::open(..)?.with_ignore_patterns(..)`, `BuildContext::entries(src, resolve)` and
+//! `context::plan_embedding` (mapping `Error::NoFiles` / `Error::SymlinkEscapes` to
+//! [`FilesError`]).
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +37,7 @@ pub struct Entry {
     pub abs: PathBuf,
     /// What it is.
     pub kind: EntryKind,
-    /// Permission bits.
+    /// Full `st_mode`, file type bits included (`0o100644` for a plain file).
     pub mode: u32,
 }
 
@@ -76,8 +79,10 @@ impl Context {
         &self.root
     }
 
-    /// Everything `src` (a path or glob relative to the context) names, folders expanded.
-    pub fn entries(&self, src: &str) -> Result<Vec<Entry>, FilesError> {
+    /// Everything `src` (a path or glob relative to the context) names, folders expanded. With
+    /// `resolve_symlinks`, a symlink leading out of the context is an error (a link copied as a
+    /// link is fine wherever it points).
+    pub fn entries(&self, src: &str, resolve_symlinks: bool) -> Result<Vec<Entry>, FilesError> {
         let src = normalize(src);
         let mut all = Vec::new();
         self.walk(&self.root, "", &mut all)?;
@@ -96,7 +101,7 @@ impl Context {
             return Err(FilesError::NoMatch);
         }
         let canon_root = self.root.canonicalize().map_err(|e| FilesError::Io(e.to_string()))?;
-        for e in &hits {
+        for e in hits.iter().filter(|_| resolve_symlinks) {
             if let EntryKind::Symlink(_) = e.kind {
                 if let Ok(target) = e.abs.canonicalize() {
                     if !target.starts_with(&canon_root) {
@@ -154,13 +159,45 @@ impl Context {
 
 #[cfg(unix)]
 fn mode_of(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777
+    use std::os::unix::fs::MetadataExt;
+    meta.mode()
 }
 
 #[cfg(not(unix))]
 fn mode_of(meta: &std::fs::Metadata) -> u32 {
-    if meta.is_dir() { 0o755 } else { 0o644 }
+    if meta.is_dir() { 0o040755 } else { 0o100644 }
+}
+
+/// What `embed;` compiles in for the copies `sources` (`(src, resolve_symlinks)`): what they
+/// select, their parent folders, the context folder (`.`) and its `.dockerignore`, sorted by path.
+pub fn plan_embedding(cx: &Context, sources: &[(String, bool)]) -> Result<Vec<Entry>, FilesError> {
+    let mut all: std::collections::BTreeMap<String, Entry> = std::collections::BTreeMap::new();
+    let root_meta = std::fs::metadata(&cx.root).map_err(|e| FilesError::Io(e.to_string()))?;
+    all.insert(
+        ".".into(),
+        Entry { rel: ".".into(), abs: cx.root.clone(), kind: EntryKind::Dir, mode: mode_of(&root_meta) },
+    );
+    let ignore_file = cx.root.join(".dockerignore");
+    if let Ok(meta) = std::fs::metadata(&ignore_file) {
+        let e = Entry { rel: ".dockerignore".into(), abs: ignore_file, kind: EntryKind::File, mode: mode_of(&meta) };
+        all.insert(e.rel.clone(), e);
+    }
+    for (src, resolve) in sources {
+        for e in cx.entries(src, *resolve)? {
+            for parent in ancestors(&e.rel) {
+                if !all.contains_key(parent) {
+                    let abs = cx.root.join(parent);
+                    let meta = std::fs::metadata(&abs).map_err(|e| FilesError::Io(e.to_string()))?;
+                    all.insert(
+                        parent.to_owned(),
+                        Entry { rel: parent.to_owned(), abs, kind: EntryKind::Dir, mode: mode_of(&meta) },
+                    );
+                }
+            }
+            all.insert(e.rel.clone(), e);
+        }
+    }
+    Ok(all.into_values().collect())
 }
 
 /// `./a//b/` -> `a/b`.
@@ -219,10 +256,13 @@ mod tests {
         std::fs::write(dir.path().join(".dockerignore"), "*.tmp\n").unwrap();
         std::fs::write(dir.path().join("x.tmp"), "x").unwrap();
         let cx = Context::open(dir.path(), &["**/*.log".into()]).unwrap();
-        let rels: Vec<_> = cx.entries("app").unwrap().into_iter().map(|e| e.rel).collect();
+        let rels: Vec<_> = cx.entries("app", false).unwrap().into_iter().map(|e| e.rel).collect();
         assert_eq!(rels, ["app", "app/main.py"]);
-        assert_eq!(cx.entries("x.tmp"), Err(FilesError::NoMatch));
-        assert_eq!(cx.entries("missing"), Err(FilesError::NoMatch));
-        assert_eq!(cx.entries("**/*.py").unwrap().len(), 1);
+        assert_eq!(cx.entries("x.tmp", false), Err(FilesError::NoMatch));
+        assert_eq!(cx.entries("missing", false), Err(FilesError::NoMatch));
+        assert_eq!(cx.entries("**/*.py", false).unwrap().len(), 1);
+        let plan: Vec<_> =
+            plan_embedding(&cx, &[("app/main.py".into(), false)]).unwrap().into_iter().map(|e| e.rel).collect();
+        assert_eq!(plan, [".", ".dockerignore", "app", "app/main.py"]);
     }
 }

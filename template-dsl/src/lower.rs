@@ -43,21 +43,22 @@ pub fn lower(c: &Checked) -> TokenStream {
     }
     if let (Some(entries), ContextDir::Dir(dir)) = (&c.embed, &c.context) {
         let dir = dir.to_string_lossy();
+        let ctx = quote!(#p::template_runtime::context);
         let entries = entries.iter().map(|e| {
             let rel = &e.rel;
             let mode = Literal::u32_unsuffixed(e.mode);
             let kind = match &e.kind {
                 EntryKind::File => {
                     let abs = e.abs.to_string_lossy();
-                    quote!(#p::EmbeddedKind::File(::core::include_bytes!(#abs)))
+                    quote!(#ctx::EmbeddedKind::File(::core::include_bytes!(#abs)))
                 }
-                EntryKind::Dir => quote!(#p::EmbeddedKind::Dir),
-                EntryKind::Symlink(target) => quote!(#p::EmbeddedKind::Symlink(#target)),
+                EntryKind::Dir => quote!(#ctx::EmbeddedKind::Dir),
+                EntryKind::Symlink(target) => quote!(#ctx::EmbeddedKind::Symlink(#target)),
             };
-            quote!(#p::EmbeddedEntry { path: #rel, mode: #mode, kind: #kind })
+            quote!(#ctx::EmbeddedEntry { path: #rel, mode: #mode, kind: #kind })
         });
         items.extend(quote! {
-            static FILES: #p::EmbeddedDir = #p::EmbeddedDir::new(#dir, &[#(#entries),*]);
+            static FILES: #ctx::EmbeddedDir = #ctx::EmbeddedDir::new(#dir, &[#(#entries),*]);
         });
         chain.extend(quote!(.with_embedded_context(&FILES)));
     }

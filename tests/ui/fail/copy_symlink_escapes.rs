@@ -3,6 +3,6 @@ use sandbox_template::template;
 fn main() {
     let _ = template! {
         from base;
-        copy "files/escape" => "/x";
+        copy "files/escape" => "/x" (resolve_symlinks);
     };
 }
