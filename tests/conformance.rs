@@ -289,6 +289,23 @@ impl Failures {
         self.add(name, format!("differs from {file}\n=== expected\n{expected}\n=== got\n{got}\n==="));
     }
 
+    /// A Dockerfile `result` against the recorded one: the same text, or an error whose message
+    /// contains the SDK's.
+    fn dockerfile(&mut self, name: &str, file: &str, recorded: &str, result: Result<String, Error>) {
+        match (recorded_error(recorded), result) {
+            (None, Ok(df)) if df == recorded => {}
+            (None, Ok(df)) => self.mismatch(name, file, recorded, &df),
+            (None, Err(e)) => self.add(name, format!("no Dockerfile: {e}")),
+            (Some((_, message)), Ok(df)) => {
+                self.add(name, format!("printed a Dockerfile, but {file} is an error: {message}\n{df}"))
+            }
+            (Some((_, message)), Err(e)) if !e.to_string().contains(message) => {
+                self.add(name, format!("error message does not contain the SDK's\n  SDK:  {message}\n  ours: {e}"))
+            }
+            (Some(_), Err(_)) => {}
+        }
+    }
+
     fn assert_none(self, what: &str) {
         assert!(self.0.is_empty(), "{} {what} failed:\n{}", self.0.len(), self.0.join("\n"));
     }
@@ -330,12 +347,12 @@ fn check_error<T: std::fmt::Debug>(
 fn every_recorded_vector_has_a_template() {
     let mut failures = Failures::default();
     let known = |name: &str| E2B.iter().any(|v| v.name == name) || CHECKED_BY_CONFORMANCE_DOCKERFILE.contains(&name);
-    for name in data_names("vectors/expected", "json") {
-        if !known(&name) {
-            failures.add(&name, "expected/ has it, but no test builds it: add its template to `E2B`");
+    let expected = data_names("vectors/expected", "json");
+    for name in &expected {
+        if !known(name) {
+            failures.add(name, "expected/ has it, but no test builds it: add its template to `E2B`");
         }
     }
-    let expected = data_names("vectors/expected", "json");
     for name in E2B.iter().map(|v| v.name).chain(CHECKED_BY_CONFORMANCE_DOCKERFILE.iter().copied()) {
         if !expected.iter().any(|e| e == name) {
             failures.add(name, "listed here, but expected/ has no such vector");
@@ -418,24 +435,7 @@ fn e2b_dockerfile_matches_the_sdk() {
     for v in E2B.iter().filter(|v| recorded_names.iter().any(|n| n == v.name)) {
         let file = format!("vectors/js/{}.dockerfile", v.name);
         let recorded = read_data(&file);
-        let result = (v.template)(f).to_dockerfile();
-        if recorded.starts_with("ERROR") {
-            let Some((_, message)) = recorded_error(&recorded) else { unreachable!("starts with ERROR") };
-            match result {
-                Ok(df) => {
-                    failures.add(v.name, format!("printed a Dockerfile, but {file} is an error: {message}\n{df}"))
-                }
-                Err(e) if !e.to_string().contains(message) => failures
-                    .add(v.name, format!("error message does not contain the SDK's\n  SDK:  {message}\n  ours: {e}")),
-                Err(_) => {}
-            }
-        } else {
-            match result {
-                Ok(df) if df == recorded => {}
-                Ok(df) => failures.mismatch(v.name, &file, &recorded, &df),
-                Err(e) => failures.add(v.name, format!("to_dockerfile failed: {e}")),
-            }
-        }
+        failures.dockerfile(v.name, &file, &recorded, (v.template)(f).to_dockerfile());
     }
     failures.assert_none("Dockerfile vectors");
 }
@@ -515,20 +515,7 @@ fn novita_dockerfile_matches_novita_sandbox() {
     for v in NOVITA {
         let file = format!("vectors/novita/{}.dockerfile", v.name);
         let recorded = read_data(&file);
-        let result = (v.template)(f).to_dockerfile_for(Provider::Novita);
-        match (recorded_error(&recorded), result) {
-            (None, Ok(df)) if df == recorded => {}
-            (None, Ok(df)) => failures.mismatch(v.name, &file, &recorded, &df),
-            (None, Err(e)) => failures.add(v.name, format!("to_dockerfile_for(Novita) failed: {e}")),
-            (Some((_, message)), Ok(df)) => {
-                failures.add(v.name, format!("printed a Dockerfile, but {file} is an error: {message}\n{df}"))
-            }
-            (Some((_, message)), Err(e)) if !e.to_string().contains(message) => failures.add(
-                v.name,
-                format!("error message does not contain novita-sandbox's\n  SDK:  {message}\n  ours: {e}"),
-            ),
-            (Some(_), Err(_)) => {}
-        }
+        failures.dockerfile(v.name, &file, &recorded, (v.template)(f).to_dockerfile_for(Provider::Novita));
     }
     failures.assert_none("Novita Dockerfile vectors");
 }
