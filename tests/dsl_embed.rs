@@ -26,7 +26,6 @@ fn embed_compiles_the_copied_files_in() {
 }
 
 #[test]
-#[ignore = "filesHash needs template_runtime::context (branch `context`); remove this line once it is merged"]
 fn embedded_files_hash_like_the_folder() {
     let from_disk = template! {
         context "fixtures";

@@ -10,11 +10,11 @@ use sandbox_template::{
 };
 
 fn json(t: &Template) -> String {
-    t.to_json_with(JsonOptions::default().without_hashes()).unwrap()
+    t.to_json_with(JsonOptions::default()).unwrap()
 }
 
 fn novita(t: &Template) -> String {
-    t.to_json_with(JsonOptions::for_provider(Provider::Novita).without_hashes()).unwrap()
+    t.to_json_with(JsonOptions::for_provider(Provider::Novita)).unwrap()
 }
 
 macro_rules! same {
@@ -168,13 +168,18 @@ fn copy_resolves_sources_against_this_file() {
         copy "fixtures/app/main.py" => "/app/main.py";
         copy "fixtures/app/static", "fixtures/Dockerfile" => "/app/" (user = "app", mode = 0o755, force_upload, resolve_symlinks = false, gzip = false);
     };
-    let b = Template::new().from_python_image("3.12").copy("fixtures/app/main.py", "/app/main.py").copy_with(
-        ["fixtures/app/static", "fixtures/Dockerfile"],
-        "/app/",
-        CopyOptions::new().user("app").mode(0o755).force_upload(true).resolve_symlinks(false).gzip(false),
-    );
-    assert_eq!(json(&t), json(&b));
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let b = Template::new()
+        .with_context(&here)
+        .from_python_image("3.12")
+        .copy("fixtures/app/main.py", "/app/main.py")
+        .copy_with(
+            ["fixtures/app/static", "fixtures/Dockerfile"],
+            "/app/",
+            CopyOptions::new().user("app").mode(0o755).force_upload(true).resolve_symlinks(false).gzip(false),
+        );
+    assert_eq!(json(&t), json(&b));
+    assert!(json(&t).contains("filesHash"));
     assert_eq!(t.context_dir(), here);
 }
 

@@ -80,7 +80,6 @@ fn copy_tmpl_equals_the_macro_without_hashes() {
 }
 
 #[test]
-#[ignore = "filesHash needs template_runtime::context (branch `context`); remove this line once it is merged"]
 fn copy_tmpl_equals_the_macro_with_hashes() {
     let from_file = template_dsl::tmpl::load(&tmpl("site.tmpl")).unwrap();
     assert_same_json(&from_file, &site_macro(), true);

@@ -2,9 +2,11 @@
 //!
 //! ADAPTER. The converter is `template_runtime::dockerfile::convert`, written on the `dockerfile`
 //! branch. Until it is merged, this module mirrors its interface (`convert`, `DockerfileOptions`,
-//! `Converted`, `ConvertedStep`, `DockerfileError`) and `convert` reports that Dockerfile import is
-//! not available yet. When it lands, delete everything below the `use` lines and write
-//! `pub use template_runtime::dockerfile::{convert, Converted, DockerfileError, DockerfileOptions};`.
+//! `Converted`, `ConvertedStep`, `DockerfileWarning`, `DockerfileError`, same fields) and
+//! `convert` reports that Dockerfile import is not available yet. When it lands, replace this
+//! whole file with
+//! `pub use template_runtime::dockerfile::{convert, Converted, DockerfileError, DockerfileOptions};`
+//! (the checker only uses those names and their public fields).
 
 use template_runtime::{ReadyCmd, StepKind};
 
@@ -36,7 +38,18 @@ pub struct Converted {
     /// `HEALTHCHECK` or a default.
     pub ready_cmd: Option<ReadyCmd>,
     /// Instructions ignored with a warning.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<DockerfileWarning>,
+}
+
+/// Something in the Dockerfile that was skipped.
+#[derive(Clone, Debug)]
+pub struct DockerfileWarning {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What was skipped and why.
+    pub message: String,
 }
 
 /// Why a Dockerfile cannot be converted.
@@ -50,6 +63,10 @@ pub struct DockerfileError {
     pub message: String,
     /// What to write instead.
     pub help: Option<String>,
+    /// The text of the offending line.
+    pub source_line: String,
+    /// The Dockerfile's path.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Converts Dockerfile text (stand-in until `template_runtime::dockerfile` is merged).
@@ -59,5 +76,7 @@ pub fn convert(_text: &str, _options: &DockerfileOptions) -> Result<Converted, D
         column: 0,
         message: "Dockerfile import is not available in this build".into(),
         help: Some("convert the Dockerfile into `template!` statements for now".into()),
+        source_line: String::new(),
+        file: None,
     })
 }

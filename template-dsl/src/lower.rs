@@ -44,7 +44,7 @@ pub fn lower(c: &Checked) -> TokenStream {
     if let (Some(entries), ContextDir::Dir(dir)) = (&c.embed, &c.context) {
         let dir = dir.to_string_lossy();
         let ctx = quote!(#p::template_runtime::context);
-        let entries = entries.iter().map(|e| {
+        let entries = entries.iter().filter(|e| e.kind != EntryKind::Other).map(|e| {
             let rel = &e.rel;
             let mode = Literal::u32_unsuffixed(e.mode);
             let kind = match &e.kind {
@@ -54,6 +54,7 @@ pub fn lower(c: &Checked) -> TokenStream {
                 }
                 EntryKind::Dir => quote!(#ctx::EmbeddedKind::Dir),
                 EntryKind::Symlink(target) => quote!(#ctx::EmbeddedKind::Symlink(#target)),
+                EntryKind::Other => TokenStream::new(),
             };
             quote!(#ctx::EmbeddedEntry { path: #rel, mode: #mode, kind: #kind })
         });
