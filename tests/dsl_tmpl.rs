@@ -98,3 +98,16 @@ fn tmpl_files_cannot_run_rust() {
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
     assert!(err.rendered.contains("x.tmpl:1:13"), "{err}");
 }
+
+#[test]
+fn steps_from_a_tmpl_file_remember_their_line() {
+    let path = tmpl("api.tmpl");
+    let t = template_dsl::tmpl::load(&path).unwrap();
+    let base = t.base_location().unwrap();
+    assert!(base.file.ends_with("api.tmpl"), "{base}");
+    assert_eq!((base.line, base.column), (3, 1));
+    // `env` is line 4, `workdir` line 5, ..., `run` line 13.
+    assert_eq!(t.steps()[0].location.line, 4);
+    assert_eq!(t.steps().last().unwrap().location.line, 13);
+    assert_eq!(t.finish_location().unwrap().line, 14);
+}

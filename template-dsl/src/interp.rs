@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use template_runtime::{
     AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, MakeDirOptions,
-    PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, Strings, Template, Version, wait_for_file, wait_for_port,
-    wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+    PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings, Template, Version, wait_for_file,
+    wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
 };
 
 use crate::model::{BaseOp, Checked, ContextDir, OpKind, ReadyOp, SecretSrc, Str};
@@ -48,6 +48,12 @@ fn ready(r: &ReadyOp) -> Result<ReadyCmd, NeedsRust> {
 /// Builds the template. Embedded contexts are not interpreted (`embed;` is refused in `.tmpl`
 /// files); the context is the folder the checker resolved.
 pub fn interpret(c: &Checked) -> Result<Template, NeedsRust> {
+    interpret_in(c, None)
+}
+
+/// [`interpret`], recording `file` and each statement's line and column as the source location
+/// of its steps, base and start command (what build errors name).
+pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template, NeedsRust> {
     let mut t = Template::new();
     match &c.context {
         ContextDir::Dir(d) => t = t.with_context(d),
@@ -58,6 +64,7 @@ pub fn interpret(c: &Checked) -> Result<Template, NeedsRust> {
         t = t.with_ignore_patterns(list(&c.ignore)?);
     }
     for op in &c.ops {
+        let first_step = t.steps().len();
         t = match &op.kind {
             OpKind::SkipCache => t.skip_cache(),
             OpKind::Base(b) => match b {
@@ -178,6 +185,13 @@ pub fn interpret(c: &Checked) -> Result<Template, NeedsRust> {
             OpKind::Start { command, ready: r } => t.set_start_cmd(s(command)?, ready(r)?),
             OpKind::Ready(r) => t.set_ready_cmd(ready(r)?),
         };
+        if let Some(file) = file {
+            let at = op.span.start();
+            let location = SourceLocation { file, line: at.line as u32, column: at.column as u32 + 1 };
+            let base = matches!(op.kind, OpKind::Base(_));
+            let finish = matches!(op.kind, OpKind::Start { .. } | OpKind::Ready(_));
+            t = t.relocate(first_step, base, finish, location);
+        }
     }
     Ok(t)
 }

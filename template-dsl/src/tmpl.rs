@@ -92,7 +92,10 @@ pub fn check_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Chec
 /// [`check_str`], then builds the runtime template.
 pub fn load_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Template, TmplError> {
     let checked = check_str(text, file_name, dir)?;
-    crate::interp::interpret(&checked).map_err(|_| TmplError {
+    // Steps record `&'static str` file names (like `Location::caller()`); one small leak per
+    // loaded file, so that build errors can name the `.tmpl` line.
+    let file: &'static str = Box::leak(file_name.to_owned().into_boxed_str());
+    crate::interp::interpret_in(&checked, Some(file)).map_err(|_| TmplError {
         rendered: format!("error: `{file_name}` uses Rust expressions, which only `template!` can evaluate\n"),
         count: 1,
     })

@@ -591,6 +591,23 @@ impl Template {
         self
     }
 
+    /// Points what was added since the template had `first_step` steps (and the base or the
+    /// start/ready command, if `base`/`finish`) at `location`. For interpreters of template text
+    /// (`.tmpl` files), whose builder calls would otherwise all point into the interpreter.
+    #[doc(hidden)]
+    pub fn relocate(mut self, first_step: usize, base: bool, finish: bool, location: SourceLocation) -> Self {
+        for step in self.steps.iter_mut().skip(first_step) {
+            step.location = location;
+        }
+        if base {
+            self.base_location = Some(location);
+        }
+        if finish {
+            self.finish_location = Some(location);
+        }
+        self
+    }
+
     /// Runs shell commands (several are joined with ` && `).
     #[track_caller]
     pub fn run_cmd(self, commands: impl Into<Strings>) -> Self {
