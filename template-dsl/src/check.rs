@@ -71,7 +71,8 @@ impl Checker<'_> {
         let mut ignore: Vec<Str> = Vec::new();
         let mut embed: Option<Span> = None;
         let mut ops: Vec<Op> = Vec::new();
-        let mut copies: Vec<(Str, bool)> = Vec::new();
+        // (source, resolve_symlinks, the Dockerfile line it comes from)
+        let mut copies: Vec<(Str, bool, Option<String>)> = Vec::new();
         let mut dockerfiles: Vec<(LitStr, Span)> = Vec::new();
         let mut base_failed = false;
 
@@ -162,7 +163,7 @@ impl Checker<'_> {
                     for src in &s.sources {
                         self.str(src);
                         if self.lit_rule(src, rules::copy_source) {
-                            copies.push((src.clone(), resolve_symlinks == Some(true)));
+                            copies.push((src.clone(), resolve_symlinks == Some(true), None));
                         }
                     }
                     self.str(&s.dest);
@@ -339,7 +340,7 @@ impl Checker<'_> {
         let mut checked =
             Checked { context: context_dir, ignore, embed: None, tracked: Vec::new(), tracked_truncated: false, ops };
         for (lit, _) in &dockerfiles {
-            if let Some(path) = self.resolve(root.as_deref(), &lit.value()) {
+            if let Some(path) = self.resolve(self.env.base_dir.as_deref(), &lit.value()) {
                 checked.tracked.push(path);
             }
         }
@@ -348,7 +349,7 @@ impl Checker<'_> {
             _ => None,
         };
         if let Some(files) = &files {
-            for (src, resolve_symlinks) in &copies {
+            for (src, resolve_symlinks, origin) in &copies {
                 let Some(value) = src.value() else { continue };
                 match files.entries(&value, *resolve_symlinks) {
                     Ok(entries) => {
@@ -362,7 +363,7 @@ impl Checker<'_> {
                             }
                         }
                     }
-                    Err(e) => self.files_error(src, files.root(), e),
+                    Err(e) => self.files_error(src, origin.as_deref(), files.root(), e),
                 }
             }
         }
@@ -377,7 +378,7 @@ impl Checker<'_> {
                 )),
                 Some(files) => {
                     let sources: Vec<(String, bool)> =
-                        copies.iter().filter_map(|(s, r)| Some((s.value()?, *r))).collect();
+                        copies.iter().filter_map(|(s, r, _)| Some((s.value()?, *r))).collect();
                     match files::plan_embedding(files, &sources) {
                         Ok(entries) => checked.embed = Some(entries),
                         // Per-source problems were reported above.
@@ -390,15 +391,18 @@ impl Checker<'_> {
         checked
     }
 
-    fn files_error(&mut self, src: &Str, root: &Path, e: FilesError) {
+    fn files_error(&mut self, src: &Str, origin: Option<&str>, root: &Path, e: FilesError) {
         let value = src.value().unwrap_or_default();
-        let d = match e {
+        let mut d = match e {
             FilesError::NoMatch => Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", root.display()))
                 .help("copy sources are relative to the context folder (this source file's folder, or `context`), after `.dockerignore` and `ignore` rules"),
             FilesError::SymlinkEscapes(link) => Diagnostic::new(src.span(), format!("symlink `{link}` points outside the context folder"))
                 .help("copy what it points to into the context folder, or leave out `resolve_symlinks` to copy the link itself"),
             FilesError::Io(e) => Diagnostic::new(src.span(), format!("cannot read the context: {e}")),
         };
+        if let Some(origin) = origin {
+            d.message = format!("{origin}: COPY: {}", d.message);
+        }
         self.cx.push(d);
     }
 
@@ -783,6 +787,21 @@ impl Checker<'_> {
             }
         };
         match dockerfile::convert(&text, &dockerfile::DockerfileOptions::default()) {
+            // What the runtime import skips with a warning is an error here: the template would
+            // silently differ from the Dockerfile.
+            Ok(c) if !c.warnings.is_empty() => {
+                for w in &c.warnings {
+                    let line = text.lines().nth(w.line.wrapping_sub(1)).unwrap_or("");
+                    self.cx.push(
+                        Diagnostic::new(
+                            lit.span(),
+                            format!("{}:{}:{}: {}\n  {:>4} | {line}", path.display(), w.line, w.column, w.message, w.line),
+                        )
+                        .help("remove the instruction from the Dockerfile, or write the template with `template!` statements"),
+                    );
+                }
+                None
+            }
             Ok(c) => Some(c),
             Err(e) => {
                 let mut message = if e.line == 0 {
@@ -808,7 +827,7 @@ impl Checker<'_> {
         c: dockerfile::Converted,
         span: Span,
         ops: &mut Vec<Op>,
-        copies: &mut Vec<(Str, bool)>,
+        copies: &mut Vec<(Str, bool, Option<String>)>,
     ) {
         let s = |v: &str| Str::Lit(LitStr::new(v, lit.span()));
         let so = |v: &Option<String>| v.as_deref().map(s);
@@ -821,7 +840,11 @@ impl Checker<'_> {
                     OpKind::Run { commands: commands.iter().map(|c| s(c)).collect(), user: so(user) }
                 }
                 StepKind::Copy(cp) => {
-                    copies.push((s(&cp.src), cp.resolve_symlinks == Some(true)));
+                    copies.push((
+                        s(&cp.src),
+                        cp.resolve_symlinks == Some(true),
+                        Some(format!("{}:{}", lit.value(), step.line)),
+                    ));
                     OpKind::Copy {
                         sources: vec![s(&cp.src)],
                         dest: s(&cp.dest),

@@ -1,0 +1,4 @@
+FROM python:3.12
+RUN pip install flask
+COPY app /app
+CMD ["python", "/app/main.py"]
