@@ -344,8 +344,11 @@ impl Checker<'_> {
                 checked.tracked.push(path);
             }
         }
+        // Reading the context (its `.dockerignore`, ignore rules) only when something needs it.
         let files = match (&root, ignore_lits) {
-            (Some(root), Some(ignore)) => files::Context::open(root, &ignore).ok(), // errors: reported by `context()`
+            (Some(root), Some(ignore)) if !copies.is_empty() || embed.is_some() => {
+                files::Context::open(root, &ignore).ok() // errors: reported by `context()`
+            }
             _ => None,
         };
         if let Some(files) = &files {
