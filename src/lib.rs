@@ -72,7 +72,8 @@ pub mod build {
 }
 
 /// Includes the constants a build script generated with `build::compile_dir`
-/// (`templates/api.tmpl` becomes `API: LazyLock<Template>`).
+/// (`templates/api.tmpl` becomes `API: LazyLock<Template>`). `examples/buildrs` uses it (a
+/// doctest cannot: it has no build script, hence no `OUT_DIR`):
 ///
 /// ```ignore
 /// mod templates {

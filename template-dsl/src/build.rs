@@ -8,7 +8,7 @@
 //! ```
 //!
 //! ```ignore
-//! // src/lib.rs: `templates/api-server.tmpl` is `templates::API_SERVER`.
+//! // src/lib.rs (not a doctest: it needs the build script's OUT_DIR; see examples/buildrs): `templates/api-server.tmpl` is `templates::API_SERVER`.
 //! mod templates {
 //!     sandbox_template::include_templates!();
 //! }

@@ -13,6 +13,41 @@
 //! here are [`expand`] (the macro), [`tmpl::load`] (a `.tmpl` file) and [`build::compile_dir`]
 //! (build.rs).
 //!
+//! # What the DSL means (beyond the grammar table of DESIGN.md)
+//!
+//! * **Paths.** `copy` sources are relative to the template's context folder: the `context`
+//!   header (itself relative to the source file that writes the template), else the folder of
+//!   that source file (like `include_str!`; the compiler names it through
+//!   `proc_macro::Span::local_file`, with `CARGO_MANIFEST_DIR` as the fallback). A `.tmpl` file's
+//!   context defaults to its own folder. `from dockerfile "path"` is relative to the source file.
+//!   Copy sources that are absolute, climb out with `..`, match nothing after `.dockerignore` and
+//!   `ignore` rules, or (with `resolve_symlinks`) lead out through a symlink are compile errors:
+//!   the enumeration is the runtime's own `BuildContext`, so the macro and the build agree.
+//! * **Rebuilds.** Every copied file (at most [`files::TRACK_LIMIT`] per template) and every
+//!   Dockerfile is named in an `include_bytes!` of the expansion, so editing one rebuilds the
+//!   crate. Beyond the cap, edits to the other files do not trigger a rebuild by themselves.
+//! * **Context at run time.** Without `embed;`, the expansion calls `.with_context(DIR)` with the
+//!   absolute folder of the machine that compiled it; a binary run elsewhere points the template
+//!   at its files with `.with_context(dir)`. With `embed;` the copied files (and the context's
+//!   `.dockerignore`) are compiled in, and hashing and upload read them from memory with the same
+//!   `filesHash` as from disk.
+//! * **`{expr}`.** In a single-string position the expression is passed as written to the builder
+//!   (`impl Into<String>`); a list position holding one `{expr}` passes it as written too, so it
+//!   may be a `Vec`, an array or a slice of strings; in a list mixing literals and expressions
+//!   each expression is an `impl Into<String>`. After `ready`, `{expr}` is anything that converts
+//!   into a `ReadyCmd` (e.g. `{wait_for_port(port)}`); in a secret position it converts into a
+//!   `Secret`; `context {expr}` is a folder chosen at run time (compile-time file checks and
+//!   `embed` then do not apply). Values from Rust are checked by the same rules when the
+//!   template is validated, exported or built.
+//! * **Secrets** are never literals: `env("VAR")` is read when the build runs, `file("path")` is
+//!   read when the build runs (relative to the context folder; never compiled in), `{expr}` is a
+//!   `Secret` made by the program.
+//! * **Errors** are all reported at once. The macro then still expands to a value of the right
+//!   type (`Template::new()`, or the statics of the item form), so the rest of the crate shows no
+//!   follow-on errors.
+//! * **`.tmpl` files** take literal strings only (no `{expr}`, no `embed`); `env("VAR")` secrets
+//!   are read when the template is exported or built (e.g. by `sandbox-template json`).
+//!
 //! ```
 //! let text = r#"from python "3.12"; run "echo hi";"#;
 //! let template = template_dsl::tmpl::load_str(text, "inline.tmpl", None).unwrap();
