@@ -21,6 +21,8 @@
 pub mod context;
 mod error;
 mod export;
+#[cfg(feature = "local")]
+pub mod local;
 mod provider;
 mod quote;
 mod ready;

@@ -1,0 +1,348 @@
+//! Building a template's image with the engine, streaming its output as events.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::template::{Base, Template};
+
+use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
+use super::engine::{EngineKind, LocalEngine, command_line, hint, last_lines};
+use super::error::{FailedStep, LocalError, StepOrigin};
+use super::login::{AuthDir, login};
+use super::{LocalEvent, LocalImage, stage};
+
+/// How many lines of engine output an error shows.
+const TAIL: usize = 15;
+
+/// How long a pull of the base image may take.
+const PULL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Options of [`LocalEngine::build`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BuildOptions {
+    /// Rebuild every step instead of using the engine's layer cache. Also implied by
+    /// `Template::force_rebuild` and `skip_cache` (locally the whole image is rebuilt: the engines
+    /// have no per-step cache switch).
+    pub no_cache: bool,
+    /// The image that stands for the provider's default base (`from_base_image()`); default
+    /// `e2bdev/base`.
+    pub default_base: Option<String>,
+    /// The network `RUN` steps get (`--network`), e.g. `none`; default: the engine's.
+    pub network: Option<String>,
+}
+
+impl BuildOptions {
+    /// Defaults: layer cache on, `e2bdev/base` as the default base, the engine's network.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Rebuild every step.
+    pub fn no_cache(mut self, yes: bool) -> Self {
+        self.no_cache = yes;
+        self
+    }
+    /// The image used for `from_base_image()`.
+    pub fn default_base(mut self, image: impl Into<String>) -> Self {
+        self.default_base = Some(image.into());
+        self
+    }
+    /// The network of `RUN` steps.
+    pub fn network(mut self, network: impl Into<String>) -> Self {
+        self.network = Some(network.into());
+        self
+    }
+}
+
+/// Kills the engine process if the build is abandoned (an error, or a panicking event callback),
+/// so no build keeps running behind the caller's back.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SIGTERM first: Podman and Docker then remove their build containers.
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+            for _ in 0..100 {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl LocalEngine {
+    /// The Dockerfile this engine builds for `template` (see [`dockerfile`]), with the base image's
+    /// user looked up when the image is present.
+    pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
+        let opts = self.dockerfile_options(options, None);
+        let df = dockerfile(template, &opts)?;
+        let base_user = self.image_user(&df.base_image);
+        dockerfile(template, &self.dockerfile_options(options, base_user))
+    }
+
+    fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> DockerfileOptions {
+        let mut opts = DockerfileOptions::default();
+        if let Some(base) = &options.default_base {
+            opts.default_base = base.clone();
+        }
+        opts.base_user = base_user;
+        opts.copy_chmod = self.kind == EngineKind::Podman;
+        opts
+    }
+
+    /// The `USER` of a local image, or `None` when the image is not present.
+    fn image_user(&self, image: &str) -> Option<String> {
+        self.output(["image", "inspect", "--format", "{{.Config.User}}", image], Duration::from_secs(60))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// Builds `template` into an image tagged `name`, reporting progress to `on_event`.
+    ///
+    /// Validates the template first. A missing base image is pulled (logging in with the template's
+    /// registry credentials, see [`login`](super::login)); a failing step is reported as
+    /// [`LocalError::StepFailed`] with the builder call or `template!` statement that added it.
+    pub fn build(
+        &self,
+        template: &Template,
+        name: &str,
+        options: &BuildOptions,
+        on_event: &mut dyn FnMut(LocalEvent),
+    ) -> Result<LocalImage, LocalError> {
+        template.validate().map_err(crate::Error::from)?;
+        check_name(name)?;
+        let sources = stage::sources(template)?;
+        let probe = dockerfile(template, &self.dockerfile_options(options, None))?;
+        let base_user = self.ensure_base(template, &probe.base_image, on_event)?;
+        let df = dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
+        on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
+
+        let iid = IidFile::new()?;
+        let mut cmd = self.command();
+        cmd.args(["build", "--force-rm", "-f", DOCKERFILE_NAME, "-t", name, "--iidfile"]).arg(&iid.0);
+        if options.no_cache || template.is_forced() || template.steps().iter().any(|s| s.force) {
+            cmd.arg("--no-cache");
+        }
+        if let Some(network) = &options.network {
+            cmd.args(["--network", network]);
+        }
+        cmd.arg("-");
+        let line = command_line(&cmd);
+        tracing::info!(command = %line, "building image");
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = cmd.spawn().map_err(|source| LocalError::Io { what: format!("cannot run `{line}`"), source })?;
+        let mut child = ChildGuard(child);
+
+        // The context goes in on a thread while this one reads the output: the engine reads its
+        // stdin while it prints, so doing both here could deadlock on full pipes.
+        let stdin = child.0.stdin.take();
+        let context_text = df.text.clone();
+        let template_for_writer = template.clone();
+        let writer = std::thread::spawn(move || -> std::io::Result<()> {
+            match stdin {
+                Some(stdin) => stage::write_context(&template_for_writer, &context_text, &sources, stdin),
+                None => Ok(()),
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let readers = [spawn_reader(child.0.stdout.take(), tx.clone()), spawn_reader(child.0.stderr.take(), tx)];
+
+        let mut tail: VecDeque<String> = VecDeque::with_capacity(TAIL + 1);
+        let mut current: Option<usize> = None;
+        let mut error_line: Option<String> = None;
+        for line in rx {
+            if let Some((number, total)) = parse_step(&line) {
+                current = Some(number);
+                if let Some(origin) = df.origin_of(number) {
+                    on_event(LocalEvent::StepStarted { number, total, origin: origin.clone() });
+                }
+            }
+            if is_error_line(&line) {
+                error_line = Some(line.clone());
+            }
+            if tail.len() == TAIL {
+                tail.pop_front();
+            }
+            tail.push_back(line.clone());
+            on_event(LocalEvent::Log(line));
+        }
+        for r in readers {
+            let _ = r.join();
+        }
+        let status =
+            child.0.wait().map_err(|source| LocalError::Io { what: format!("waiting for `{line}`"), source })?;
+        let written = writer.join().unwrap_or_else(|_| Ok(()));
+        if !status.success() {
+            let log_tail: Vec<String> = tail.into_iter().collect();
+            let message = error_line.unwrap_or_else(|| last_lines(&log_tail.join("\n"), 1));
+            return Err(match current.and_then(|n| df.origin_of(n)) {
+                Some(origin) => LocalError::StepFailed { step: failed_step(template, &df, origin), message, log_tail },
+                None => LocalError::Engine { help: hint(&message), command: line, message },
+            });
+        }
+        written
+            .map_err(|source| LocalError::Io { what: "cannot send the build context to the engine".into(), source })?;
+        let id = std::fs::read_to_string(&iid.0).unwrap_or_default().trim().to_owned();
+        on_event(LocalEvent::Finished { image: name.to_owned(), id: id.clone() });
+        Ok(LocalImage { name: name.to_owned(), id })
+    }
+
+    /// Makes sure the base image is present (pulling it, after a registry login when the template
+    /// has credentials) and returns its user.
+    fn ensure_base(
+        &self,
+        template: &Template,
+        image: &str,
+        on_event: &mut dyn FnMut(LocalEvent),
+    ) -> Result<String, LocalError> {
+        if let Some(user) = self.image_user(image) {
+            return Ok(user);
+        }
+        if let Base::Template(name) = template.base() {
+            return Err(LocalError::Unsupported {
+                what: format!("the base template `{name}` has not been built locally"),
+                location: template.base_location(),
+                help: format!(
+                    "build that template first with the name `{name}` (locally a template is the image tagged with its name)"
+                ),
+            });
+        }
+        let auth: AuthDir = login(self, template, image)?;
+        let mut cmd = self.command();
+        cmd.args(auth.global_args(self.kind)).arg("pull").args(auth.command_args(self.kind)).arg(image);
+        let line = format!("{} pull {image}", self.kind.program());
+        on_event(LocalEvent::Log(format!("pulling base image {image}")));
+        let out = super::engine::run_with_timeout(&mut cmd, PULL_TIMEOUT)
+            .map_err(|source| LocalError::Io { what: format!("cannot run `{line}`"), source })?;
+        for l in out.stdout.lines().chain(out.stderr.lines()) {
+            on_event(LocalEvent::Log(l.to_owned()));
+        }
+        if !out.status.success() || out.timed_out {
+            let message = if out.timed_out {
+                format!("`{line}` did not finish within {} minutes", PULL_TIMEOUT.as_secs() / 60)
+            } else {
+                last_lines(&out.stderr, 2).replace('\n', " / ")
+            };
+            let step = FailedStep {
+                origin: StepOrigin::Base,
+                description: format!("FROM {image}"),
+                location: template.base_location(),
+            };
+            let message = format!(
+                "{message} (help: the image is not present locally and cannot be pulled; check the name, \
+                 or create it locally; on CI machines `.ci/setup-podman.sh` makes `localhost/sandbox-base:latest`)"
+            );
+            return Err(LocalError::StepFailed { step, message, log_tail: Vec::new() });
+        }
+        Ok(self.image_user(image).unwrap_or_default())
+    }
+}
+
+/// What [`LocalError::StepFailed`] says about the template part behind an engine step.
+fn failed_step(template: &Template, df: &LocalDockerfile, origin: &StepOrigin) -> FailedStep {
+    let (description, location) = match origin {
+        StepOrigin::Base => (format!("FROM {}", df.base_image), template.base_location()),
+        StepOrigin::Step(i) => match template.steps().get(*i) {
+            Some(step) => (step.describe(), Some(step.location)),
+            None => (String::new(), None),
+        },
+        StepOrigin::Finalize => (template.start_cmd().unwrap_or_default().to_owned(), template.finish_location()),
+    };
+    FailedStep { origin: origin.clone(), description, location }
+}
+
+fn spawn_reader(pipe: Option<impl Read + Send + 'static>, tx: mpsc::Sender<String>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Some(pipe) = pipe else { return };
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_owned();
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `STEP 3/7: RUN ...` (Podman/Buildah) or `Step 3/7 : RUN ...` (Docker's builder) → `(3, 7)`.
+pub(super) fn parse_step(line: &str) -> Option<(usize, usize)> {
+    let rest = line.strip_prefix("STEP ").or_else(|| line.strip_prefix("Step "))?;
+    let (numbers, _) = rest.split_once(':')?;
+    let (n, total) = numbers.trim().split_once('/')?;
+    Some((n.parse().ok()?, total.parse().ok()?))
+}
+
+/// The engine's own summary of a failure.
+fn is_error_line(line: &str) -> bool {
+    line.starts_with("Error:") || line.starts_with("error ") || line.contains("returned a non-zero code")
+}
+
+/// Image names the engines accept: the Docker reference grammar, lower case.
+fn check_name(name: &str) -> Result<(), LocalError> {
+    let bad = name.is_empty()
+        || name.chars().any(|c| c.is_ascii_uppercase() || c.is_whitespace())
+        || crate::rules::image_reference(name).is_err();
+    if bad {
+        return Err(LocalError::Unsupported {
+            what: format!("`{name}` cannot be an image name"),
+            location: None,
+            help: "use lower-case letters, digits, `.`, `_`, `-` and `/`, optionally `:tag` (e.g. `my-app:1`)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A file the engine writes the built image's ID to; removed on drop.
+struct IidFile(std::path::PathBuf);
+
+impl IidFile {
+    fn new() -> Result<IidFile, LocalError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        Ok(IidFile(std::env::temp_dir().join(format!("sandbox-template-iid-{}-{nanos}", std::process::id()))))
+    }
+}
+
+impl Drop for IidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_lines_of_both_engines_parse() {
+        assert_eq!(parse_step("STEP 3/7: RUN [\"/bin/sh\",\"-c\",\"make\"]"), Some((3, 7)));
+        assert_eq!(parse_step("Step 12/12 : CMD [\"/bin/sh\"]"), Some((12, 12)));
+        assert_eq!(parse_step("STEP x/7: RUN"), None);
+        assert_eq!(parse_step("Steps are fun: 1/2"), None);
+        assert_eq!(parse_step("--> 96d4467fdd3"), None);
+    }
+
+    #[test]
+    fn image_names_follow_the_reference_grammar() {
+        assert!(check_name("my-app").is_ok());
+        assert!(check_name("localhost/my-app:1.0").is_ok());
+        for bad in ["", "My-App", "my app", "-app"] {
+            let err = check_name(bad).unwrap_err().to_string();
+            assert!(err.contains("cannot be an image name"), "{bad}: {err}");
+        }
+    }
+}
