@@ -179,7 +179,7 @@ impl LocalEngine {
         }
         let status =
             child.0.wait().map_err(|source| LocalError::Io { what: format!("waiting for `{line}`"), source })?;
-        let written = writer.join().unwrap_or_else(|_| Ok(()));
+        let written = writer.join().unwrap_or(Ok(()));
         if !status.success() {
             let log_tail: Vec<String> = tail.into_iter().collect();
             let message = error_line.unwrap_or_else(|| last_lines(&log_tail.join("\n"), 1));

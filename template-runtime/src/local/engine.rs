@@ -104,9 +104,10 @@ impl LocalEngine {
             Engine::Docker => &[EngineKind::Docker],
             Engine::Podman => &[EngineKind::Podman],
         };
+        let path = std::env::var_os("PATH").unwrap_or_default();
         let mut tried = Vec::new();
         for &kind in kinds {
-            match probe(kind) {
+            match probe(kind, &path) {
                 Ok(engine) => {
                     tracing::debug!(engine = kind.program(), version = %engine.version, "container engine found");
                     return Ok(engine);
@@ -169,13 +170,13 @@ impl LocalEngine {
     }
 }
 
-fn probe(kind: EngineKind) -> Result<LocalEngine, EngineAttempt> {
+fn probe(kind: EngineKind, path: &OsStr) -> Result<LocalEngine, EngineAttempt> {
     let name = kind.program();
     let install = match kind {
         EngineKind::Docker => "install Docker (https://docs.docker.com/engine/install/) or use Podman",
         EngineKind::Podman => "install Podman: `apt-get install podman runc` (or run `.ci/setup-podman.sh`)",
     };
-    let Some(program) = find_on_path(name) else {
+    let Some(program) = find_on_path(name, path) else {
         return Err(EngineAttempt {
             program: name.to_owned(),
             problem: "not found on PATH".into(),
@@ -237,9 +238,8 @@ pub(super) fn hint(message: &str) -> Option<String> {
     }
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
+fn find_on_path(name: &str, path: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path).map(|dir| dir.join(name)).find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -352,6 +352,47 @@ mod tests {
         let out = run_with_timeout(&mut cmd, Duration::from_millis(100)).unwrap();
         assert!(out.timed_out);
         assert!(!out.status.success());
+    }
+
+    #[test]
+    fn a_missing_cli_says_how_to_install_it() {
+        let empty = tempfile::tempdir().unwrap();
+        let attempt = probe(EngineKind::Podman, empty.path().as_os_str()).unwrap_err();
+        assert_eq!(attempt.program, "podman");
+        assert_eq!(attempt.problem, "not found on PATH");
+        assert!(attempt.help.contains("apt-get install podman"), "{}", attempt.help);
+    }
+
+    #[test]
+    fn a_cli_whose_info_fails_is_skipped_with_the_engine_error_and_a_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("podman");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho 'Error: runc: setrlimit RLIMIT_NPROC: operation not permitted' >&2\nexit 125\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let attempt = probe(EngineKind::Podman, dir.path().as_os_str()).unwrap_err();
+        assert!(
+            attempt.problem.contains("`podman info` failed") && attempt.problem.contains("setrlimit"),
+            "{attempt:?}"
+        );
+        assert!(attempt.help.contains("CONTAINERS_CONF"), "{attempt:?}");
+        let all = LocalError::NoEngine { tried: vec![attempt] }.to_string();
+        assert!(all.starts_with("no container engine can be used:\n  - podman: `podman info` failed"), "{all}");
+    }
+
+    #[test]
+    fn a_working_cli_reports_its_version() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("docker");
+        std::fs::write(&fake, "#!/bin/sh\n[ \"$1\" = info ] && echo 28.2.2\n").unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let engine = probe(EngineKind::Docker, dir.path().as_os_str()).unwrap();
+        assert_eq!((engine.kind(), engine.version()), (EngineKind::Docker, "28.2.2"));
     }
 
     #[test]

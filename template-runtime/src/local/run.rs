@@ -116,7 +116,13 @@ impl Drop for Sandbox {
 }
 
 fn remove(engine: &LocalEngine, id: &str) -> Result<(), LocalError> {
-    engine.output(["rm", "-f", id], Duration::from_secs(60)).map(|_| ())
+    // Podman's `rm -f` first waits 10 s for SIGTERM, which a shell as PID 1 ignores; `-t 0` kills
+    // at once, as Docker's `rm -f` does.
+    let args: &[&str] = match engine.kind {
+        super::EngineKind::Podman => &["rm", "-f", "-t", "0", id],
+        super::EngineKind::Docker => &["rm", "-f", id],
+    };
+    engine.output(args, Duration::from_secs(60)).map(|_| ())
 }
 
 fn exec(engine: &LocalEngine, id: &str, command: &str, timeout: Duration) -> Result<ExecOutput, LocalError> {
@@ -167,11 +173,15 @@ pub fn local_ready_command(ready: &ReadyCmd) -> String {
 
 /// The container's main process: the start command in the background, then wait forever, as a
 /// sandbox keeps running when its start command returns. The newline before `)` ends a trailing
-/// comment in the user's command.
+/// comment in the user's command. As PID 1 the shell would ignore SIGTERM; the trap makes `stop`
+/// (or a start command that signals PID 1) end the container, and `sleep & wait` lets the trap run
+/// at once.
 fn keeper_script(start: Option<&str>) -> String {
+    let keep = "trap 'exit 143' TERM INT";
+    let wait = "while :; do sleep 3600 & wait $!; done";
     match start {
-        Some(start) => format!("(\n{start}\n) &\nwhile :; do sleep 3600; done"),
-        None => "while :; do sleep 3600; done".to_owned(),
+        Some(start) => format!("{keep}\n(\n{start}\n) &\n{wait}"),
+        None => format!("{keep}\n{wait}"),
     }
 }
 
@@ -281,6 +291,9 @@ mod tests {
 
     #[test]
     fn the_start_command_runs_in_the_background_of_a_keeper() {
-        assert_eq!(keeper_script(Some("httpd -f # serve")), "(\nhttpd -f # serve\n) &\nwhile :; do sleep 3600; done");
+        assert_eq!(
+            keeper_script(Some("httpd -f # serve")),
+            "trap 'exit 143' TERM INT\n(\nhttpd -f # serve\n) &\nwhile :; do sleep 3600 & wait $!; done"
+        );
     }
 }

@@ -1,0 +1,292 @@
+//! Real builds with the local container engine: images built from templates on the busybox base
+//! that `.ci/setup-podman.sh` creates, containers started and probed.
+//!
+//! With no usable engine (or no base image) these tests fail when `CI` is set, naming what is
+//! missing; elsewhere they print a loud notice and return.
+#![cfg(feature = "local")]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use template_runtime::local::{
+    BuildOptions, Engine, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
+};
+use template_runtime::{
+    CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
+    wait_for_port, wait_for_process, wait_for_url,
+};
+
+/// The image `.ci/setup-podman.sh` creates (override with `SANDBOX_TEMPLATE_TEST_BASE`).
+fn base_image() -> String {
+    std::env::var("SANDBOX_TEMPLATE_TEST_BASE").unwrap_or_else(|_| "localhost/sandbox-base:latest".to_owned())
+}
+
+/// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
+fn engine() -> Option<LocalEngine> {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    let problem = match LocalEngine::detect(Engine::Auto) {
+        Ok(engine) => {
+            let present = Command::new(engine.program())
+                .args(["image", "inspect", "--format", "{{.Id}}", &base_image()])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if present {
+                return Some(engine);
+            }
+            format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display())
+        }
+        Err(e) => e.to_string(),
+    };
+    let message = format!("local engine tests cannot run: {problem}\nfix: run `bash .ci/setup-podman.sh` as root");
+    if in_ci {
+        panic!("{message}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED !!!!!!!! {message}\n");
+    None
+}
+
+/// Removes the test's image when the test ends, whatever happens.
+struct ImageGuard<'a>(&'a LocalEngine, String);
+
+impl Drop for ImageGuard<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(self.0.program()).args(["rmi", "-f", &self.1]).output();
+    }
+}
+
+fn name(test: &str) -> String {
+    format!("sandbox-template-test/{test}-{}", std::process::id())
+}
+
+fn check(sandbox: &Sandbox, command: &str) -> String {
+    let out = sandbox.exec(command).unwrap();
+    assert_eq!(out.status, 0, "`{command}` failed: {}{}", out.stdout, out.stderr);
+    out.stdout
+}
+
+fn container_exists(engine: &LocalEngine, id: &str) -> bool {
+    Command::new(engine.program()).args(["container", "inspect", id]).output().is_ok_and(|o| o.status.success())
+}
+
+fn write(dir: &Path, path: &str, content: &str) {
+    let full = dir.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, content).unwrap();
+}
+
+#[test]
+fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
+    let Some(engine) = engine() else { return };
+    let ctx = tempfile::tempdir().unwrap();
+    write(ctx.path(), "app/main.sh", "echo \"$GREETING\" > /tmp/greeting\ntouch /tmp/ready\nexec sleep 1000\n");
+    write(ctx.path(), "app/data/table.txt", "rows\n");
+    write(ctx.path(), "app/debug.log", "ignored by .dockerignore\n");
+    write(ctx.path(), "app/cache/blob", "ignored by the template's pattern\n");
+    write(ctx.path(), "conf.txt", "key=value\n");
+    write(ctx.path(), ".dockerignore", "**/*.log\n");
+
+    let template = Template::new()
+        .with_context(ctx.path())
+        .with_ignore_patterns("app/cache")
+        .from_image(base_image())
+        .set_envs([("GREETING", "say \"hi\" to $HOME"), ("PLAIN", "it's plain")])
+        .set_workdir("/srv/app")
+        .copy_with("app", "/srv/app/", CopyOptions::new().user("user:user").mode(0o750))
+        .copy("conf.txt", "/etc/conf.txt")
+        .make_dir_with("/srv/shared", MakeDirOptions::new().mode(0o770))
+        .run_cmd_with(["id -un > /home/user/who", "touch /home/user/old"], RunOptions::new().user("user"))
+        .rename_with("/home/user/old", "/home/user/new", FileOptions::new().user("user"))
+        .make_symlink("/srv/app/main.sh", "/usr/bin/start-app")
+        .run_cmd("touch /tmp/junk")
+        .remove_with("/tmp/junk", RemoveOptions::new().force(true))
+        .set_user("user")
+        .run_cmd("id -un > /tmp/build-user")
+        .set_start_cmd("sh /usr/bin/start-app", wait_for_file("/tmp/ready"));
+
+    let image_name = name("every-step");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let mut events = Vec::new();
+    let (image, sandbox) = engine
+        .build_and_start(&template, &image_name, &BuildOptions::new(), &StartOptions::new(), &mut |e| events.push(e))
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    assert!(!image.id.is_empty());
+    assert!(matches!(events.first(), Some(LocalEvent::Started { .. })), "{:?}", events.first());
+    // Every template step was started by the engine, in order.
+    let started: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            LocalEvent::StepStarted { origin: StepOrigin::Step(i), .. } => Some(*i),
+            _ => None,
+        })
+        .collect();
+    let mut distinct = started.clone();
+    distinct.dedup();
+    assert_eq!(distinct, (0..template.steps().len()).collect::<Vec<_>>());
+    assert!(events.iter().any(|e| matches!(e, LocalEvent::Ready { attempts } if *attempts >= 1)));
+
+    assert_eq!(
+        check(&sandbox, "stat -c '%U:%G %a' /srv/app/main.sh /srv/app/data/table.txt"),
+        "user:user 750\nuser:user 750\n"
+    );
+    assert_eq!(check(&sandbox, "stat -c '%U:%G %a' /etc/conf.txt && cat /etc/conf.txt"), "root:root 644\nkey=value\n");
+    assert_eq!(check(&sandbox, "ls /srv/app | sort | tr '\\n' ' '"), "data main.sh ");
+    assert_eq!(check(&sandbox, "stat -c '%a' /srv/shared"), "770\n");
+    assert_eq!(check(&sandbox, "cat /home/user/who; ls /home/user | sort | tr '\\n' ' '"), "user\nnew who ");
+    assert_eq!(check(&sandbox, "readlink /usr/bin/start-app"), "/srv/app/main.sh\n");
+    assert_eq!(check(&sandbox, "[ ! -e /tmp/junk ] && echo removed"), "removed\n");
+    assert_eq!(check(&sandbox, "cat /tmp/build-user; id -un; pwd"), "user\nuser\n/srv/app\n");
+    assert_eq!(check(&sandbox, "printf '%s|%s' \"$GREETING\" \"$PLAIN\""), "say \"hi\" to $HOME|it's plain");
+    // The start command ran with the image's environment.
+    assert_eq!(check(&sandbox, "cat /tmp/greeting"), "say \"hi\" to $HOME\n");
+
+    let id = sandbox.id().to_owned();
+    drop(sandbox);
+    assert!(!container_exists(&engine, &id), "the container outlived its Sandbox");
+}
+
+#[test]
+fn port_url_and_process_ready_checks_work_on_busybox() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("httpd");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let serve = "httpd -f -p 8080 -h /srv/www";
+    let base = Template::new()
+        .from_image(base_image())
+        .make_dir("/srv/www")
+        .run_cmd("echo '<h1>hello</h1>' > /srv/www/index.html");
+    let image = engine
+        .build(&base.clone().set_start_cmd(serve, wait_for_port(8080)), &image_name, &BuildOptions::new(), &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    for ready in [wait_for_port(8080), wait_for_url("http://127.0.0.1:8080/index.html"), wait_for_process("httpd")] {
+        let template = base.clone().set_start_cmd(serve, ready.clone());
+        let sandbox = engine
+            .start(&template, &image, &StartOptions::new(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{ready:?}: {e}"));
+        assert_eq!(check(&sandbox, "wget -q -O - http://127.0.0.1:8080/index.html"), "<h1>hello</h1>\n");
+    }
+}
+
+#[test]
+fn a_failing_run_step_names_the_step_and_its_source_line() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("failing");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new()
+        .from_image(base_image())
+        .run_cmd("echo fine")
+        .run_cmd_with(["echo about to fail", "exit 3"], RunOptions::new().user("user"));
+    let line = line!() - 1;
+    let mut logs = Vec::new();
+    let err = engine
+        .build(&template, &image_name, &BuildOptions::new(), &mut |e| {
+            if let LocalEvent::Log(l) = e {
+                logs.push(l)
+            }
+        })
+        .unwrap_err();
+    let LocalError::StepFailed { step, log_tail, .. } = &err else { panic!("expected a step failure, got {err}") };
+    assert_eq!(step.origin, StepOrigin::Step(1));
+    let location = step.location.expect("the step's location");
+    assert_eq!((location.file, location.line), (file!(), line));
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "build failed at step 2 (`RUN echo about to fail && exit 3`) added at {}:{line}:",
+            file!()
+        )),
+        "{text}"
+    );
+    assert!(log_tail.iter().any(|l| l == "about to fail"), "{log_tail:?}");
+    assert!(logs.iter().any(|l| l == "about to fail"), "the failing step's output was not streamed");
+}
+
+#[test]
+fn a_ready_check_that_never_passes_times_out_with_the_logs_and_leaves_no_container() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("never-ready");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new()
+        .from_image(base_image())
+        .set_start_cmd("echo warming up; sleep 1000", wait_for_file("/tmp/never"));
+    let line = line!() - 1;
+    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let mut container = None;
+    let options = StartOptions::new().ready_timeout(Duration::from_secs(2));
+    let err = engine
+        .start(&template, &image, &options, &mut |e| {
+            if let LocalEvent::ContainerStarted { id } = e {
+                container = Some(id)
+            }
+        })
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, LocalError::NotReady { .. }), "{text}");
+    assert!(text.contains("[ -f /tmp/never ]") && text.contains("warming up"), "{text}");
+    assert!(text.contains(&format!("{}:{line}", file!())), "{text}");
+    let id = container.expect("a container was started");
+    assert!(!container_exists(&engine, &id), "the container was left behind");
+}
+
+#[test]
+fn a_start_command_that_kills_the_container_is_reported_as_exited() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("exits");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    // `kill 1` stops the container's main process, as `podman stop` or an OOM kill would.
+    let template =
+        Template::new().from_image(base_image()).set_start_cmd("echo crashing; kill 1", wait_for_file("/tmp/never"));
+    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let err = engine.start(&template, &image, &StartOptions::new(), &mut |_| {}).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, LocalError::Exited { .. }), "{text}");
+    assert!(text.contains("crashing"), "{text}");
+}
+
+#[test]
+fn a_template_based_on_a_locally_built_template_builds_from_its_image() {
+    let Some(engine) = engine() else { return };
+    let parent_name = name("parent");
+    let child_name = name("child");
+    let _parent = ImageGuard(&engine, parent_name.clone());
+    let _child = ImageGuard(&engine, child_name.clone());
+    let parent = Template::new().from_image(base_image()).run_cmd("echo from-parent > /parent");
+    engine.build(&parent, &parent_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let child = Template::new().from_template(&parent_name).run_cmd("cat /parent > /child");
+    let image = engine.build(&child, &child_name, &BuildOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let sandbox = engine.start(&child, &image, &StartOptions::new(), &mut |_| {}).unwrap();
+    assert_eq!(check(&sandbox, "cat /child"), "from-parent\n");
+
+    let orphan = Template::new().from_template("sandbox-template-test/never-built");
+    let line = line!() - 1;
+    let err = engine.build(&orphan, &name("orphan"), &BuildOptions::new(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("`sandbox-template-test/never-built` has not been built locally"), "{err}");
+    assert!(err.contains(&format!("{}:{line}", file!())), "{err}");
+}
+
+#[test]
+fn a_registry_password_never_shows_in_errors_or_events() {
+    let Some(engine) = engine() else { return };
+    const PASSWORD: &str = "pa55-Very-Secret-0451";
+    // Nothing listens on port 9: the login fails, and its error must not carry the password.
+    let template = Template::new().from_image_with_credentials(
+        "127.0.0.1:9/private/base:1",
+        Secret::new("robot"),
+        Secret::new(PASSWORD),
+    );
+    let mut events = Vec::new();
+    let err = engine.build(&template, &name("private"), &BuildOptions::new(), &mut |e| events.push(e)).unwrap_err();
+    let shown = format!("{err}\n{err:?}\n{events:?}");
+    assert!(matches!(err, LocalError::Login { ref registry, .. } if registry == "127.0.0.1:9"), "{shown}");
+    assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+}
+
+#[test]
+fn an_engine_error_before_any_step_is_not_blamed_on_a_step() {
+    let Some(engine) = engine() else { return };
+    let err =
+        engine.build(&Template::new().from_image(base_image()), "Not A Valid Name", &BuildOptions::new(), &mut |_| {});
+    let err = err.unwrap_err().to_string();
+    assert!(err.contains("`Not A Valid Name` cannot be an image name"), "{err}");
+}
