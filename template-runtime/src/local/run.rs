@@ -235,15 +235,14 @@ impl LocalEngine {
                 on_event(LocalEvent::Ready { attempts });
                 return Ok(sandbox);
             }
-            // 125-127: the engine could not run the check; find out whether the container is gone.
-            if result.status >= 125 || result.status < 0 {
-                if let Some(status) = self.exit_status(&sandbox.id) {
-                    return Err(LocalError::Exited {
-                        status,
-                        logs: sandbox.logs(TAIL),
-                        location: template.finish_location(),
-                    });
-                }
+            // A failed check may mean the container is gone (Podman says so with status 125,
+            // Docker with 1, like a failing check): ask the engine.
+            if let Some(status) = self.exit_status(&sandbox.id) {
+                return Err(LocalError::Exited {
+                    status,
+                    logs: sandbox.logs(TAIL),
+                    location: template.finish_location(),
+                });
             }
             if started.elapsed() >= options.ready_timeout {
                 return Err(LocalError::NotReady {
