@@ -290,3 +290,26 @@ fn an_engine_error_before_any_step_is_not_blamed_on_a_step() {
     let err = err.unwrap_err().to_string();
     assert!(err.contains("`Not A Valid Name` cannot be an image name"), "{err}");
 }
+
+#[test]
+fn containers_of_a_killed_process_are_removed_as_orphans_and_live_ones_are_kept() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("orphans");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new().from_image(base_image()).set_start_cmd("sleep 1000", wait_for_process("sleep"));
+    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let ours = engine.start(&template, &image, &StartOptions::new(), &mut |_| {}).unwrap();
+    // What a process killed with SIGKILL leaves: a container whose owner no longer runs (PIDs never
+    // reach 4294967295).
+    let out = Command::new(engine.program())
+        .args(["run", "-d", "--label", "io.sandbox-template.owner=4294967295", &image.id, "sleep", "1000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let orphan = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    let removed = engine.remove_orphans().unwrap();
+    assert!(removed.iter().any(|id| id.starts_with(&orphan) || orphan.starts_with(id.as_str())), "{removed:?}");
+    assert!(!container_exists(&engine, &orphan));
+    assert!(container_exists(&engine, ours.id()), "a container of this (live) process was removed");
+}

@@ -17,6 +17,10 @@ use super::{LocalEvent, LocalImage, stage};
 /// How many lines of engine output an error shows.
 const TAIL: usize = 15;
 
+/// The environment variable naming the image that stands for `from_base_image()` locally (e.g.
+/// `localhost/sandbox-base:latest` where `e2bdev/base` cannot be pulled).
+pub const DEFAULT_BASE_ENV: &str = "SANDBOX_TEMPLATE_DEFAULT_BASE";
+
 /// How long a pull of the base image may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -28,8 +32,8 @@ pub struct BuildOptions {
     /// `Template::force_rebuild` and `skip_cache` (locally the whole image is rebuilt: the engines
     /// have no per-step cache switch).
     pub no_cache: bool,
-    /// The image that stands for the provider's default base (`from_base_image()`); default
-    /// `e2bdev/base`.
+    /// The image that stands for the provider's default base (`from_base_image()`); default: the
+    /// `SANDBOX_TEMPLATE_DEFAULT_BASE` environment variable, else `e2bdev/base`.
     pub default_base: Option<String>,
     /// The network `RUN` steps get (`--network`), e.g. `none`; default: the engine's.
     pub network: Option<String>,
@@ -90,8 +94,8 @@ impl LocalEngine {
 
     fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> DockerfileOptions {
         let mut opts = DockerfileOptions::default();
-        if let Some(base) = &options.default_base {
-            opts.default_base = base.clone();
+        if let Some(base) = options.default_base.clone().or_else(|| std::env::var(DEFAULT_BASE_ENV).ok()) {
+            opts.default_base = base;
         }
         opts.base_user = base_user;
         opts.copy_chmod = self.kind == EngineKind::Podman;

@@ -36,11 +36,12 @@ mod login;
 mod run;
 mod stage;
 
-pub use build::BuildOptions;
+pub use build::{BuildOptions, DEFAULT_BASE_ENV};
 pub use dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
 pub use engine::{ENGINE_ENV, Engine, EngineKind, LocalEngine};
 pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
 pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};
+pub use stage::write_build_context;
 
 /// Progress of a local build and start, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]

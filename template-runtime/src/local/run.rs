@@ -1,5 +1,6 @@
 //! Starting a built template: its start command in a container, and its ready check.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::provider::Provider;
@@ -254,6 +255,35 @@ impl LocalEngine {
             }
             std::thread::sleep(options.ready_interval);
         }
+    }
+
+    /// Removes the containers a process of this crate started and could not remove because it was
+    /// killed: those whose [`OWNER_LABEL`] names a process that no longer runs on this machine.
+    /// Returns their IDs.
+    ///
+    /// Not done automatically: with a shared (remote) engine the owner may run on another machine.
+    pub fn remove_orphans(&self) -> Result<Vec<String>, LocalError> {
+        let timeout = Duration::from_secs(60);
+        let filter = format!("label={OWNER_LABEL}");
+        let ids = self.output(["ps", "-a", "-q", "--no-trunc", "--filter", &filter], timeout)?;
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let format = format!("{{{{.Id}}}} {{{{index .Config.Labels \"{OWNER_LABEL}\"}}}}");
+        let mut args = vec!["inspect", "--format", &format];
+        args.extend(&ids);
+        let owners = self.output(args, timeout)?;
+        let mut removed = Vec::new();
+        for line in owners.lines() {
+            let Some((id, owner)) = line.trim().split_once(' ') else { continue };
+            let alive = owner.parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                remove(self, id)?;
+                removed.push(id.to_owned());
+            }
+        }
+        Ok(removed)
     }
 
     /// The exit status of a container that is no longer running.

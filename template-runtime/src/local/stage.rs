@@ -16,7 +16,36 @@ use crate::error::Error;
 use crate::step::StepKind;
 use crate::template::Template;
 
-use super::dockerfile::DOCKERFILE_NAME;
+use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
+use super::error::LocalError;
+
+/// Writes the build context of `template` as a tar stream to `out`: the generated Dockerfile (as
+/// [`DOCKERFILE_NAME`]), a `.dockerignore`, and the COPY sources. What an engine receives; with no
+/// engine it can be kept and built later with
+/// `docker build -f .sandbox-template.Dockerfile - < context.tar`.
+///
+/// ```
+/// use template_runtime::Template;
+/// use template_runtime::local::{DockerfileOptions, write_build_context};
+///
+/// let mut tar = Vec::new();
+/// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi");
+/// let df = write_build_context(&t, &DockerfileOptions::default(), &mut tar).unwrap();
+/// assert_eq!(df.origins.len(), 2);
+/// assert!(tar.len() >= 3 * 512);
+/// ```
+pub fn write_build_context(
+    template: &Template,
+    options: &DockerfileOptions,
+    out: impl Write,
+) -> Result<LocalDockerfile, LocalError> {
+    template.validate().map_err(Error::from)?;
+    let sources = sources(template)?;
+    let df = dockerfile(template, options)?;
+    write_context(template, &df.text, &sources, out)
+        .map_err(|source| LocalError::Io { what: "cannot write the build context".into(), source })?;
+    Ok(df)
+}
 
 /// The COPY sources to stage: paths relative to the context, each with whether symlinks are
 /// followed. A source is staged from its longest glob-free prefix.
