@@ -123,7 +123,7 @@ impl LocalEngine {
     ) -> Result<LocalImage, LocalError> {
         template.validate().map_err(crate::Error::from)?;
         check_name(name)?;
-        let sources = stage::sources(template)?;
+        let staged = stage::Staged::of(template)?;
         let probe = dockerfile(template, &self.dockerfile_options(options, None))?;
         let base_user = self.ensure_base(template, &probe.base_image, on_event)?;
         let df = dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
@@ -149,10 +149,9 @@ impl LocalEngine {
         // stdin while it prints, so doing both here could deadlock on full pipes.
         let stdin = child.0.stdin.take();
         let context_text = df.text.clone();
-        let template_for_writer = template.clone();
-        let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        let writer = std::thread::spawn(move || -> Result<(), crate::Error> {
             match stdin {
-                Some(stdin) => stage::write_context(&template_for_writer, &context_text, &sources, stdin),
+                Some(stdin) => staged.write(&context_text, stdin),
                 None => Ok(()),
             }
         });
@@ -192,8 +191,7 @@ impl LocalEngine {
                 None => LocalError::Engine { help: hint(&message), command: line, message },
             });
         }
-        written
-            .map_err(|source| LocalError::Io { what: "cannot send the build context to the engine".into(), source })?;
+        written?;
         let id = std::fs::read_to_string(&iid.0).unwrap_or_default().trim().to_owned();
         on_event(LocalEvent::Finished { image: name.to_owned(), id: id.clone() });
         Ok(LocalImage { name: name.to_owned(), id })

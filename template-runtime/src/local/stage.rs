@@ -1,17 +1,14 @@
-//! The build context sent to the engine: a tar stream on the engine's stdin holding the generated
-//! Dockerfile, a `.dockerignore`, and the template's COPY sources.
+//! The build context sent to the engine: one tar stream on the engine's stdin holding the generated
+//! Dockerfile, a `.dockerignore` for it, and exactly the entries the template's COPY steps select.
 //!
-//! Interim: this stages each COPY source's top folder (up to the first glob character) and lets the
-//! engine apply the ignore rules (the context's `.dockerignore` plus the template's patterns, written
-//! into the archive's `.dockerignore`) and expand globs, exactly as `docker build` does. When the
-//! `context` module's enumeration and tar writer land, swap `write_context`'s source walk for them
-//! (exact entries, ignore rules applied before sending); the Dockerfile/`.dockerignore` entries and
-//! the stdin plumbing stay as they are.
+//! The entries come from [`BuildContext`], the same enumeration that computes `filesHash` and the
+//! cloud uploads (globs, `.dockerignore` and the template's ignore patterns, symlink handling,
+//! embedded contexts), so a local build copies the same files as a cloud build. The engine then
+//! expands each COPY source again, within those entries only.
 
-use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
 
+use crate::context::{BuildContext, Entry};
 use crate::error::Error;
 use crate::step::StepKind;
 use crate::template::Template;
@@ -40,136 +37,103 @@ pub fn write_build_context(
     out: impl Write,
 ) -> Result<LocalDockerfile, LocalError> {
     template.validate().map_err(Error::from)?;
-    let sources = sources(template)?;
+    let staged = Staged::of(template)?;
     let df = dockerfile(template, options)?;
-    write_context(template, &df.text, &sources, out)
-        .map_err(|source| LocalError::Io { what: "cannot write the build context".into(), source })?;
+    staged.write(&df.text, out)?;
     Ok(df)
 }
 
-/// The COPY sources to stage: paths relative to the context, each with whether symlinks are
-/// followed. A source is staged from its longest glob-free prefix.
-pub(super) fn sources(template: &Template) -> Result<Vec<(PathBuf, bool)>, Error> {
-    let context = template.context_dir();
-    let mut roots: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
-    for step in template.steps() {
-        let StepKind::Copy(copy) = &step.kind else { continue };
-        let mut root = PathBuf::new();
-        let mut globbed = false;
-        for part in Path::new(&copy.src).components() {
-            match part {
-                Component::Normal(p) if p.to_string_lossy().contains(['*', '?', '[']) => {
-                    globbed = true;
-                    break;
-                }
-                Component::Normal(p) => root.push(p),
-                // `validate` refuses absolute and escaping sources; `.` adds nothing.
-                _ => {}
-            }
-        }
-        let full = context.join(&root);
-        if !globbed && std::fs::symlink_metadata(&full).is_err() {
-            return Err(Error::NoFiles { path: full, location: Some(step.location) });
-        }
-        roots.insert((root, copy.resolve_symlinks == Some(true)));
-    }
-    // A root inside another one is already staged.
-    let all: Vec<(PathBuf, bool)> = roots.into_iter().collect();
-    let kept =
-        all.iter().filter(|(p, _)| !all.iter().any(|(q, _)| q != p && p.starts_with(q))).cloned().collect::<Vec<_>>();
-    Ok(kept)
+/// The context of a template and the entries its COPY steps select.
+pub(super) struct Staged {
+    context: BuildContext,
+    entries: Vec<Entry>,
 }
 
-/// Writes the build context to `out`: Dockerfile, `.dockerignore`, then the staged sources.
-pub(super) fn write_context(
-    template: &Template,
-    dockerfile: &str,
-    sources: &[(PathBuf, bool)],
-    out: impl Write,
-) -> std::io::Result<()> {
-    let context = template.context_dir();
-    let mut tar = tar::Builder::new(out);
-    tar.mode(tar::HeaderMode::Deterministic);
-    append_bytes(&mut tar, DOCKERFILE_NAME, dockerfile.as_bytes())?;
-    append_bytes(&mut tar, ".dockerignore", dockerignore(template).as_bytes())?;
-    for (root, follow) in sources {
-        tar.follow_symlinks(*follow);
-        let full = context.join(root);
-        let name = if root.as_os_str().is_empty() { Path::new(".") } else { root.as_path() };
-        let meta = if *follow { std::fs::metadata(&full) } else { std::fs::symlink_metadata(&full) };
-        match meta {
-            Ok(m) if m.is_dir() => append_dir(&mut tar, &full, name, *follow)?,
-            Ok(_) => tar.append_path_with_name(&full, name)?,
-            // A glob whose folder is missing matches nothing; the engine says so.
-            Err(_) => {}
+impl Staged {
+    /// Enumerates every COPY source; errors name the `copy` call (no files, symlink escapes).
+    pub(super) fn of(template: &Template) -> Result<Staged, Error> {
+        let context = BuildContext::for_template(template)?;
+        let mut entries: Vec<Entry> = Vec::new();
+        for step in template.steps() {
+            let StepKind::Copy(copy) = &step.kind else { continue };
+            entries.extend(context.copy(copy, Some(step.location))?.entries().iter().cloned());
         }
+        // Sorted by path, parents come before their children; a path two sources select is
+        // archived once.
+        entries.sort_by(|a, b| a.path().cmp(b.path()));
+        entries.dedup_by(|a, b| a.path() == b.path());
+        Ok(Staged { context, entries })
     }
-    tar.finish()
+
+    /// Writes the archive: Dockerfile, `.dockerignore`, then the entries (and the end of archive).
+    pub(super) fn write(&self, dockerfile: &str, mut out: impl Write) -> Result<(), Error> {
+        let io = |source| Error::ArchiveWrite { source };
+        write_file(&mut out, DOCKERFILE_NAME, dockerfile.as_bytes()).map_err(io)?;
+        // The entries are already filtered by the ignore rules; this only keeps the Dockerfile
+        // out of a `copy(".", ...)`.
+        write_file(&mut out, ".dockerignore", format!("{DOCKERFILE_NAME}\n.dockerignore\n").as_bytes()).map_err(io)?;
+        self.context.write_archive(&self.entries, false, out)?;
+        Ok(())
+    }
 }
 
-/// Adds a folder's entries, leaving out the context's own `.dockerignore` (already written).
-fn append_dir<W: Write>(tar: &mut tar::Builder<W>, full: &Path, name: &Path, follow: bool) -> std::io::Result<()> {
-    if name != Path::new(".") {
-        return tar.append_dir_all(name, full);
-    }
-    for entry in std::fs::read_dir(full)? {
-        let entry = entry?;
-        let file_name = entry.file_name();
-        if file_name == ".dockerignore" || file_name == DOCKERFILE_NAME {
-            continue;
-        }
-        let path = entry.path();
-        let is_dir = if follow { path.is_dir() } else { entry.file_type()?.is_dir() };
-        if is_dir {
-            tar.append_dir_all(&file_name, &path)?;
-        } else {
-            tar.append_path_with_name(&path, &file_name)?;
-        }
-    }
-    Ok(())
-}
-
-fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, data: &[u8]) -> std::io::Result<()> {
-    let mut header = tar::Header::new_gnu();
+/// One regular file as raw tar records: header, data, padding to 512 bytes. Written by hand rather
+/// than with `tar::Builder` because the context module's writer appends the rest of the archive
+/// and its end marker to the same stream.
+fn write_file(out: &mut impl Write, name: &str, data: &[u8]) -> std::io::Result<()> {
+    let mut header = tar::Header::new_ustar();
+    header.set_path(name)?;
     header.set_size(data.len() as u64);
     header.set_mode(0o644);
     header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, name, data)
-}
-
-/// The context's `.dockerignore`, then the template's own patterns, then the generated Dockerfile.
-fn dockerignore(template: &Template) -> String {
-    let mut text = std::fs::read_to_string(template.context_dir().join(".dockerignore")).unwrap_or_default();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    for p in template.ignore_patterns() {
-        text.push_str(p);
-        text.push('\n');
-    }
-    text.push_str(DOCKERFILE_NAME);
-    text.push('\n');
-    text
+    header.set_mtime(0);
+    header.set_cksum();
+    out.write_all(header.as_bytes())?;
+    out.write_all(data)?;
+    let padding = (512 - data.len() % 512) % 512;
+    out.write_all(&[0; 512][..padding])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn archive_names(bytes: &[u8]) -> Vec<(String, String)> {
+        let mut archive = tar::Archive::new(bytes);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().to_string_lossy().into_owned();
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut e, &mut text);
+                (name, text)
+            })
+            .collect()
+    }
+
     #[test]
-    fn sources_are_staged_from_their_glob_free_prefix_once() {
+    fn the_archive_holds_the_dockerfile_and_exactly_the_selected_files() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("app/src")).unwrap();
-        std::fs::write(dir.path().join("app/src/main.py"), "print(1)").unwrap();
-        std::fs::write(dir.path().join("README"), "hi").unwrap();
+        std::fs::create_dir_all(dir.path().join("app/cache")).unwrap();
+        std::fs::write(dir.path().join("app/a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("app/debug.log"), "log").unwrap();
+        std::fs::write(dir.path().join("app/cache/blob"), "blob").unwrap();
+        std::fs::write(dir.path().join("unused.txt"), "not copied").unwrap();
+        std::fs::write(dir.path().join(".dockerignore"), "**/*.log\n").unwrap();
         let t = Template::new()
             .with_context(dir.path())
+            .with_ignore_patterns("app/cache")
             .from_image("localhost/sandbox-base")
-            .copy("app/src/*.py", "/app/")
             .copy("app", "/app/")
-            .copy("README", "/README");
-        let s = sources(&t).unwrap();
-        assert_eq!(s, vec![(PathBuf::from("README"), false), (PathBuf::from("app"), false)]);
+            .copy("app/*.txt", "/txt/");
+        let mut buf = Vec::new();
+        let df = write_build_context(&t, &DockerfileOptions::default(), &mut buf).unwrap();
+        let entries = archive_names(&buf);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, [DOCKERFILE_NAME, ".dockerignore", "app/", "app/a.txt"]);
+        assert_eq!(entries[0].1, df.text);
     }
 
     #[test]
@@ -177,35 +141,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = Template::new().with_context(dir.path()).from_image("localhost/sandbox-base").copy("nope.txt", "/x");
         let line = line!() - 1;
-        let err = sources(&t).unwrap_err().to_string();
+        let err = write_build_context(&t, &DockerfileOptions::default(), std::io::sink()).unwrap_err().to_string();
         assert!(err.contains("nope.txt") && err.contains(&format!(":{line}:")), "{err}");
     }
 
     #[test]
-    fn the_archive_holds_dockerfile_ignore_rules_and_sources() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("app")).unwrap();
-        std::fs::write(dir.path().join("app/a.txt"), "a").unwrap();
-        std::fs::write(dir.path().join(".dockerignore"), "*.log").unwrap();
-        let t = Template::new()
-            .with_context(dir.path())
-            .with_ignore_patterns("secret/")
-            .from_image("localhost/sandbox-base")
-            .copy("app", "/app/");
+    fn hand_written_records_are_valid_tar() {
         let mut buf = Vec::new();
-        write_context(&t, "FROM x\n", &sources(&t).unwrap(), &mut buf).unwrap();
-        let mut archive = tar::Archive::new(buf.as_slice());
-        let mut names = Vec::new();
-        let mut ignore = String::new();
-        for e in archive.entries().unwrap() {
-            let mut e = e.unwrap();
-            let name = e.path().unwrap().to_string_lossy().into_owned();
-            if name == ".dockerignore" {
-                std::io::Read::read_to_string(&mut e, &mut ignore).unwrap();
-            }
-            names.push(name);
-        }
-        assert_eq!(names, [DOCKERFILE_NAME, ".dockerignore", "app/", "app/a.txt"]);
-        assert_eq!(ignore, format!("*.log\nsecret/\n{DOCKERFILE_NAME}\n"));
+        write_file(&mut buf, "x.txt", b"hello").unwrap();
+        buf.extend_from_slice(&[0; 1024]);
+        assert_eq!(buf.len(), 512 * 4);
+        assert_eq!(archive_names(&buf), [("x.txt".to_owned(), "hello".to_owned())]);
     }
 }
