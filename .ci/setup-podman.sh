@@ -8,8 +8,10 @@
 # - no image can be pulled on these machines, so the base image is made from the Debian package
 #   busybox-static (a static shell + coreutils, no network needed);
 # - crun fails on cgroup v1 hybrid hosts and rlimits cannot be raised: .ci/containers.conf selects
-#   runc and lowers the default ulimits. It is used through CONTAINERS_CONF and also installed as
-#   /etc/containers/containers.conf when that file does not exist yet, so a plain `podman` works too.
+#   runc and lowers the default ulimits. It is installed as /etc/containers/containers.conf when
+#   that file does not exist yet, so every later `podman` (the tests, `serve`) uses it; where the
+#   file exists already, the script checks that containers start and otherwise says to set
+#   CONTAINERS_CONF=.ci/containers.conf.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,8 +42,6 @@ if [ -w /etc/containers ] && [ ! -e "$conf_dst" ]; then
     install -m 0644 "$conf_src" "$conf_dst"
     log "installed $conf_dst"
 fi
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$conf_src}"
-
 podman info --format '{{.Host.OCIRuntime.Name}}' >/dev/null
 
 # The base image: busybox with its applets linked into /bin, a root and a `user` account (uid 1000,
@@ -79,16 +79,16 @@ GROUP
     trap - EXIT
 fi
 
-# Check that a container really starts (catches runtime and rlimit problems here, not in tests).
+# Check that a container really starts with the settings later commands get (catches runtime and
+# rlimit problems here, not in the tests).
 if ! out="$(podman run --rm --network none "$base_image" sh -c 'echo ok' 2>&1)" || [ "$out" != ok ]; then
     log "podman cannot run a container from $base_image:"
     printf '%s\n' "$out" >&2
+    if [ -z "${CONTAINERS_CONF:-}" ]; then
+        log "fix: export CONTAINERS_CONF=$conf_src (runc, lower ulimits) and run this script again"
+    fi
     exit 1
 fi
 
-cat >&2 <<MSG
-[setup-podman] ready: podman $(podman --version | awk '{print $3}'), runtime $(podman info --format '{{.Host.OCIRuntime.Name}}'), base image $base_image
-[setup-podman] use it with:
-    export CONTAINERS_CONF=$conf_src   # only needed where $conf_dst is not this project's file
-    template.from_image("$base_image")  # the local base image (busybox); nothing can be pulled here
-MSG
+log "ready: podman $(podman --version | awk '{print $3}'), runtime $(podman info --format '{{.Host.OCIRuntime.Name}}'), base image $base_image"
+log "build on it with Template::new().from_image(\"$base_image\"), or set SANDBOX_TEMPLATE_DEFAULT_BASE=$base_image for from_base_image()"

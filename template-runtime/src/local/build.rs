@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::template::{Base, Template};
 
 use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
-use super::engine::{EngineKind, LocalEngine, command_line, hint, last_lines};
+use super::engine::{EngineKind, LocalEngine, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
 use super::{LocalEvent, LocalImage, stage};
@@ -129,7 +129,7 @@ impl LocalEngine {
         let df = dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
         on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
 
-        let iid = IidFile::new()?;
+        let iid = TempPath::new("iid");
         let mut cmd = self.command();
         cmd.args(["build", "--force-rm", "-f", DOCKERFILE_NAME, "-t", name, "--iidfile"]).arg(&iid.0);
         if options.no_cache || template.is_forced() || template.steps().iter().any(|s| s.force) {
@@ -187,12 +187,19 @@ impl LocalEngine {
             let log_tail: Vec<String> = tail.into_iter().collect();
             let message = error_line.unwrap_or_else(|| last_lines(&log_tail.join("\n"), 1));
             return Err(match current.and_then(|n| df.origin_of(n)) {
-                Some(origin) => LocalError::StepFailed { step: failed_step(template, &df, origin), message, log_tail },
+                Some(origin) => {
+                    // A host problem (runtime, rlimits) shows up in the first RUN step.
+                    let message = match hint(&message) {
+                        Some(help) => format!("{message} (help: {help})"),
+                        None => message,
+                    };
+                    LocalError::StepFailed { step: failed_step(template, &df, origin), message, log_tail }
+                }
                 None => LocalError::Engine { help: hint(&message), command: line, message },
             });
         }
         written?;
-        let id = std::fs::read_to_string(&iid.0).unwrap_or_default().trim().to_owned();
+        let id = iid.read();
         on_event(LocalEvent::Finished { image: name.to_owned(), id: id.clone() });
         Ok(LocalImage { name: name.to_owned(), id })
     }
@@ -307,22 +314,6 @@ fn check_name(name: &str) -> Result<(), LocalError> {
         });
     }
     Ok(())
-}
-
-/// A file the engine writes the built image's ID to; removed on drop.
-struct IidFile(std::path::PathBuf);
-
-impl IidFile {
-    fn new() -> Result<IidFile, LocalError> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        Ok(IidFile(std::env::temp_dir().join(format!("sandbox-template-iid-{}-{nanos}", std::process::id()))))
-    }
-}
-
-impl Drop for IidFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[cfg(test)]

@@ -307,6 +307,30 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<St
     })
 }
 
+/// A path in the temporary folder for a file the engine writes (`--iidfile`, `--cidfile`);
+/// the file is removed on drop.
+pub(super) struct TempPath(pub(super) PathBuf);
+
+impl TempPath {
+    pub(super) fn new(what: &str) -> TempPath {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        TempPath(std::env::temp_dir().join(format!("sandbox-template-{what}-{}-{n}", std::process::id())))
+    }
+
+    /// The file's first line, trimmed (empty when the engine wrote nothing).
+    pub(super) fn read(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default().trim().to_owned()
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// The last `n` non-empty lines of `text`.
 pub(super) fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -8,7 +8,7 @@ use crate::quote::shell_quote;
 use crate::ready::ReadyCmd;
 use crate::template::Template;
 
-use super::engine::{LocalEngine, run_with_timeout};
+use super::engine::{LocalEngine, TempPath, run_with_timeout};
 use super::error::LocalError;
 use super::{LocalEvent, LocalImage};
 
@@ -199,17 +199,20 @@ impl LocalEngine {
         options: &StartOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<Sandbox, LocalError> {
+        let cid = TempPath::new("cid");
         let mut cmd = self.command();
-        cmd.args(["run", "-d", "--label", &format!("{OWNER_LABEL}={}", std::process::id())]);
+        cmd.args(["run", "-d", "--label", &format!("{OWNER_LABEL}={}", std::process::id())])
+            .arg("--cidfile")
+            .arg(&cid.0);
         if let Some(network) = &options.network {
             cmd.args(["--network", network]);
         }
         let target = if image.id.is_empty() { &image.name } else { &image.id };
         cmd.args([target.as_str(), "/bin/sh", "-c", &keeper_script(template.start_cmd())]);
-        let line = super::engine::command_line(&cmd);
+        let line = format!("{} run -d {} (the start command)", self.kind.program(), image.name);
         let out = run_with_timeout(&mut cmd, Duration::from_secs(120))
             .map_err(|source| LocalError::Io { what: format!("cannot run `{line}`"), source })?;
-        let id = out.stdout.trim().lines().last().unwrap_or("").to_owned();
+        let id = cid.read();
         if !out.status.success() || id.is_empty() {
             // `run -d` may have created the container before failing to start it.
             if !id.is_empty() {
