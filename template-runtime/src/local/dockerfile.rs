@@ -59,6 +59,12 @@ impl LocalDockerfile {
 struct Writer {
     text: String,
     origins: Vec<StepOrigin>,
+    /// The user the template is at (the base's, or the last `set_user`).
+    current: String,
+    /// The user the Dockerfile is at: differs from `current` after a step with its own user, until
+    /// the next step that runs as `current`. Only `RUN` (and `WORKDIR`, which may create folders)
+    /// depend on it, so switching back waits until one of them or the end.
+    effective: String,
 }
 
 impl Writer {
@@ -66,6 +72,20 @@ impl Writer {
         self.text.push_str(&line);
         self.text.push('\n');
         self.origins.push(origin.clone());
+    }
+
+    fn become_user(&mut self, origin: &StepOrigin, user: &str) {
+        if self.effective != user {
+            self.push(origin, format!("USER {user}"));
+            self.effective = user.to_owned();
+        }
+    }
+
+    /// `RUN` with `/bin/sh -c`, as `user` or the current user.
+    fn run(&mut self, origin: &StepOrigin, command: &str, user: Option<&str>) {
+        let user = user.unwrap_or(&self.current).to_owned();
+        self.become_user(origin, &user);
+        self.push(origin, format!("RUN {}", json(&["/bin/sh", "-c", command])));
     }
 }
 
@@ -100,11 +120,10 @@ pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<Lo
         Base::Template(name) => name.clone(),
     };
     single_line(&base_image, "base image", template.base_location())?;
-    let mut w = Writer { text: String::new(), origins: Vec::new() };
+    let base_user = options.base_user.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".to_owned());
+    let mut w = Writer { text: String::new(), origins: Vec::new(), current: base_user.clone(), effective: base_user };
     w.push(&StepOrigin::Base, format!("FROM {base_image}"));
 
-    let base_user = options.base_user.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".to_owned());
-    let mut current_user = base_user;
     for (i, step) in template.steps().iter().enumerate() {
         let origin = StepOrigin::Step(i);
         let at = Some(step.location);
@@ -128,7 +147,7 @@ pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<Lo
                     let src_is_dir = template.context_dir().join(&copy.src).is_dir();
                     let target = copy_target(&copy.src, &copy.dest, src_is_dir);
                     let cmd = format!("chmod -R {mode:04o} {}", crate::shell_quote(&target));
-                    run_as(&mut w, &origin, &cmd, "root", &current_user);
+                    w.run(&origin, &cmd, Some("root"));
                 }
             }
             StepKind::Env(pairs) => {
@@ -141,27 +160,32 @@ pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<Lo
             }
             StepKind::Workdir(path) => {
                 single_line(path, "workdir", at)?;
+                let current = w.current.clone();
+                w.become_user(&origin, &current);
                 w.push(&origin, format!("WORKDIR {}", escape_unquoted(path)));
             }
             StepKind::User(user) => {
                 word(user, "user", at)?;
                 w.push(&origin, format!("USER {user}"));
-                current_user = user.clone();
+                (w.current, w.effective) = (user.clone(), user.clone());
             }
             _ => {
                 // Every other step is a shell command; `Step::instruction` is the one place that
                 // renders it (the same text the cloud receives).
                 let instruction = step.instruction();
                 let command = instruction.args.first().cloned().unwrap_or_default();
-                match instruction.args.get(1).filter(|u| !u.is_empty()) {
-                    Some(user) => {
-                        word(user, "user", at)?;
-                        run_as(&mut w, &origin, &command, user, &current_user);
-                    }
-                    None => w.push(&origin, format!("RUN {}", json(&["/bin/sh", "-c", &command]))),
+                let user = instruction.args.get(1).filter(|u| !u.is_empty());
+                if let Some(user) = user {
+                    word(user, "user", at)?;
                 }
+                w.run(&origin, &command, user.map(String::as_str));
             }
         }
+    }
+    // The image runs as the template's user, whatever the last step ran as.
+    if let Some(last) = template.steps().len().checked_sub(1) {
+        let current = w.current.clone();
+        w.become_user(&StepOrigin::Step(last), &current);
     }
     if let Some(start) = template.start_cmd() {
         // For `docker run IMAGE` by hand; `start` runs the command itself so it can keep the
@@ -169,18 +193,6 @@ pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<Lo
         w.push(&StepOrigin::Finalize, format!("CMD {}", json(&["/bin/sh", "-c", start])));
     }
     Ok(LocalDockerfile { text: w.text, origins: w.origins, base_image })
-}
-
-/// `RUN` as `user`, then back to `current`.
-fn run_as(w: &mut Writer, origin: &StepOrigin, command: &str, user: &str, current: &str) {
-    let switch = user != current;
-    if switch {
-        w.push(origin, format!("USER {user}"));
-    }
-    w.push(origin, format!("RUN {}", json(&["/bin/sh", "-c", command])));
-    if switch {
-        w.push(origin, format!("USER {current}"));
-    }
 }
 
 /// Where a `COPY src dest` puts `src`: a folder's contents go into `dest`; a file goes to `dest`,
@@ -281,12 +293,31 @@ mod tests {
              RUN [\"/bin/sh\",\"-c\",\"whoami\"]\n\
              RUN [\"/bin/sh\",\"-c\",\"mkdir -p -m 0750 /srv/data\"]\n"
         );
-        // USER root / RUN / USER user all belong to step 2 (index 1).
+        // `USER root` belongs to the step running as root, `USER user` to the next step.
         assert_eq!(df.origin_of(3), Some(&StepOrigin::Step(1)));
-        assert_eq!(df.origin_of(5), Some(&StepOrigin::Step(1)));
+        assert_eq!(df.origin_of(4), Some(&StepOrigin::Step(1)));
+        assert_eq!(df.origin_of(5), Some(&StepOrigin::Step(2)));
         assert_eq!(df.origin_of(6), Some(&StepOrigin::Step(2)));
         assert_eq!(df.origin_of(1), Some(&StepOrigin::Base));
         assert_eq!(df.origin_of(0), None);
+    }
+
+    #[test]
+    fn steps_in_a_row_as_one_user_switch_once() {
+        let as_user = || RunOptions::new().user("user");
+        let t = base().run_cmd_with("a", as_user()).run_cmd_with("b", as_user()).set_workdir("/w").run_cmd("c");
+        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        assert_eq!(
+            df.text,
+            "FROM localhost/sandbox-base:latest\n\
+             USER user\n\
+             RUN [\"/bin/sh\",\"-c\",\"a\"]\n\
+             RUN [\"/bin/sh\",\"-c\",\"b\"]\n\
+             USER root\n\
+             WORKDIR /w\n\
+             RUN [\"/bin/sh\",\"-c\",\"c\"]\n"
+        );
+        assert_eq!(df.origin_of(5), Some(&StepOrigin::Step(2)), "the switch back belongs to the step needing it");
     }
 
     #[test]
