@@ -5,12 +5,15 @@
 //! missing; elsewhere they print a loud notice and return.
 #![cfg(feature = "local")]
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use template_runtime::local::{
-    BuildOptions, Engine, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
+    BuildOptions, Engine, EngineKind, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
 };
 use template_runtime::{
     CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
@@ -312,4 +315,113 @@ fn containers_of_a_killed_process_are_removed_as_orphans_and_live_ones_are_kept(
     assert!(removed.iter().any(|id| id.starts_with(&orphan) || orphan.starts_with(id.as_str())), "{removed:?}");
     assert!(!container_exists(&engine, &orphan));
     assert!(container_exists(&engine, ours.id()), "a container of this (live) process was removed");
+}
+
+/// A registry that knows one user and no images: `GET /v2/` answers 200 with the right Basic
+/// credentials and 401 otherwise; everything else is 404 `MANIFEST_UNKNOWN`. Records the
+/// `Authorization` headers it receives.
+struct FakeRegistry {
+    port: u16,
+    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+}
+
+impl FakeRegistry {
+    fn start(expected_authorization: String) -> FakeRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let mut auth = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("authorization") {
+                            auth = Some(value.trim().to_owned());
+                        }
+                    }
+                }
+                let authorized = auth.as_deref() == Some(expected_authorization.as_str());
+                log.lock().unwrap().push((path.clone(), auth));
+                let (status, body, extra) = match (authorized, path == "/v2/") {
+                    (false, _) => ("401 Unauthorized", "{}", "WWW-Authenticate: Basic realm=\"test\"\r\n"),
+                    (true, true) => ("200 OK", "{}", ""),
+                    (true, false) => (
+                        "404 Not Found",
+                        r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+                        "",
+                    ),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        FakeRegistry { port, seen }
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    // Standard base64, enough for these ASCII test values.
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data = format!("{user}:{password}").into_bytes();
+    let mut out = String::from("Basic ");
+    for chunk in data.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { A[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
+        }
+    }
+    out
+}
+
+#[test]
+fn registry_credentials_reach_the_registry_through_the_engine_login_and_nowhere_else() {
+    let Some(engine) = engine() else { return };
+    if engine.kind() != EngineKind::Podman {
+        // The fake registry speaks plain HTTP; only Podman can be told so per call.
+        eprintln!("registry login test needs Podman (`--tls-verify=false`); skipped for {:?}", engine.kind());
+        return;
+    }
+    const PASSWORD: &str = "pa55-Right-Secret-0451";
+    let registry = FakeRegistry::start(basic("robot", PASSWORD));
+    let image = format!("127.0.0.1:{}/private/base:1", registry.port);
+    let options = BuildOptions::new().insecure_registry(true);
+
+    // Right password: the login passes, then the pull fails (the registry has no images), at the base.
+    let template = Template::new().from_image_with_credentials(&image, Secret::new("robot"), Secret::new(PASSWORD));
+    let line = line!() - 1;
+    let mut events = Vec::new();
+    let err = engine.build(&template, &name("private-ok"), &options, &mut |e| events.push(e)).unwrap_err();
+    let shown = format!("{err}\n{err:?}\n{events:?}");
+    let LocalError::StepFailed { step, .. } = &err else { panic!("expected the pull to fail at the base: {shown}") };
+    assert_eq!(step.origin, StepOrigin::Base);
+    assert!(shown.contains(&format!("{}:{line}", file!())), "{shown}");
+    let seen = registry.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|(path, auth)| path == "/v2/" && auth.as_deref() == Some(basic("robot", PASSWORD).as_str())),
+        "the registry never got the credentials: {seen:?}"
+    );
+    assert!(seen.iter().any(|(path, _)| path.contains("/manifests/")), "no pull after the login: {seen:?}");
+    assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+
+    // Wrong password: a login error naming the registry, without the password.
+    const WRONG: &str = "wrong-Secret-7788";
+    let template = Template::new().from_image_with_credentials(&image, Secret::new("robot"), Secret::new(WRONG));
+    let err = engine.build(&template, &name("private-bad"), &options, &mut |_| {}).unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    let expected_registry = format!("127.0.0.1:{}", registry.port);
+    assert!(matches!(&err, LocalError::Login { registry, .. } if *registry == expected_registry), "{shown}");
+    assert!(!shown.contains(WRONG), "the password leaked: {shown}");
 }

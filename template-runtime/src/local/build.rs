@@ -37,6 +37,10 @@ pub struct BuildOptions {
     pub default_base: Option<String>,
     /// The network `RUN` steps get (`--network`), e.g. `none`; default: the engine's.
     pub network: Option<String>,
+    /// Reach the base image's registry over plain HTTP / without checking its certificate (Podman's
+    /// `--tls-verify=false`, for a registry on the local network; Docker takes this from its
+    /// daemon's `insecure-registries`).
+    pub insecure_registry: bool,
 }
 
 impl BuildOptions {
@@ -57,6 +61,11 @@ impl BuildOptions {
     /// The network of `RUN` steps.
     pub fn network(mut self, network: impl Into<String>) -> Self {
         self.network = Some(network.into());
+        self
+    }
+    /// Reach the base image's registry without TLS checks (Podman).
+    pub fn insecure_registry(mut self, yes: bool) -> Self {
+        self.insecure_registry = yes;
         self
     }
 }
@@ -125,7 +134,7 @@ impl LocalEngine {
         check_name(name)?;
         let staged = stage::Staged::of(template)?;
         let probe = dockerfile(template, &self.dockerfile_options(options, None))?;
-        let base_user = self.ensure_base(template, &probe.base_image, on_event)?;
+        let base_user = self.ensure_base(template, &probe.base_image, options, on_event)?;
         let df = dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
         on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
 
@@ -210,6 +219,7 @@ impl LocalEngine {
         &self,
         template: &Template,
         image: &str,
+        options: &BuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<String, LocalError> {
         if let Some(user) = self.image_user(image) {
@@ -224,9 +234,13 @@ impl LocalEngine {
                 ),
             });
         }
-        let auth: AuthDir = login(self, template, image)?;
+        let tls: &[&str] = match (self.kind, options.insecure_registry) {
+            (EngineKind::Podman, true) => &["--tls-verify=false"],
+            _ => &[],
+        };
+        let auth: AuthDir = login(self, template, image, tls)?;
         let mut cmd = self.command();
-        cmd.args(auth.global_args(self.kind)).arg("pull").args(auth.command_args(self.kind)).arg(image);
+        cmd.args(auth.global_args(self.kind)).arg("pull").args(auth.command_args(self.kind)).args(tls).arg(image);
         let line = format!("{} pull {image}", self.kind.program());
         on_event(LocalEvent::Log(format!("pulling base image {image}")));
         let out = super::engine::run_with_timeout(&mut cmd, PULL_TIMEOUT)

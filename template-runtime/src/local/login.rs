@@ -73,7 +73,13 @@ pub(super) fn registry_host(image: &str) -> &str {
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Logs in to the registry of `image` with the template's credentials.
-pub(super) fn login(engine: &LocalEngine, template: &Template, image: &str) -> Result<AuthDir, LocalError> {
+/// `extra` goes to `login` as is (`--tls-verify=false`).
+pub(super) fn login(
+    engine: &LocalEngine,
+    template: &Template,
+    image: &str,
+    extra: &[&str],
+) -> Result<AuthDir, LocalError> {
     let Some(credentials) = template.registry() else {
         return AuthDir::create()
             .map_err(|source| LocalError::Io { what: "cannot create a temporary folder".into(), source });
@@ -103,7 +109,7 @@ pub(super) fn login(engine: &LocalEngine, template: &Template, image: &str) -> R
     let mut cmd = engine.command();
     cmd.args(auth.global_args(engine.kind)).arg("login").args(auth.command_args(engine.kind));
     // The user name is not a secret to the registry (it shows in its logs and UIs); the password is.
-    cmd.args(["--username", &username, "--password-stdin", &registry]);
+    cmd.args(extra).args(["--username", &username, "--password-stdin", &registry]);
     let out = run_with_input(&mut cmd, Some(password.clone().into_bytes()), LOGIN_TIMEOUT)
         .map_err(|source| LocalError::Io { what: format!("cannot run `{} login`", engine.kind.program()), source })?;
     if out.status.success() && !out.timed_out {
