@@ -322,8 +322,11 @@ fn containers_of_a_killed_process_are_removed_as_orphans_and_live_ones_are_kept(
 /// `Authorization` headers it receives.
 struct FakeRegistry {
     port: u16,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Request>>>,
 }
+
+/// A request's path and `Authorization` header.
+type Request = (String, Option<String>);
 
 impl FakeRegistry {
     fn start(expected_authorization: String) -> FakeRegistry {
