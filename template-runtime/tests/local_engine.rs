@@ -428,3 +428,29 @@ fn registry_credentials_reach_the_registry_through_the_engine_login_and_nowhere_
     assert!(matches!(&err, LocalError::Login { registry, .. } if *registry == expected_registry), "{shown}");
     assert!(!shown.contains(WRONG), "the password leaked: {shown}");
 }
+
+#[test]
+fn the_layer_cache_is_used_unless_the_template_skips_it() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("cache");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new().from_image(base_image()).run_cmd(format!("echo {} > /stamp", image_name));
+    let cached_steps = |t: &Template| {
+        let mut logs = Vec::new();
+        engine
+            .build(t, &image_name, &BuildOptions::new(), &mut |e| {
+                if let LocalEvent::Log(l) = e {
+                    logs.push(l)
+                }
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Podman: `--> Using cache <id>`; Docker: ` ---> Using cache`.
+        logs.iter().filter(|l| l.contains("Using cache")).count()
+    };
+    cached_steps(&template);
+    assert_eq!(cached_steps(&template), 1, "a second build reuses the RUN layer");
+    assert_eq!(cached_steps(&template.clone().force_rebuild()), 0, "force_rebuild rebuilds every step");
+    let skipping =
+        Template::new().from_image(base_image()).skip_cache().run_cmd(format!("echo {} > /stamp", image_name));
+    assert_eq!(cached_steps(&skipping), 0, "skip_cache rebuilds the steps after it");
+}

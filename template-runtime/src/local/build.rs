@@ -130,6 +130,7 @@ impl LocalEngine {
         options: &BuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<LocalImage, LocalError> {
+        let _span = tracing::info_span!("local_build", engine = self.kind.program(), image = name).entered();
         template.validate().map_err(crate::Error::from)?;
         check_name(name)?;
         let staged = stage::Staged::of(template)?;

@@ -199,6 +199,7 @@ impl LocalEngine {
         options: &StartOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<Sandbox, LocalError> {
+        let _span = tracing::info_span!("local_start", engine = self.kind.program(), image = %image.name).entered();
         let cid = TempPath::new("cid");
         let mut cmd = self.command();
         cmd.args(["run", "-d", "--label", &format!("{OWNER_LABEL}={}", std::process::id())])
