@@ -97,6 +97,7 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
         .set_workdir("/srv/app")
         .copy_with("app", "/srv/app/", CopyOptions::new().user("user:user").mode(0o750))
         .copy("conf.txt", "/etc/conf.txt")
+        .copy("app/**/*.txt", "/flat/")
         .make_dir_with("/srv/shared", MakeDirOptions::new().mode(0o770))
         .run_cmd_with(["id -un > /home/user/who", "touch /home/user/old"], RunOptions::new().user("user"))
         .rename_with("/home/user/old", "/home/user/new", FileOptions::new().user("user"))
@@ -136,6 +137,8 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
     assert_eq!(check(&sandbox, "stat -c '%U:%G %a' /etc/conf.txt && cat /etc/conf.txt"), "root:root 644\nkey=value\n");
     assert_eq!(check(&sandbox, "ls /srv/app | sort | tr '\\n' ' '"), "data main.sh ");
     assert_eq!(check(&sandbox, "stat -c '%a' /srv/shared"), "770\n");
+    // `**` matches as in the SDKs (any depth); the matches land in the folder, as Docker copies.
+    assert_eq!(check(&sandbox, "ls /flat"), "table.txt\n");
     assert_eq!(check(&sandbox, "cat /home/user/who; ls /home/user | sort | tr '\\n' ' '"), "user\nnew who ");
     assert_eq!(check(&sandbox, "readlink /usr/bin/start-app"), "/srv/app/main.sh\n");
     assert_eq!(check(&sandbox, "[ ! -e /tmp/junk ] && echo removed"), "removed\n");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::template::{Base, Template};
 
-use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
+use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile};
 use super::engine::{EngineKind, LocalEngine, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
@@ -95,10 +95,10 @@ impl LocalEngine {
     /// The Dockerfile this engine builds for `template` (see [`dockerfile`]), with the base image's
     /// user looked up when the image is present.
     pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
-        let opts = self.dockerfile_options(options, None);
-        let df = dockerfile(template, &opts)?;
+        let staged = stage::Staged::of(template)?;
+        let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
         let base_user = self.image_user(&df.base_image);
-        dockerfile(template, &self.dockerfile_options(options, base_user))
+        staged.dockerfile(template, &self.dockerfile_options(options, base_user))
     }
 
     fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> DockerfileOptions {
@@ -134,9 +134,9 @@ impl LocalEngine {
         template.validate().map_err(crate::Error::from)?;
         check_name(name)?;
         let staged = stage::Staged::of(template)?;
-        let probe = dockerfile(template, &self.dockerfile_options(options, None))?;
+        let probe = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
         let base_user = self.ensure_base(template, &probe.base_image, options, on_event)?;
-        let df = dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
+        let df = staged.dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
         on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
 
         let iid = TempPath::new("iid");

@@ -114,6 +114,18 @@ impl Writer {
 /// );
 /// ```
 pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<LocalDockerfile, LocalError> {
+    dockerfile_with(template, options, &[])
+}
+
+/// [`dockerfile`], with the sources of glob COPY steps already expanded: `expanded[i]` lists the
+/// top-level paths step `i`'s pattern selects (as the context module matches them, like the
+/// SDKs), so the engine copies what a cloud build copies instead of matching the pattern itself
+/// (Docker's matching has no `**`).
+pub(super) fn dockerfile_with(
+    template: &Template,
+    options: &DockerfileOptions,
+    expanded: &[Option<Vec<String>>],
+) -> Result<LocalDockerfile, LocalError> {
     let base_image = match template.base() {
         Base::ProviderDefault => options.default_base.clone(),
         Base::Image(image) => image.clone(),
@@ -141,7 +153,20 @@ pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<Lo
                     }
                     other => other,
                 };
-                let paths = json(&[copy.src.as_str(), copy.dest.as_str()]);
+                let paths = match expanded.get(i).and_then(Option::as_ref) {
+                    Some(sources) => {
+                        // Several sources need a folder destination (Docker's rule for
+                        // multi-source COPY), as the pattern did.
+                        let dest = match sources.len() > 1 && !copy.dest.ends_with('/') {
+                            true => format!("{}/", copy.dest),
+                            false => copy.dest.clone(),
+                        };
+                        let mut items: Vec<&str> = sources.iter().map(String::as_str).collect();
+                        items.push(&dest);
+                        json(&items)
+                    }
+                    None => json(&[copy.src.as_str(), copy.dest.as_str()]),
+                };
                 w.push(&origin, format!("COPY {flags}{paths}"));
                 if let Some(mode) = chmod_after {
                     let src_is_dir = template.context_dir().join(&copy.src).is_dir();

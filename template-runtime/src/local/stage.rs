@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::step::StepKind;
 use crate::template::Template;
 
-use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
+use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile_with};
 use super::error::LocalError;
 
 /// Writes the build context of `template` as a tar stream to `out`: the generated Dockerfile (as
@@ -38,7 +38,7 @@ pub fn write_build_context(
 ) -> Result<LocalDockerfile, LocalError> {
     template.validate().map_err(Error::from)?;
     let staged = Staged::of(template)?;
-    let df = dockerfile(template, options)?;
+    let df = staged.dockerfile(template, options)?;
     staged.write(&df.text, out)?;
     Ok(df)
 }
@@ -47,6 +47,8 @@ pub fn write_build_context(
 pub(super) struct Staged {
     context: BuildContext,
     entries: Vec<Entry>,
+    /// Per step: for a COPY whose source is a pattern, the top-level paths it selects.
+    expanded: Vec<Option<Vec<String>>>,
 }
 
 impl Staged {
@@ -54,15 +56,31 @@ impl Staged {
     pub(super) fn of(template: &Template) -> Result<Staged, Error> {
         let context = BuildContext::for_template(template)?;
         let mut entries: Vec<Entry> = Vec::new();
+        let mut expanded = Vec::with_capacity(template.steps().len());
         for step in template.steps() {
-            let StepKind::Copy(copy) = &step.kind else { continue };
-            entries.extend(context.copy(copy, Some(step.location))?.entries().iter().cloned());
+            let StepKind::Copy(copy) = &step.kind else {
+                expanded.push(None);
+                continue;
+            };
+            let selected = context.copy(copy, Some(step.location))?;
+            let is_pattern = copy.src.contains(['*', '?', '[']);
+            expanded.push(is_pattern.then(|| top_level(selected.entries())));
+            entries.extend(selected.entries().iter().cloned());
         }
         // Sorted by path, parents come before their children; a path two sources select is
         // archived once.
         entries.sort_by(|a, b| a.path().cmp(b.path()));
         entries.dedup_by(|a, b| a.path() == b.path());
-        Ok(Staged { context, entries })
+        Ok(Staged { context, entries, expanded })
+    }
+
+    /// The Dockerfile, with pattern sources replaced by what they select.
+    pub(super) fn dockerfile(
+        &self,
+        template: &Template,
+        options: &DockerfileOptions,
+    ) -> Result<LocalDockerfile, LocalError> {
+        dockerfile_with(template, options, &self.expanded)
     }
 
     /// Writes the archive: Dockerfile, `.dockerignore`, then the entries (and the end of archive).
@@ -75,6 +93,21 @@ impl Staged {
         self.context.write_archive(&self.entries, false, out)?;
         Ok(())
     }
+}
+
+/// The entries no other entry contains: what a pattern matched, without the contents of the
+/// folders it matched.
+fn top_level(entries: &[Entry]) -> Vec<String> {
+    let mut paths: Vec<&std::path::Path> = entries.iter().map(Entry::path).collect();
+    paths.sort();
+    let mut tops: Vec<&std::path::Path> = Vec::new();
+    for p in paths {
+        // Sorted component-wise, a folder comes right before its contents.
+        if tops.last().is_none_or(|top| !p.starts_with(top)) {
+            tops.push(p);
+        }
+    }
+    tops.iter().map(|p| p.to_string_lossy().into_owned()).collect()
 }
 
 /// One regular file as raw tar records: header, data, padding to 512 bytes. Written by hand rather
@@ -143,6 +176,32 @@ mod tests {
         let line = line!() - 1;
         let err = write_build_context(&t, &DockerfileOptions::default(), std::io::sink()).unwrap_err().to_string();
         assert!(err.contains("nope.txt") && err.contains(&format!(":{line}:")), "{err}");
+    }
+
+    #[test]
+    fn a_pattern_source_is_copied_as_the_paths_it_selects() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["app/a.py", "app/sub/b.py", "app/sub/deep/c.py", "app/x.txt", "app/pkg/__init__.py"] {
+            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(f), f).unwrap();
+        }
+        let t = Template::new()
+            .with_context(dir.path())
+            .from_image("localhost/sandbox-base")
+            .copy("app/**/*.py", "/py")
+            .copy("app/p*", "/pkg/")
+            .copy("app/x.txt", "/x.txt");
+        let staged = Staged::of(&t).unwrap();
+        let df = staged.dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let lines: Vec<&str> = df.text.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                r#"COPY ["app/a.py","app/pkg/__init__.py","app/sub/b.py","app/sub/deep/c.py","/py/"]"#,
+                r#"COPY ["app/pkg","/pkg/"]"#,
+                r#"COPY ["app/x.txt","/x.txt"]"#,
+            ]
+        );
     }
 
     #[test]
