@@ -92,7 +92,7 @@ impl Drop for ChildGuard {
 }
 
 impl LocalEngine {
-    /// The Dockerfile this engine builds for `template` (see [`dockerfile`]), with the base image's
+    /// The Dockerfile this engine builds for `template` (see [`dockerfile`](super::dockerfile())), with the base image's
     /// user looked up when the image is present.
     pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
@@ -120,9 +120,11 @@ impl LocalEngine {
 
     /// Builds `template` into an image tagged `name`, reporting progress to `on_event`.
     ///
-    /// Validates the template first. A missing base image is pulled (logging in with the template's
-    /// registry credentials, see [`login`](super::login)); a failing step is reported as
-    /// [`LocalError::StepFailed`] with the builder call or `template!` statement that added it.
+    /// Validates the template and reads its context first. A missing base image is pulled, after
+    /// a registry login with the template's credentials (the password goes to the engine's
+    /// `login --password-stdin`, into a private temporary auth file removed afterwards); a failing
+    /// step is reported as [`LocalError::StepFailed`] with the builder call or `template!`
+    /// statement that added it.
     pub fn build(
         &self,
         template: &Template,
@@ -193,6 +195,11 @@ impl LocalEngine {
         let status =
             child.0.wait().map_err(|source| LocalError::Io { what: format!("waiting for `{line}`"), source })?;
         let written = writer.join().unwrap_or(Ok(()));
+        if let Err(e @ (crate::Error::Io { .. } | crate::Error::SymlinkEscapes { .. })) = written {
+            // The context could not be read (a file vanished or changed type mid-build): that,
+            // not the engine's complaint about a cut-off archive, is the problem.
+            return Err(e.into());
+        }
         if !status.success() {
             let log_tail: Vec<String> = tail.into_iter().collect();
             let message = error_line.unwrap_or_else(|| last_lines(&log_tail.join("\n"), 1));

@@ -24,6 +24,8 @@
 //!   cloud's base images define their own default user);
 //! - `from_template("name")` uses the local image tagged `name` (a template built locally before);
 //! - `skip_cache` and `force_rebuild` rebuild the whole image (engines have no per-step switch);
+//! - a COPY pattern is matched as the SDKs match it (`**` at any depth, dotfiles included) and its
+//!   matches are copied into the destination folder, as Docker copies several sources;
 //! - ready checks fall back to `/proc/net`, `pidof` and `wget` where `ss`, `pgrep` or `curl` are
 //!   missing (see [`local_ready_command`]);
 //! - registry logins: username/password and GCP keys; AWS, Huawei and OCI need their own CLIs.
