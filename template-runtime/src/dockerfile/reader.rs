@@ -142,11 +142,10 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
         let keyword = joined[..keyword_end].to_ascii_lowercase();
         let args_offset = keyword_end + (joined[keyword_end..].len() - joined[keyword_end..].trim_start().len());
         let mut instruction = Instruction { keyword, text: joined, args_offset, segments, heredocs: Vec::new() };
-        if HEREDOC_KEYWORDS.contains(&instruction.keyword.as_str()) && !is_json(instruction.args()) {
+        if can_contain_heredoc(&instruction) {
             let words = split_keep_quotes(instruction.args(), instruction.args_offset, escape);
             for Word { offset, text: word } in words {
                 let Some((name, expand, chomp)) = heredoc_word(&word) else { continue };
-                let start_line = i;
                 let mut content = String::new();
                 let mut terminated = false;
                 while i < count {
@@ -161,7 +160,6 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
                     content.push('\n');
                 }
                 if !terminated {
-                    let _ = start_line;
                     return Err(instruction
                         .error_at(offset, format!("unterminated heredoc: no line `{name}` ends `{word}`"))
                         .help(format!("end the heredoc with a line containing only `{name}`")));
@@ -172,6 +170,18 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
         instructions.push(instruction);
     }
     Ok(Parsed { escape, instructions })
+}
+
+/// BuildKit reads heredocs for RUN, COPY and ADD in shell form, also under ONBUILD.
+fn can_contain_heredoc(i: &Instruction) -> bool {
+    let (keyword, args) = if i.keyword == "onbuild" {
+        let args = i.args();
+        let end = args.find(char::is_whitespace).unwrap_or(args.len());
+        (args[..end].to_ascii_lowercase(), args[end..].trim_start())
+    } else {
+        (i.keyword.clone(), i.args())
+    };
+    HEREDOC_KEYWORDS.contains(&keyword.as_str()) && !is_json(args)
 }
 
 /// `# key=value` at the top of the file (BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`).

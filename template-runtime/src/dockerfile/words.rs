@@ -209,7 +209,8 @@ pub(super) fn expand(
     lookup: &dyn Fn(&str) -> Lookup,
     unknown: Unknown,
 ) -> Result<Expanded, WordError> {
-    let mut lexer = Lexer { chars: word.char_indices().collect(), pos: 0, src: word, base, escape, lookup, unknown };
+    let mut lexer =
+        Lexer { chars: word.char_indices().collect(), pos: 0, src: word, base, escape, lookup, unknown, depth: 0 };
     let mut unresolved = Vec::new();
     let text = lexer.process(None, &mut unresolved)?;
     Ok(Expanded { text, unresolved })
@@ -223,7 +224,11 @@ struct Lexer<'a> {
     escape: char,
     lookup: &'a dyn Fn(&str) -> Lookup,
     unknown: Unknown,
+    /// Nesting of `${NAME:-${...}}`, bounded so that no input can exhaust the stack.
+    depth: usize,
 }
+
+const MAX_NESTING: usize = 32;
 
 impl Lexer<'_> {
     fn peek(&self) -> Option<char> {
@@ -376,8 +381,14 @@ impl Lexer<'_> {
                 .help("Docker import supports `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}`, `${NAME+alt}`, `${NAME:?message}` and `${NAME?message}`; compute other values in a RUN step"));
         };
         // The word after the modifier may itself contain substitutions.
+        if self.depth >= MAX_NESTING {
+            return Err(self.err(start, "substitutions nested too deeply").help("simplify the `${...}` expression"));
+        }
+        self.depth += 1;
         let mut inner_unresolved = Vec::new();
-        let word = self.process(Some('}'), &mut inner_unresolved)?;
+        let word = self.process(Some('}'), &mut inner_unresolved);
+        self.depth -= 1;
+        let word = word?;
         let raw = self.raw(start);
         let value = match (self.lookup)(&name) {
             Lookup::Value(v) => Some(v),
