@@ -244,6 +244,10 @@ fn build_args_override_defaults() {
     assert_eq!(c.base_image, "python:3.13");
     assert_eq!(runs(&c), ["export MODE=prod; ./setup $MODE"]);
     assert_eq!(warnings(&c), ["0:0 build arg `UNUSED` is not declared by any ARG and is not used"]);
+    assert_eq!(
+        c.warnings[0].to_string(),
+        "Dockerfile: warning: build arg `UNUSED` is not declared by any ARG and is not used"
+    );
 }
 
 #[test]
@@ -389,6 +393,14 @@ fn from_dockerfile_reads_a_file_in_the_context() {
     std::fs::write(dir.path().join("Bad"), "FROM alpine\nCOPY --from=x a b\n").unwrap();
     let err = Template::new().with_context(dir.path()).from_dockerfile("Bad").unwrap_err();
     assert!(err.to_string().starts_with(&format!("{}:2:6: ", dir.path().join("Bad").display())), "{err}");
+}
+
+#[test]
+fn a_missing_dockerfile_path_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Template::new().with_context(dir.path()).from_dockerfile("Dockerfile").unwrap_err();
+    assert_eq!(err.to_string().lines().next(), Some("Dockerfile: no Dockerfile at `Dockerfile`"));
+    assert!(err.help.unwrap().contains(&dir.path().display().to_string()));
 }
 
 #[test]

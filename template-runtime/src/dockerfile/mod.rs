@@ -159,7 +159,11 @@ pub struct DockerfileWarning {
 
 impl fmt::Display for DockerfileWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Dockerfile:{}:{}: warning: {}", self.line, self.column, self.message)
+        if self.line == 0 {
+            write!(f, "Dockerfile: warning: {}", self.message)
+        } else {
+            write!(f, "Dockerfile:{}:{}: warning: {}", self.line, self.column, self.message)
+        }
     }
 }
 
@@ -308,6 +312,12 @@ impl Template {
                         .help("pass a readable Dockerfile, or the Dockerfile's text"));
                 }
             },
+            None if looks_like_a_path(content_or_path) => {
+                let dir = self.context_dir().display().to_string();
+                return Err(DockerfileError::new(0, 0, format!("no Dockerfile at `{content_or_path}`")).help(format!(
+                    "pass the Dockerfile's text, or the path of an existing file: absolute or relative to the context folder `{dir}`"
+                )));
+            }
             None => (content_or_path.to_owned(), None),
         };
         let converted = convert(&text, options).map_err(|e| match &file {
@@ -339,6 +349,13 @@ impl Template {
         }
         t
     }
+}
+
+/// One word that cannot be a Dockerfile (which needs at least `FROM image`) but reads like a
+/// file name: `Dockerfile`, `docker/Dockerfile.dev`.
+fn looks_like_a_path(content_or_path: &str) -> bool {
+    let t = content_or_path.trim();
+    !t.is_empty() && !t.contains(char::is_whitespace)
 }
 
 /// The file `content_or_path` names, if it is a single line naming an existing file.
