@@ -239,7 +239,11 @@ fn args_before_from_are_only_seen_by_from_unless_redeclared() {
 
 #[test]
 fn build_args_override_defaults() {
-    let options = DockerfileOptions::new().build_arg("PY", "3.13").build_arg("MODE", "prod").build_arg("UNUSED", "x");
+    let options = DockerfileOptions::new()
+        .build_arg("PY", "3.13")
+        .build_arg("MODE", "prod")
+        .build_arg("UNUSED", "x")
+        .build_arg("TARGETARCH", "arm64");
     let c = convert("ARG PY=3.12\nFROM python:$PY\nARG MODE=dev\nRUN ./setup $MODE\n", &options).unwrap();
     assert_eq!(c.base_image, "python:3.13");
     assert_eq!(runs(&c), ["export MODE=prod; ./setup $MODE"]);
@@ -259,10 +263,14 @@ fn env_wins_over_an_arg_of_the_same_name() {
 
 #[test]
 fn an_arg_without_value_is_unset_like_in_docker() {
-    let c = conv("FROM alpine\nARG TAG\nCOPY app-${TAG:-latest}.tar /x\nWORKDIR /v$TAG\nRUN echo\n");
-    assert_eq!(body(&c), [copy("app-latest.tar", "/x", None, None), StepKind::Workdir("/v".into()), run("echo")]);
-    assert_eq!(warnings(&c).len(), 1);
-    assert!(warnings(&c)[0].contains("`TAG` is an ARG without a value"));
+    let c = conv("FROM alpine\nARG TAG\nCOPY app-${TAG:-latest}.tar /x\nWORKDIR /v$TAG\nENV T=$TAG\nRUN echo\n");
+    assert_eq!(
+        body(&c),
+        [copy("app-latest.tar", "/x", None, None), StepKind::Workdir("/v".into()), env(&[("T", "")]), run("echo")]
+    );
+    assert_eq!(warnings(&c).len(), 2);
+    assert!(warnings(&c)[0].starts_with("4:11 `TAG` is an ARG without a value"), "{:?}", warnings(&c));
+    assert!(warnings(&c)[1].starts_with("5:7 `TAG` is an ARG without a value"), "{:?}", warnings(&c));
 }
 
 #[test]

@@ -456,9 +456,17 @@ impl Converter<'_> {
     /// Like [`Self::expand`], without warnings for variables from the base image: `$PATH` in
     /// `ENV PATH=/opt/bin:$PATH` is the common case and the build service expands it.
     fn expand_env_value(&mut self, i: &Instruction, word: &Word) -> Result<String, DockerfileError> {
-        words::expand(&word.text, word.offset, self.escape, &|n| self.lookup_stage(n), Unknown::Keep)
-            .map(|e| e.text)
-            .map_err(|e| word_error(i, e))
+        let Expanded { text, unresolved } =
+            words::expand(&word.text, word.offset, self.escape, &|n| self.lookup_stage(n), Unknown::Keep)
+                .map_err(|e| word_error(i, e))?;
+        for u in unresolved.into_iter().filter(|u| u.declared) {
+            let message = format!(
+                "`{}` is an ARG without a value and no build arg sets it: substituted with an empty string, as Docker does",
+                u.name
+            );
+            self.warn(i, u.offset, message);
+        }
+        Ok(text)
     }
 
     /// `export NAME=value ...; ` for the ARGs a `RUN` sees in its environment under Docker.
@@ -805,7 +813,9 @@ impl Converter<'_> {
         }
         let start_cmd = self.start_cmd();
         for (name, _) in &self.options.build_args {
-            if !self.used_build_args.contains(name) {
+            // Docker does not report unused predefined args (platform, proxies) either.
+            let predefined = PLATFORM_ARGS.iter().any(|(n, _)| n == name) || PROXY_ARGS.contains(&name.as_str());
+            if !predefined && !self.used_build_args.contains(name) {
                 self.warnings.push(DockerfileWarning {
                     line: 0,
                     column: 0,
