@@ -4,51 +4,20 @@
 //! purpose-built cases, the project's own file in `tests/conformance/deviations/` (its README
 //! says what differs and why).
 //!
-//! The vectors are read from `tests/conformance/vectors`, or from the folder named by
-//! `E2B_VECTORS_DIR`.
+//! The vectors are read where `tests/common` finds them (the shared reference folder, or
+//! `$SANDBOX_TEMPLATE_VECTORS`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::{fixture, read_data, recorded_error};
 use sandbox_template::{JsonOptions, Template};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn vectors_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("E2B_VECTORS_DIR") {
-        return dir.into();
-    }
-    let dir = root().join("tests/conformance/vectors");
-    assert!(dir.join("expected").is_dir(), "SDK vectors not found at {}; or set E2B_VECTORS_DIR", dir.display());
-    dir
-}
-
-/// A scratch copy of the vectors' fixture: `make_fixture.sh` writes beside itself.
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(vectors_dir().join("make_fixture.sh"), dir.path().join("make_fixture.sh")).unwrap();
-        let status = Command::new("sh").arg(dir.path().join("make_fixture.sh")).status().unwrap();
-        assert!(status.success(), "make_fixture.sh failed");
-        Fixture { dir }
-    }
-    fn ctx(&self) -> PathBuf {
-        self.dir.path().join("ctx")
-    }
-}
-
 fn expected(name: &str) -> String {
-    std::fs::read_to_string(vectors_dir().join("expected").join(format!("{name}.json"))).unwrap()
+    read_data(&format!("vectors/expected/{name}.json"))
 }
 
 fn deviation(file: &str) -> String {
-    std::fs::read_to_string(root().join("tests/conformance/deviations").join(file)).unwrap()
+    read_data(&format!("deviations/{file}"))
 }
 
 /// JSON text with the commas before line ends removed, to compare documents that differ only
@@ -78,8 +47,7 @@ CMD ["python", "-m", "http.server", "8000"]
 
 #[test]
 fn basic_follows_docker_and_keeps_args_out_of_the_sandbox() {
-    let fixture = Fixture::new();
-    let t = Template::new().with_context(fixture.ctx()).from_dockerfile(BASIC).unwrap();
+    let t = Template::new().with_context(fixture().ctx()).from_dockerfile(BASIC).unwrap();
     let expected = deviation("from_dockerfile_basic.json");
     // The steps first, without reading the context; then the exact bytes with `filesHash`.
     let without_hashes: String =
@@ -93,9 +61,8 @@ fn basic_follows_docker_and_keeps_args_out_of_the_sandbox() {
 
 #[test]
 fn copy_from_another_stage_is_refused() {
-    let fixture = Fixture::new();
     let err = Template::new()
-        .with_context(fixture.ctx())
+        .with_context(fixture().ctx())
         .from_dockerfile("FROM alpine\nCOPY --chmod=755 --from=builder fixture/run.sh /x\n")
         .unwrap_err();
     let first_line = err.to_string().lines().next().unwrap().to_owned();
@@ -113,10 +80,9 @@ fn shell_form_entrypoint_ignores_cmd() {
 
 #[test]
 fn a_dockerfile_path_is_read() {
-    let fixture = Fixture::new();
-    let path = fixture.dir.path().join("Dockerfile.sample");
-    std::fs::write(&path, "FROM alpine:3.20\nRUN apk add curl\nCMD sleep infinity\n").unwrap();
-    let t = Template::new().with_context(fixture.ctx()).from_dockerfile(path.to_str().unwrap()).unwrap();
+    // `fixture()` writes Dockerfile.sample as vectors/js/from_dockerfile_file.js does.
+    let f = fixture();
+    let t = Template::new().with_context(f.ctx()).from_dockerfile(f.dockerfile_sample().to_str().unwrap()).unwrap();
     assert_eq!(t.to_json().unwrap(), expected("from_dockerfile_file"));
 }
 
@@ -132,10 +98,12 @@ fn skip_cache_before_the_dockerfile_forces_every_step() {
     assert_eq!(t.to_json().unwrap(), expected("from_dockerfile_skip_cache"));
 }
 
-/// `ERROR: Error: <message>` in the expected file.
+/// The message of an `ERROR: Error: <message>` vector.
 fn expected_error(name: &str) -> String {
     let text = expected(name);
-    text.trim().strip_prefix("ERROR: Error: ").expect("an ERROR vector").to_owned()
+    let (class, message) = recorded_error(&text).expect("an ERROR vector");
+    assert_eq!(class, "Error");
+    message.to_owned()
 }
 
 #[test]

@@ -6,8 +6,8 @@
 //! value reaches later `RUN` commands through their environment (`export NAME=value; ...`), as
 //! under Docker. [`apply_arg_difference`] turns the Python SDK's output into ours for that.
 //!
-//! The vectors are read from `tests/conformance/vectors` at the repository root, or from the
-//! folder named by `E2B_VECTORS_DIR`.
+//! The vectors are read from `e2b-reference/vectors` in the shared folder beside the repository,
+//! or from `$SANDBOX_TEMPLATE_VECTORS`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,13 +15,12 @@ use serde_json::{Value, json};
 use template_runtime::{Provider, Template};
 
 fn vectors_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("E2B_VECTORS_DIR") {
-        return dir.into();
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/vectors");
+    let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/e2b-reference/vectors"));
     assert!(
         dir.join("py").is_dir(),
-        "SDK vectors not found at {}: they are vendored by the conformance data; or set E2B_VECTORS_DIR",
+        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
         dir.display()
     );
     dir
