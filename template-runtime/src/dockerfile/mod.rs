@@ -60,7 +60,16 @@
 //!
 //! A variable that is neither an `ARG` nor an `ENV` of this Dockerfile (e.g. `$PATH` or `$HOME`,
 //! which come from the base image) is left as written for the build service to expand, except in
-//! `FROM`, where Docker only knows the global `ARG`s and substitutes an empty string.
+//! `FROM`, where Docker only knows the global `ARG`s and substitutes an empty string. An `ARG`
+//! declared without a value that no build arg sets is unset, as in Docker. Both cases are
+//! reported as warnings (except `$PATH`-style references in `ENV` values, which are routine).
+//!
+//! Smaller points that follow Docker: a `COPY` source is inside the context even when written
+//! with a leading `/`; several sources need a destination ending in `/`; the body of
+//! `COPY <<EOF` (unquoted delimiter) has this Dockerfile's `ARG`s substituted and its other
+//! variables expanded by the build's shell, but no command substitution; an instruction whose
+//! arguments start with `[` but are not a JSON array of strings runs in shell form (with a
+//! warning); a later `CMD` or `ENTRYPOINT` replaces an earlier one.
 //!
 //! # What is refused
 //!
