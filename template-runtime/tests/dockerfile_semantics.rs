@@ -231,6 +231,15 @@ fn args_are_substituted_and_never_become_env_steps() {
 }
 
 #[test]
+fn pattern_substitutions_trim_and_replace() {
+    let c = conv(
+        "ARG VERSION=v1.27.3\nFROM nginx:${VERSION#v}-alpine\nARG VERSION\nARG ARCHIVE=app.tar.gz\nWORKDIR /opt/${ARCHIVE%%.*}-${VERSION//./_}\n",
+    );
+    assert_eq!(c.base_image, "nginx:1.27.3-alpine");
+    assert_eq!(body(&c)[0], StepKind::Workdir("/opt/app-v1_27_3".into()));
+}
+
+#[test]
 fn args_before_from_are_only_seen_by_from_unless_redeclared() {
     let c = conv("ARG PY=3.12\nARG VARIANT=slim\nFROM python:${PY}-${VARIANT}\nRUN echo $PY\nARG PY\nRUN echo $PY\n");
     assert_eq!(c.base_image, "python:3.12-slim");

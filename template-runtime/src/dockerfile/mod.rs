@@ -27,7 +27,8 @@
 //! inside a continued instruction are skipped), heredocs (`<<EOF`, `<<-EOF`, quoted delimiters)
 //! on `RUN`, `COPY` and `ADD`, JSON (exec) and shell forms, `ENV` in both forms, and variable
 //! substitution (`$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR-x}`, `${VAR:+x}`, `${VAR+x}`,
-//! `${VAR:?msg}`, `${VAR?msg}`) in the instructions where Docker substitutes (`FROM`, `ENV`,
+//! `${VAR:?msg}`, `${VAR?msg}`, and the glob forms `${VAR#pat}`, `${VAR##pat}`, `${VAR%pat}`,
+//! `${VAR%%pat}`, `${VAR/pat/repl}`, `${VAR//pat/repl}`) in the instructions where Docker substitutes (`FROM`, `ENV`,
 //! `ARG`, `WORKDIR`, `USER`, `COPY`/`ADD` and their flags, `COPY <<EOF` bodies).
 //!
 //! # How instructions map onto the template

@@ -212,7 +212,7 @@ pub(super) fn expand(
     let mut lexer =
         Lexer { chars: word.char_indices().collect(), pos: 0, src: word, base, escape, lookup, unknown, depth: 0 };
     let mut unresolved = Vec::new();
-    let text = lexer.process(None, &mut unresolved)?;
+    let text = lexer.process(None, false, &mut unresolved)?;
     Ok(Expanded { text, unresolved })
 }
 
@@ -230,6 +230,202 @@ struct Lexer<'a> {
 
 const MAX_NESTING: usize = 32;
 
+/// A `${NAME<op>word}` operator.
+#[derive(Clone, Copy)]
+enum Op {
+    /// `-`, `:-`.
+    Default { colon: bool },
+    /// `+`, `:+`.
+    Alternative { colon: bool },
+    /// `?`, `:?`.
+    Required { colon: bool },
+    /// `#`, `##`.
+    TrimPrefix { greedy: bool },
+    /// `%`, `%%`.
+    TrimSuffix { greedy: bool },
+    /// `/`, `//`.
+    Replace { all: bool },
+}
+
+/// Shell glob patterns (`*`, `?`, `[...]`, `\x`) for `${NAME#pattern}` and friends, matched with
+/// a small NFA so every prefix is tried in one pass.
+mod glob {
+    #[derive(Clone, Debug, PartialEq)]
+    enum Token {
+        Char(char),
+        Any,
+        One,
+        Class { negated: bool, ranges: Vec<(char, char)> },
+    }
+
+    fn compile(pattern: &str) -> Vec<Token> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '*' => tokens.push(Token::Any),
+                '?' => tokens.push(Token::One),
+                '\\' if i + 1 < chars.len() => {
+                    i += 1;
+                    tokens.push(Token::Char(chars[i]));
+                }
+                '[' => {
+                    let mut j = i + 1;
+                    let negated = matches!(chars.get(j), Some('!' | '^'));
+                    if negated {
+                        j += 1;
+                    }
+                    let mut ranges = Vec::new();
+                    let mut first = true;
+                    while j < chars.len() && (chars[j] != ']' || first) {
+                        let lo = chars[j];
+                        if chars.get(j + 1) == Some(&'-') && chars.get(j + 2).is_some_and(|c| *c != ']') {
+                            ranges.push((lo, chars[j + 2]));
+                            j += 3;
+                        } else {
+                            ranges.push((lo, lo));
+                            j += 1;
+                        }
+                        first = false;
+                    }
+                    if j < chars.len() {
+                        tokens.push(Token::Class { negated, ranges });
+                        i = j;
+                    } else {
+                        // No closing `]`: a literal `[`.
+                        tokens.push(Token::Char('['));
+                    }
+                }
+                c => tokens.push(Token::Char(c)),
+            }
+            i += 1;
+        }
+        tokens
+    }
+
+    fn accepts(token: &Token, c: char) -> bool {
+        match token {
+            Token::Char(t) => *t == c,
+            Token::Any | Token::One => true,
+            Token::Class { negated, ranges } => ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated,
+        }
+    }
+
+    /// The lengths `k` (ascending) for which `tokens` matches `s[..k]` exactly.
+    fn prefix_matches(tokens: &[Token], s: &[char]) -> Vec<usize> {
+        let n = tokens.len();
+        // States: how many tokens are consumed; `*` may consume nothing.
+        let close = |states: &mut Vec<bool>| {
+            for t in 0..n {
+                if states[t] && tokens[t] == Token::Any {
+                    states[t + 1] = true;
+                }
+            }
+        };
+        let mut states = vec![false; n + 1];
+        states[0] = true;
+        close(&mut states);
+        let mut lengths = Vec::new();
+        for (k, &c) in s.iter().enumerate() {
+            if states[n] {
+                lengths.push(k);
+            }
+            let mut next = vec![false; n + 1];
+            let mut any = false;
+            for t in 0..n {
+                if states[t] && accepts(&tokens[t], c) {
+                    if tokens[t] == Token::Any {
+                        next[t] = true;
+                    } else {
+                        next[t + 1] = true;
+                    }
+                    any = true;
+                }
+            }
+            if !any {
+                return lengths;
+            }
+            close(&mut next);
+            states = next;
+        }
+        if states[n] {
+            lengths.push(s.len());
+        }
+        lengths
+    }
+
+    fn pick(lengths: &[usize], greedy: bool) -> Option<usize> {
+        if greedy { lengths.last().copied() } else { lengths.first().copied() }
+    }
+
+    pub(super) fn trim_prefix(value: &str, pattern: &str, greedy: bool) -> String {
+        let s: Vec<char> = value.chars().collect();
+        match pick(&prefix_matches(&compile(pattern), &s), greedy) {
+            Some(k) => s[k..].iter().collect(),
+            None => value.to_owned(),
+        }
+    }
+
+    pub(super) fn trim_suffix(value: &str, pattern: &str, greedy: bool) -> String {
+        // A suffix match is a prefix match of both reversed.
+        let mut s: Vec<char> = value.chars().collect();
+        s.reverse();
+        let mut tokens = compile(pattern);
+        tokens.reverse();
+        match pick(&prefix_matches(&tokens, &s), greedy) {
+            Some(k) => s[k..].iter().rev().collect(),
+            None => value.to_owned(),
+        }
+    }
+
+    /// Replaces the longest match at the leftmost position (every such match with `all`).
+    pub(super) fn replace(value: &str, pattern: &str, replacement: &str, all: bool) -> String {
+        let tokens = compile(pattern);
+        if tokens.is_empty() {
+            return value.to_owned();
+        }
+        let s: Vec<char> = value.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        let mut replaced = false;
+        while i < s.len() {
+            if !replaced || all {
+                if let Some(k) = prefix_matches(&tokens, &s[i..]).last().copied().filter(|k| *k > 0) {
+                    out.push_str(replacement);
+                    i += k;
+                    replaced = true;
+                    continue;
+                }
+            }
+            out.push(s[i]);
+            i += 1;
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn trims_and_replaces_like_a_shell() {
+            assert_eq!(trim_prefix("v1.2.3", "v", false), "1.2.3");
+            assert_eq!(trim_prefix("a/b/c", "*/", false), "b/c");
+            assert_eq!(trim_prefix("a/b/c", "*/", true), "c");
+            assert_eq!(trim_suffix("app.tar.gz", ".*", false), "app.tar");
+            assert_eq!(trim_suffix("app.tar.gz", ".*", true), "app");
+            assert_eq!(trim_suffix("x**", "\\**", true), "x");
+            assert_eq!(trim_prefix("linux/amd64", "[a-z]*/", false), "amd64");
+            assert_eq!(trim_prefix("abc", "[!a]", false), "abc");
+            assert_eq!(replace("a-b-c", "-", "_", false), "a_b-c");
+            assert_eq!(replace("a-b-c", "-", "_", true), "a_b_c");
+            assert_eq!(replace("hello", "l*", "L", false), "heL");
+            assert_eq!(replace("abc", "", "x", true), "abc");
+        }
+    }
+}
+
 impl Lexer<'_> {
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).map(|&(_, c)| c)
@@ -246,7 +442,14 @@ impl Lexer<'_> {
         WordError::new(self.base + self.byte(pos), message)
     }
 
-    fn process(&mut self, stop: Option<char>, unresolved: &mut Vec<Unresolved>) -> Result<String, WordError> {
+    /// Reads up to `stop` (or the end). `raw_escapes` keeps escapes in the result, for glob
+    /// patterns where `\*` means a literal `*`.
+    fn process(
+        &mut self,
+        stop: Option<char>,
+        raw_escapes: bool,
+        unresolved: &mut Vec<Unresolved>,
+    ) -> Result<String, WordError> {
         let start = self.pos;
         let mut out = String::new();
         while let Some(c) = self.peek() {
@@ -262,7 +465,12 @@ impl Lexer<'_> {
                     self.pos += 1;
                     if c == self.escape {
                         match self.next() {
-                            Some(n) => out.push(n),
+                            Some(n) => {
+                                if raw_escapes {
+                                    out.push('\\');
+                                }
+                                out.push(n);
+                            }
                             None => break,
                         }
                     } else {
@@ -374,60 +582,89 @@ impl Lexer<'_> {
         if c == '}' {
             return Ok(self.resolve(start, &name, unresolved).unwrap_or_default());
         }
-        let colon = c == ':';
-        let modifier = if colon { self.next() } else { Some(c) };
-        let Some(modifier @ ('-' | '+' | '?')) = modifier else {
-            return Err(self.err(start, &format!("unsupported substitution in `{}`", self.raw(start)))
-                .help("Docker import supports `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}`, `${NAME+alt}`, `${NAME:?message}` and `${NAME?message}`; compute other values in a RUN step"));
+        let op = match c {
+            ':' => match self.next() {
+                Some('-') => Op::Default { colon: true },
+                Some('+') => Op::Alternative { colon: true },
+                Some('?') => Op::Required { colon: true },
+                _ => return Err(self.unsupported(start)),
+            },
+            '-' => Op::Default { colon: false },
+            '+' => Op::Alternative { colon: false },
+            '?' => Op::Required { colon: false },
+            '#' | '%' => {
+                let greedy = self.peek() == Some(c);
+                if greedy {
+                    self.pos += 1;
+                }
+                if c == '#' { Op::TrimPrefix { greedy } } else { Op::TrimSuffix { greedy } }
+            }
+            '/' => {
+                let all = self.peek() == Some('/');
+                if all {
+                    self.pos += 1;
+                }
+                Op::Replace { all }
+            }
+            _ => return Err(self.unsupported(start)),
         };
-        // The word after the modifier may itself contain substitutions.
+        // The words after the operator may themselves contain substitutions.
         if self.depth >= MAX_NESTING {
             return Err(self.err(start, "substitutions nested too deeply").help("simplify the `${...}` expression"));
         }
         self.depth += 1;
         let mut inner_unresolved = Vec::new();
-        let word = self.process(Some('}'), &mut inner_unresolved);
+        let words = match op {
+            Op::Replace { .. } => self.process(Some('/'), true, &mut inner_unresolved).and_then(|pattern| {
+                let replacement = self.process(Some('}'), true, &mut inner_unresolved)?;
+                Ok((pattern, replacement))
+            }),
+            Op::TrimPrefix { .. } | Op::TrimSuffix { .. } => {
+                self.process(Some('}'), true, &mut inner_unresolved).map(|p| (p, String::new()))
+            }
+            _ => self.process(Some('}'), false, &mut inner_unresolved).map(|w| (w, String::new())),
+        };
         self.depth -= 1;
-        let word = word?;
+        let (word, replacement) = words?;
         let raw = self.raw(start);
         let value = match (self.lookup)(&name) {
             Lookup::Value(v) => Some(v),
             Lookup::Unset => None,
             Lookup::Unknown => {
-                if self.unknown == Unknown::Keep {
-                    unresolved.push(Unresolved { offset: self.base + self.byte(start), name, declared: false });
-                    return Ok(raw);
-                }
                 unresolved.push(Unresolved {
                     offset: self.base + self.byte(start),
                     name: name.clone(),
                     declared: false,
                 });
+                if self.unknown == Unknown::Keep {
+                    return Ok(raw);
+                }
                 None
             }
         };
-        let is_set = value.is_some();
-        let is_nonempty = value.as_deref().is_some_and(|v| !v.is_empty());
-        let present = if colon { is_nonempty } else { is_set };
-        match modifier {
-            '-' => {
-                if present {
+        let present = |colon: bool| match &value {
+            Some(v) => !colon || !v.is_empty(),
+            None => false,
+        };
+        match op {
+            Op::Default { colon } => {
+                if present(colon) {
                     Ok(value.unwrap_or_default())
                 } else {
                     unresolved.extend(inner_unresolved);
                     Ok(word)
                 }
             }
-            '+' => {
-                if present {
+            Op::Alternative { colon } => {
+                if present(colon) {
                     unresolved.extend(inner_unresolved);
                     Ok(word)
                 } else {
                     Ok(String::new())
                 }
             }
-            _ => {
-                if present {
+            Op::Required { colon } => {
+                if present(colon) {
                     Ok(value.unwrap_or_default())
                 } else {
                     let message = if word.is_empty() { format!("{name}: parameter not set") } else { word };
@@ -436,7 +673,16 @@ impl Lexer<'_> {
                         .help(format!("set `{name}` with an ARG default or a build arg")))
                 }
             }
+            Op::TrimPrefix { greedy } => Ok(glob::trim_prefix(&value.unwrap_or_default(), &word, greedy)),
+            Op::TrimSuffix { greedy } => Ok(glob::trim_suffix(&value.unwrap_or_default(), &word, greedy)),
+            Op::Replace { all } => Ok(glob::replace(&value.unwrap_or_default(), &word, &replacement, all)),
         }
+    }
+
+    fn unsupported(&self, start: usize) -> WordError {
+        self.err(start, &format!("unsupported substitution in `{}`", self.raw(start))).help(
+            "Docker supports `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}`, `${NAME+alt}`, `${NAME:?message}`, `${NAME?message}`, `${NAME#pattern}`, `${NAME%pattern}` and `${NAME/pattern/replacement}`",
+        )
     }
 
     /// The source text from `start` to the current position.
@@ -493,6 +739,7 @@ mod tests {
         assert_eq!(x("$PATH:${HOME}/x"), "$PATH:${HOME}/x");
         assert_eq!(x("${MISSING:-x}"), "${MISSING:-x}");
         assert_eq!(x("cost $"), "cost $");
+        assert_eq!(x("${A#1}|${A%%*}|${A/1/one}|${U#x}|${MISSING#x}"), "||one||${MISSING#x}");
         assert_eq!(expand("$PATH${U}", 0, '\\', &env, Unknown::Empty).unwrap().text, "");
     }
 
@@ -501,7 +748,9 @@ mod tests {
         let e = expand("ab ${A", 10, '\\', &env, Unknown::Keep).unwrap_err();
         assert_eq!(e.offset, 13);
         assert!(expand("${U:?need it}", 0, '\\', &env, Unknown::Keep).unwrap_err().message.contains("need it"));
-        assert!(expand("${A/x/y}", 0, '\\', &env, Unknown::Keep).is_err());
+        assert!(expand("${A=x}", 0, '\\', &env, Unknown::Keep).unwrap_err().message.contains("unsupported"));
+        assert!(expand("${A:#x}", 0, '\\', &env, Unknown::Keep).is_err());
+        assert!(expand("${A/x}", 0, '\\', &env, Unknown::Keep).is_err());
         assert!(expand("'open", 0, '\\', &env, Unknown::Keep).is_err());
     }
 
