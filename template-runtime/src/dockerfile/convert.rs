@@ -119,7 +119,7 @@ pub(super) fn convert(text: &str, options: &DockerfileOptions) -> Result<Convert
             let e = if has_from {
                 instruction
                     .error_at(0, format!("`{}` comes before `FROM`", instruction.keyword.to_ascii_uppercase()))
-                    .help("only ARG may come before FROM; move this instruction after it")
+                    .with_help("only ARG may come before FROM; move this instruction after it")
             } else {
                 missing_from(instruction.line(), 1)
             };
@@ -136,13 +136,13 @@ pub(super) fn convert(text: &str, options: &DockerfileOptions) -> Result<Convert
 
 fn missing_from(line: usize, column: usize) -> DockerfileError {
     DockerfileError::new(line, column, "Dockerfile must contain a FROM instruction")
-        .help("start the Dockerfile with the base image, e.g. `FROM python:3.12-slim`")
+        .with_help("start the Dockerfile with the base image, e.g. `FROM python:3.12-slim`")
 }
 
 fn word_error(i: &Instruction, e: WordError) -> DockerfileError {
     let err = i.error_at(e.offset, e.message);
     match e.help {
-        Some(h) => err.help(h),
+        Some(h) => err.with_help(h),
         None => err,
     }
 }
@@ -151,7 +151,7 @@ fn rule_error(i: &Instruction, offset: usize, rule: Rule) -> DockerfileError {
     let help = rule.help();
     let err = i.error_at(offset, rule.to_string());
     match help {
-        Some(h) => err.help(h),
+        Some(h) => err.with_help(h),
         None => err,
     }
 }
@@ -257,7 +257,7 @@ impl Converter<'_> {
             "workdir" | "user" => {
                 no_flags(i, &flags, &upper)?;
                 if args.is_empty() {
-                    return Err(i.error_at(0, format!("{upper} needs an argument")).help(if keyword == "user" {
+                    return Err(i.error_at(0, format!("{upper} needs an argument")).with_help(if keyword == "user" {
                         "name the user, e.g. `USER app`"
                     } else {
                         "name the folder, e.g. `WORKDIR /app`"
@@ -297,7 +297,7 @@ impl Converter<'_> {
                     Some(Err(())) => Err(not_strings(i, args_offset)),
                     _ => Err(i
                         .error_at(args_offset, "SHELL needs a JSON array")
-                        .help("write the shell and its flags as JSON, e.g. `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`")),
+                        .with_help("write the shell and its flags as JSON, e.g. `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`")),
                 }
             }
             // No effect on the files of the image, and no template equivalent.
@@ -322,9 +322,9 @@ impl Converter<'_> {
                 let mut e =
                     i.error_at(0, format!("unknown instruction `{}`", i.text.split_whitespace().next().unwrap_or("")));
                 if let Some(s) = suggestion(keyword) {
-                    e = e.help(format!("did you mean `{}`?", s.to_ascii_uppercase()));
+                    e = e.with_help(format!("did you mean `{}`?", s.to_ascii_uppercase()));
                 } else {
-                    e = e.help("Dockerfile instructions are FROM, RUN, COPY, ADD, ENV, ARG, WORKDIR, USER, CMD, ENTRYPOINT, ...; a script body needs a heredoc (`RUN <<EOF`)");
+                    e = e.with_help("Dockerfile instructions are FROM, RUN, COPY, ADD, ENV, ARG, WORKDIR, USER, CMD, ENTRYPOINT, ...; a script body needs a heredoc (`RUN <<EOF`)");
                 }
                 Err(e)
             }
@@ -335,7 +335,7 @@ impl Converter<'_> {
         if let Some((_, line)) = &self.base {
             return Err(i
                 .error_at(0, format!("Multi-stage Dockerfiles are not supported (a second FROM; the first is on line {line})"))
-                .help("build the earlier stages into an image of their own and start from it with a single FROM, or copy their output into the build context"));
+                .with_help("build the earlier stages into an image of their own and start from it with a single FROM, or copy their output into the build context"));
         }
         for f in flags {
             if f.name == "platform" {
@@ -348,18 +348,18 @@ impl Converter<'_> {
         match words.as_slice() {
             [_] => {}
             [_, as_, _] if as_.text.eq_ignore_ascii_case("as") => {}
-            [] => return Err(i.error_at(at, "FROM needs an image").help("write e.g. `FROM python:3.12-slim`")),
+            [] => return Err(i.error_at(at, "FROM needs an image").with_help("write e.g. `FROM python:3.12-slim`")),
             _ => {
                 return Err(i
                     .error_at(words[1].offset, "FROM takes an image and optionally `AS name`")
-                    .help("write `FROM image` or `FROM image AS name`"));
+                    .with_help("write `FROM image` or `FROM image AS name`"));
             }
         }
         let image = self.expand(i, &words[0], true)?;
         if image.is_empty() {
             return Err(i
                 .error_at(words[0].offset, "the base image is empty after substituting build args")
-                .help("give the ARG a default (`ARG NAME=value` before FROM) or pass a build arg"));
+                .with_help("give the ARG a default (`ARG NAME=value` before FROM) or pass a build arg"));
         }
         rules::image_reference(&image).map_err(|r| rule_error(i, words[0].offset, r))?;
         self.base = Some((image, i.line()));
@@ -374,7 +374,7 @@ impl Converter<'_> {
     fn arg(&mut self, i: &Instruction, args: &str, at: usize) -> Result<(), DockerfileError> {
         let words = words::split_keep_quotes(args, at, self.escape);
         if words.is_empty() {
-            return Err(i.error_at(at, "ARG needs a name").help("write e.g. `ARG VERSION=1.0`"));
+            return Err(i.error_at(at, "ARG needs a name").with_help("write e.g. `ARG VERSION=1.0`"));
         }
         let global = self.base.is_none();
         for w in words {
@@ -386,7 +386,7 @@ impl Converter<'_> {
                 None => (w.text.clone(), None),
             };
             if name.is_empty() {
-                return Err(i.error_at(w.offset, "ARG name is empty").help("write e.g. `ARG VERSION=1.0`"));
+                return Err(i.error_at(w.offset, "ARG name is empty").with_help("write e.g. `ARG VERSION=1.0`"));
             }
             let value = match self.build_arg(&name) {
                 Some(v) => Some(v),
@@ -409,7 +409,9 @@ impl Converter<'_> {
     fn env(&mut self, i: &Instruction, args: &str, at: usize) -> Result<(), DockerfileError> {
         let words = words::split_keep_quotes(args, at, self.escape);
         let Some(first) = words.first() else {
-            return Err(i.error_at(at, "ENV needs a name and a value").help("write e.g. `ENV APP_ENV=production`"));
+            return Err(i
+                .error_at(at, "ENV needs a name and a value")
+                .with_help("write e.g. `ENV APP_ENV=production`"));
         };
         let mut raw: Vec<(Word, Word)> = Vec::new();
         if !first.text.contains('=') {
@@ -419,7 +421,7 @@ impl Converter<'_> {
             if value.is_empty() {
                 return Err(i
                     .error_at(at, "ENV needs a value")
-                    .help(format!("write `ENV {}=value`", &args[..name_end])));
+                    .with_help(format!("write `ENV {}=value`", &args[..name_end])));
             }
             let value_offset = at + (args.len() - value.len());
             raw.push((
@@ -431,7 +433,7 @@ impl Converter<'_> {
                 let Some((k, v)) = w.text.split_once('=') else {
                     return Err(i
                         .error_at(w.offset, format!("`{}` has no `=`", w.text))
-                        .help("write every variable as NAME=value"));
+                        .with_help("write every variable as NAME=value"));
                 };
                 raw.push((
                     Word { offset: w.offset, text: k.to_owned() },
@@ -513,12 +515,12 @@ impl Converter<'_> {
                                     f.offset,
                                     "RUN --mount=type=bind is not supported: the mounted files would be missing",
                                 )
-                                .help("COPY the files into the image before this RUN instead"));
+                                .with_help("COPY the files into the image before this RUN instead"));
                         }
                         other => {
                             return Err(i
                                 .error_at(f.offset, format!("RUN --mount=type={other} is not supported"))
-                                .help("templates have no build-time secrets or SSH agent; fetch what the command needs in the command itself"));
+                                .with_help("templates have no build-time secrets or SSH agent; fetch what the command needs in the command itself"));
                         }
                     }
                 }
@@ -529,12 +531,14 @@ impl Converter<'_> {
             }
         }
         if args.is_empty() {
-            return Err(i.error_at(at, "RUN needs a command").help("write e.g. `RUN apt-get update`"));
+            return Err(i.error_at(at, "RUN needs a command").with_help("write e.g. `RUN apt-get update`"));
         }
         let body = match parse_json_array(args) {
             Some(Ok(argv)) => {
                 if argv.is_empty() {
-                    return Err(i.error_at(at, "RUN needs a command").help("write e.g. `RUN [\"make\", \"install\"]`"));
+                    return Err(i
+                        .error_at(at, "RUN needs a command")
+                        .with_help("write e.g. `RUN [\"make\", \"install\"]`"));
                 }
                 shell_join(&argv)
             }
@@ -605,7 +609,7 @@ impl Converter<'_> {
             Some(Err(())) => Err(not_strings(i, at)),
             None if args.is_empty() => Err(i
                 .error_at(at, format!("{upper} needs a command"))
-                .help(format!("write e.g. `{upper} [\"python\", \"app.py\"]`"))),
+                .with_help(format!("write e.g. `{upper} [\"python\", \"app.py\"]`"))),
             None => {
                 self.warn_malformed_json(i, upper, args, at);
                 Ok(Command::Shell(args.to_owned(), self.shell.clone()))
@@ -629,7 +633,7 @@ impl Converter<'_> {
                 "from" => {
                     return Err(i
                         .error_at(f.offset, format!("{upper} --from is not supported (multi-stage builds are not supported)"))
-                        .help("copy from the build context instead: put the files there, or build the other stage into a base image"));
+                        .with_help("copy from the build context instead: put the files there, or build the other stage into a base image"));
                 }
                 "chown" => {
                     let value = self.flag_value(i, f)?;
@@ -644,7 +648,7 @@ impl Converter<'_> {
                     let Some(m) = parsed else {
                         return Err(i
                             .error_at(f.offset, format!("--chmod=`{value}` is not an octal mode"))
-                            .help("write the permission bits in octal, e.g. `--chmod=755`"));
+                            .with_help("write the permission bits in octal, e.g. `--chmod=755`"));
                     };
                     rules::file_mode(m).map_err(|r| rule_error(i, f.offset, r))?;
                     mode = Some(m);
@@ -655,12 +659,12 @@ impl Converter<'_> {
                 "parents" | "exclude" => {
                     return Err(i
                         .error_at(f.offset, format!("{upper} --{} is not supported", f.name))
-                        .help("copy each folder with its own COPY, and leave files out with .dockerignore"));
+                        .with_help("copy each folder with its own COPY, and leave files out with .dockerignore"));
                 }
                 "checksum" | "keep-git-dir" | "unpack" if is_add => {
                     return Err(i
                         .error_at(f.offset, format!("ADD --{} is not supported", f.name))
-                        .help("download or unpack in a RUN step instead"));
+                        .with_help("download or unpack in a RUN step instead"));
                 }
                 _ => {
                     return Err(unknown_flag(i, f, upper, "--chown, --chmod (and --link, which is ignored)"));
@@ -679,7 +683,7 @@ impl Converter<'_> {
         let Some((dest_word, sources)) = words.split_last().filter(|(_, s)| !s.is_empty()) else {
             return Err(i
                 .error_at(at, format!("{upper} needs a source and a destination"))
-                .help(format!("write e.g. `{upper} app/ /app/`")));
+                .with_help(format!("write e.g. `{upper} app/ /app/`")));
         };
         let dest = self.expand(i, dest_word, false)?;
         rules::path("copy destination", &dest).map_err(|r| rule_error(i, dest_word.offset, r))?;
@@ -689,7 +693,7 @@ impl Converter<'_> {
                     dest_word.offset,
                     format!("{upper} with more than one source needs a folder destination ending in `/`"),
                 )
-                .help(format!("write `{dest}/`")));
+                .with_help(format!("write `{dest}/`")));
         }
         for src_word in sources {
             if let Some(doc) = i.heredocs.iter().find(|d| d.offset == src_word.offset && d.word == src_word.text) {
@@ -726,7 +730,7 @@ impl Converter<'_> {
             Some(v) if !v.is_empty() => Ok(v.clone()),
             _ => Err(i
                 .error_at(f.offset, format!("--{} needs a value", f.name))
-                .help(format!("write `--{}=value`", f.name))),
+                .with_help(format!("write `--{}=value`", f.name))),
         }
     }
 
@@ -877,12 +881,12 @@ fn no_flags(i: &Instruction, flags: &[Flag], upper: &str) -> Result<(), Dockerfi
 
 fn unknown_flag(i: &Instruction, f: &Flag, upper: &str, accepted: &str) -> DockerfileError {
     i.error_at(f.offset, format!("unknown flag `--{}` for {upper}", f.name))
-        .help(format!("{upper} accepts these flags: {accepted}"))
+        .with_help(format!("{upper} accepts these flags: {accepted}"))
 }
 
 fn not_strings(i: &Instruction, at: usize) -> DockerfileError {
     i.error_at(at, "a JSON array here must contain only strings")
-        .help("quote every item, e.g. `[\"python\", \"-m\", \"http.server\", \"8000\"]`")
+        .with_help("quote every item, e.g. `[\"python\", \"-m\", \"http.server\", \"8000\"]`")
 }
 
 /// ADD features with no template equivalent: remote sources and archive unpacking.
@@ -895,7 +899,7 @@ fn check_add_source(i: &Instruction, offset: usize, src: &str) -> Result<(), Doc
         } else {
             format!("download it in a RUN step instead, e.g. `RUN curl -fsSL {src} -o /path/to/file`")
         };
-        return Err(i.error_at(offset, format!("ADD from a remote URL is not supported: {src}")).help(help));
+        return Err(i.error_at(offset, format!("ADD from a remote URL is not supported: {src}")).with_help(help));
     }
     const ARCHIVES: [&str; 12] = [
         ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.z",
@@ -904,7 +908,7 @@ fn check_add_source(i: &Instruction, offset: usize, src: &str) -> Result<(), Doc
     if ARCHIVES.iter().any(|ext| lower.ends_with(ext)) {
         return Err(i
             .error_at(offset, format!("ADD would unpack the archive `{src}`, which templates cannot do"))
-            .help(format!("COPY the archive and unpack it in a RUN step: `COPY {src} /tmp/` then `RUN tar -xf /tmp/<name> -C <dest>`")));
+            .with_help(format!("COPY the archive and unpack it in a RUN step: `COPY {src} /tmp/` then `RUN tar -xf /tmp/<name> -C <dest>`")));
     }
     Ok(())
 }

@@ -95,7 +95,6 @@ use crate::template::Template;
 
 /// Options of [`convert`] and [`Template::from_dockerfile_with`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct DockerfileOptions {
     /// Build args (`docker build --build-arg NAME=value`): override the defaults of `ARG NAME`.
     pub build_args: Vec<(String, String)>,
@@ -205,11 +204,13 @@ pub struct DockerfileError {
 }
 
 impl DockerfileError {
-    pub(crate) fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
+    /// An error at `line`:`column` (1-based; 0 when not about one place).
+    pub fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
         DockerfileError { line, column, message: message.into(), help: None, source_line: String::new(), file: None }
     }
 
-    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+    /// The same error, saying what to write instead.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -319,12 +320,12 @@ impl Template {
                 Err(e) => {
                     return Err(DockerfileError::new(0, 0, format!("cannot read the Dockerfile: {e}"))
                         .with_file(path)
-                        .help("pass a readable Dockerfile, or the Dockerfile's text"));
+                        .with_help("pass a readable Dockerfile, or the Dockerfile's text"));
                 }
             },
             None if looks_like_a_path(content_or_path) => {
                 let dir = self.context_dir().display().to_string();
-                return Err(DockerfileError::new(0, 0, format!("no Dockerfile at `{content_or_path}`")).help(format!(
+                return Err(DockerfileError::new(0, 0, format!("no Dockerfile at `{content_or_path}`")).with_help(format!(
                     "pass the Dockerfile's text, or the path of an existing file: absolute or relative to the context folder `{dir}`"
                 )));
             }

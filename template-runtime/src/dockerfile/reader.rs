@@ -96,7 +96,7 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
                             1,
                             format!("only one `{key}` parser directive can be used"),
                         )
-                        .help("remove the repeated directive"));
+                        .with_help("remove the repeated directive"));
                     }
                     if key == "escape" {
                         escape = match value.as_str() {
@@ -108,7 +108,7 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
                                     1,
                                     format!("invalid escape character `{other}`"),
                                 )
-                                .help("write `# escape=\\` or `# escape=`` ` ``"));
+                                .with_help("write `# escape=\\` or `# escape=`` ` ``"));
                             }
                         };
                     }
@@ -162,7 +162,7 @@ pub(super) fn read(text: &str) -> Result<Parsed, DockerfileError> {
                 if !terminated {
                     return Err(instruction
                         .error_at(offset, format!("unterminated heredoc: no line `{name}` ends `{word}`"))
-                        .help(format!("end the heredoc with a line containing only `{name}`")));
+                        .with_help(format!("end the heredoc with a line containing only `{name}`")));
                 }
                 instruction.heredocs.push(Heredoc { name, expand, chomp, content, offset, word });
             }
