@@ -9,9 +9,13 @@
 //!   `JsonOptions::for_provider(Provider::Novita)`, with the deviations documented in
 //!   `tests/conformance/novita-deviations/README.md`.
 //!
-//! Each table entry below is the Rust twin of `vectors/js/NAME.js` (the INDEX.md line is quoted
-//! where the call is not obvious). The directory is listed, not the table, so a new vector without a
-//! twin fails `every_recorded_vector_has_a_template` instead of being skipped.
+//! Each entry of the `E2B` table is the Rust twin of `vectors/js/NAME.js` (a comment explains the
+//! calls that do not map one to one). The tests list the vector folders rather than trusting the
+//! table, so a new vector without a twin fails `every_recorded_vector_has_a_template` instead of
+//! being skipped.
+//!
+//! The COPY fixture is `vectors/make_fixture.sh` run in a scratch folder (see `common`); run the
+//! tests as root, like CI, for the fixture's `chown`.
 
 mod common;
 

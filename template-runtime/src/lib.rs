@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod dockerfile;
 mod error;
 mod export;
 #[cfg(feature = "local")]

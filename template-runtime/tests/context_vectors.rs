@@ -8,10 +8,23 @@ use template_runtime::context::{BuildContext, EntryKind};
 use template_runtime::{CopyOptions, Error, Template};
 
 /// Builds the fixture in a scratch folder; returns (guard, folder holding ctx/, ctx-ignore/...).
+/// `e2b-reference/vectors` in the shared folder beside this repository, or `$SANDBOX_TEMPLATE_VECTORS`.
+fn vectors_dir() -> PathBuf {
+    let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/e2b-reference/vectors"));
+    assert!(
+        dir.join("make_fixture.sh").is_file(),
+        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
+        dir.display()
+    );
+    dir
+}
+
 pub fn fixture() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let script = tmp.path().join("make_fixture.sh");
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/context_data/make_fixture.sh"), &script).unwrap();
+    std::fs::copy(vectors_dir().join("make_fixture.sh"), &script).unwrap();
     let status = Command::new("sh").arg(&script).status().unwrap();
     assert!(status.success(), "make_fixture.sh failed");
     let root = tmp.path().to_path_buf();

@@ -8,22 +8,44 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// `tests/conformance`: the official SDKs' recorded outputs in `vectors/`, and this project's own
-/// expectations where it deliberately differs (see its README).
+/// `tests/conformance`: this project's own expectations where it deliberately differs from the
+/// SDKs (see its README).
 pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
-/// Reads a file under `tests/conformance`; a missing file is a broken checkout, so it panics
-/// with the path.
+/// The official SDKs' recorded outputs: `e2b-reference/vectors` in the shared folder beside this
+/// repository (read in place so there is one copy of the truth), or `$SANDBOX_TEMPLATE_VECTORS`.
+pub fn vectors_dir() -> PathBuf {
+    let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/e2b-reference/vectors"));
+    assert!(
+        dir.join("expected").is_dir(),
+        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
+        dir.display()
+    );
+    dir
+}
+
+/// `vectors/...` names a file of the recorded vectors, anything else a file under `tests/conformance`.
+fn resolve(relative: &str) -> PathBuf {
+    match relative.strip_prefix("vectors/").or(relative.strip_prefix("vectors").filter(|r| r.is_empty())) {
+        Some(rest) => vectors_dir().join(rest),
+        None => data_dir().join(relative),
+    }
+}
+
+/// Reads a recorded vector (`vectors/...`) or a project-owned expectation; a missing file is a
+/// broken checkout, so it panics with the path.
 pub fn read_data(relative: &str) -> String {
-    let path = data_dir().join(relative);
+    let path = resolve(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// The names (file stems) of the files in `tests/conformance/<dir>` ending in `.<ext>`, sorted.
 pub fn data_names(dir: &str, ext: &str) -> Vec<String> {
-    let path = data_dir().join(dir);
+    let path = resolve(dir);
     let entries = std::fs::read_dir(&path).unwrap_or_else(|e| panic!("cannot list {}: {e}", path.display()));
     let mut names: Vec<String> = entries
         .map(|entry| entry.unwrap_or_else(|e| panic!("cannot list {}: {e}", path.display())).path())
@@ -85,7 +107,7 @@ fn make_fixture() -> Fixture {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("cannot create a scratch folder for the fixture");
     let script = dir.path().join("make_fixture.sh");
-    std::fs::copy(data_dir().join("vectors/make_fixture.sh"), &script).expect("cannot copy make_fixture.sh");
+    std::fs::copy(vectors_dir().join("make_fixture.sh"), &script).expect("cannot copy make_fixture.sh");
     let out = Command::new("sh").arg(&script).output().expect("cannot run `sh make_fixture.sh`");
     assert!(
         out.status.success(),
