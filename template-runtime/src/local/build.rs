@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::template::{Base, Template};
 
-use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile};
+use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
 use super::engine::{EngineKind, LocalEngine, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
@@ -92,7 +92,7 @@ impl Drop for ChildGuard {
 }
 
 impl LocalEngine {
-    /// The Dockerfile this engine builds for `template` (see [`dockerfile`](super::dockerfile())), with the base image's
+    /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]), with the base image's
     /// user looked up when the image is present.
     pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
@@ -101,8 +101,8 @@ impl LocalEngine {
         staged.dockerfile(template, &self.dockerfile_options(options, base_user))
     }
 
-    fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> DockerfileOptions {
-        let mut opts = DockerfileOptions::default();
+    fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
+        let mut opts = LocalDockerfileOptions::default();
         if let Some(base) = options.default_base.clone().or_else(|| std::env::var(DEFAULT_BASE_ENV).ok()) {
             opts.default_base = base;
         }

@@ -16,7 +16,7 @@ pub const DOCKERFILE_NAME: &str = ".sandbox-template.Dockerfile";
 /// How to write the Dockerfile for an engine and base image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct DockerfileOptions {
+pub struct LocalDockerfileOptions {
     /// The image that stands for the provider's default base ([`Base::ProviderDefault`]).
     pub default_base: String,
     /// The user the base image runs as (its `USER`; empty or `None` means root). Steps with a
@@ -27,9 +27,9 @@ pub struct DockerfileOptions {
     pub copy_chmod: bool,
 }
 
-impl Default for DockerfileOptions {
+impl Default for LocalDockerfileOptions {
     fn default() -> Self {
-        DockerfileOptions {
+        LocalDockerfileOptions {
             default_base: crate::Provider::E2b.default_base_image().to_owned(),
             base_user: None,
             copy_chmod: true,
@@ -89,41 +89,47 @@ impl Writer {
     }
 }
 
-/// Writes the Dockerfile for `template`.
-///
-/// `from_template("name")` becomes `FROM name`: locally a template is the image tagged with its
-/// name, so it works when that template was built locally before (the build then fails at the base
-/// with the engine's "image not known" message otherwise).
-///
-/// ```
-/// use template_runtime::{Template, RunOptions};
-/// use template_runtime::local::{dockerfile, DockerfileOptions};
-///
-/// let t = Template::new()
-///     .from_image("localhost/sandbox-base:latest")
-///     .set_envs([("GREETING", "say \"hi\"")])
-///     .run_cmd_with("id -un > /tmp/who", RunOptions::new().user("user"));
-/// let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
-/// assert_eq!(
-///     df.text,
-///     "FROM localhost/sandbox-base:latest\n\
-///      ENV GREETING=\"say \\\"hi\\\"\"\n\
-///      USER user\n\
-///      RUN [\"/bin/sh\",\"-c\",\"id -un > /tmp/who\"]\n\
-///      USER root\n"
-/// );
-/// ```
-pub fn dockerfile(template: &Template, options: &DockerfileOptions) -> Result<LocalDockerfile, LocalError> {
-    dockerfile_with(template, options, &[])
+impl LocalDockerfile {
+    /// Writes the Dockerfile for `template`.
+    ///
+    /// `from_template("name")` becomes `FROM name`: locally a template is the image tagged with its
+    /// name, so it works when that template was built locally before ([`LocalEngine::build`]
+    /// says so otherwise). COPY patterns are written as they are; [`LocalEngine::build`] and
+    /// [`write_build_context`] replace them with what they select.
+    ///
+    /// [`LocalEngine::build`]: super::LocalEngine::build
+    /// [`write_build_context`]: super::write_build_context
+    ///
+    /// ```
+    /// use template_runtime::{Template, RunOptions};
+    /// use template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
+    ///
+    /// let t = Template::new()
+    ///     .from_image("localhost/sandbox-base:latest")
+    ///     .set_envs([("GREETING", "say \"hi\"")])
+    ///     .run_cmd_with("id -un > /tmp/who", RunOptions::new().user("user"));
+    /// let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
+    /// assert_eq!(
+    ///     df.text,
+    ///     "FROM localhost/sandbox-base:latest\n\
+    ///      ENV GREETING=\"say \\\"hi\\\"\"\n\
+    ///      USER user\n\
+    ///      RUN [\"/bin/sh\",\"-c\",\"id -un > /tmp/who\"]\n\
+    ///      USER root\n"
+    /// );
+    /// ```
+    pub fn for_template(template: &Template, options: &LocalDockerfileOptions) -> Result<LocalDockerfile, LocalError> {
+        dockerfile_with(template, options, &[])
+    }
 }
 
-/// [`dockerfile`], with the sources of glob COPY steps already expanded: `expanded[i]` lists the
+/// [`LocalDockerfile::for_template`], with the sources of glob COPY steps already expanded: `expanded[i]` lists the
 /// top-level paths step `i`'s pattern selects (as the context module matches them, like the
 /// SDKs), so the engine copies what a cloud build copies instead of matching the pattern itself
 /// (Docker's matching has no `**`).
 pub(super) fn dockerfile_with(
     template: &Template,
-    options: &DockerfileOptions,
+    options: &LocalDockerfileOptions,
     expanded: &[Option<Vec<String>>],
 ) -> Result<LocalDockerfile, LocalError> {
     let base_image = match template.base() {
@@ -307,7 +313,7 @@ mod tests {
             .run_cmd_with("touch /etc/marker", RunOptions::new().user("root"))
             .run_cmd("whoami")
             .make_dir_with("/srv/data", MakeDirOptions::new().user("user").mode(0o750));
-        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert_eq!(
             df.text,
             "FROM localhost/sandbox-base:latest\n\
@@ -331,7 +337,7 @@ mod tests {
     fn steps_in_a_row_as_one_user_switch_once() {
         let as_user = || RunOptions::new().user("user");
         let t = base().run_cmd_with("a", as_user()).run_cmd_with("b", as_user()).set_workdir("/w").run_cmd("c");
-        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert_eq!(
             df.text,
             "FROM localhost/sandbox-base:latest\n\
@@ -348,7 +354,7 @@ mod tests {
     #[test]
     fn copy_keeps_owner_and_mode() {
         let t = base().copy_with("app dir/main.sh", "/opt/app/", CopyOptions::new().user("user:user").mode(0o755));
-        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert!(
             df.text.ends_with("COPY --chown=user:user --chmod=0755 [\"app dir/main.sh\",\"/opt/app/\"]\n"),
             "{}",
@@ -359,8 +365,8 @@ mod tests {
     #[test]
     fn without_copy_chmod_a_root_chmod_follows_the_copy() {
         let t = base().set_user("user").copy_with("bin/tool", "/usr/local/bin/", CopyOptions::new().mode(0o700));
-        let opts = DockerfileOptions { copy_chmod: false, ..DockerfileOptions::default() };
-        let df = dockerfile(&t, &opts).unwrap();
+        let opts = LocalDockerfileOptions { copy_chmod: false, ..LocalDockerfileOptions::default() };
+        let df = LocalDockerfile::for_template(&t, &opts).unwrap();
         assert!(
             df.text.ends_with(
                 "COPY [\"bin/tool\",\"/usr/local/bin/\"]\n\
@@ -376,7 +382,7 @@ mod tests {
     #[test]
     fn env_values_are_quoted_and_not_expanded() {
         let t = base().set_envs([("A", r#"q"uote $HOME back\slash"#), ("B", "it's")]);
-        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert!(df.text.contains(r#"ENV A="q\"uote \$HOME back\\slash" B="it's""#), "{}", df.text);
     }
 
@@ -384,7 +390,7 @@ mod tests {
     fn a_line_break_in_an_env_value_is_refused_with_its_location() {
         let t = base().set_envs([("MULTI", "a\nb")]);
         let line = line!() - 1;
-        let err = dockerfile(&t, &DockerfileOptions::default()).unwrap_err().to_string();
+        let err = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap_err().to_string();
         assert!(err.contains("`MULTI`") && err.contains(&format!("{}:{line}", file!())), "{err}");
     }
 
@@ -394,7 +400,7 @@ mod tests {
             .remove_with("/tmp/x", RemoveOptions::new().recursive(true).force(true))
             .rename_with("/a", "/b", FileOptions::new().force(true).user("user"))
             .make_symlink("/b", "/c");
-        let df = dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert!(df.text.contains("RUN [\"/bin/sh\",\"-c\",\"rm -r -f /tmp/x\"]\n"), "{}", df.text);
         assert!(df.text.contains("USER user\nRUN [\"/bin/sh\",\"-c\",\"mv /a /b -f\"]\nUSER root\n"), "{}", df.text);
         assert!(df.text.contains("RUN [\"/bin/sh\",\"-c\",\"ln -s /b /c\"]\n"), "{}", df.text);
@@ -404,8 +410,9 @@ mod tests {
     fn the_start_command_becomes_cmd_and_defaults_pick_the_base() {
         let t =
             Template::new().set_workdir("/srv/$HOME").set_start_cmd("httpd -f -p 8080", wait_for_file("/tmp/ready"));
-        let opts = DockerfileOptions { default_base: "localhost/sandbox-base:latest".into(), ..Default::default() };
-        let df = dockerfile(&t, &opts).unwrap();
+        let opts =
+            LocalDockerfileOptions { default_base: "localhost/sandbox-base:latest".into(), ..Default::default() };
+        let df = LocalDockerfile::for_template(&t, &opts).unwrap();
         assert_eq!(
             df.text,
             "FROM localhost/sandbox-base:latest\nWORKDIR /srv/\\$HOME\nCMD [\"/bin/sh\",\"-c\",\"httpd -f -p 8080\"]\n"

@@ -39,7 +39,7 @@ mod run;
 mod stage;
 
 pub use build::{BuildOptions, DEFAULT_BASE_ENV};
-pub use dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile};
+pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
 pub use engine::{ENGINE_ENV, Engine, EngineKind, LocalEngine};
 pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
 pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};

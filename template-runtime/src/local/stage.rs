@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::step::StepKind;
 use crate::template::Template;
 
-use super::dockerfile::{DOCKERFILE_NAME, DockerfileOptions, LocalDockerfile, dockerfile_with};
+use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions, dockerfile_with};
 use super::error::LocalError;
 
 /// Writes the build context of `template` as a tar stream to `out`: the generated Dockerfile (as
@@ -23,17 +23,17 @@ use super::error::LocalError;
 ///
 /// ```
 /// use template_runtime::Template;
-/// use template_runtime::local::{DockerfileOptions, write_build_context};
+/// use template_runtime::local::{LocalDockerfileOptions, write_build_context};
 ///
 /// let mut tar = Vec::new();
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi");
-/// let df = write_build_context(&t, &DockerfileOptions::default(), &mut tar).unwrap();
+/// let df = write_build_context(&t, &LocalDockerfileOptions::default(), &mut tar).unwrap();
 /// assert_eq!(df.origins.len(), 2);
 /// assert!(tar.len() >= 3 * 512);
 /// ```
 pub fn write_build_context(
     template: &Template,
-    options: &DockerfileOptions,
+    options: &LocalDockerfileOptions,
     out: impl Write,
 ) -> Result<LocalDockerfile, LocalError> {
     template.validate().map_err(Error::from)?;
@@ -78,7 +78,7 @@ impl Staged {
     pub(super) fn dockerfile(
         &self,
         template: &Template,
-        options: &DockerfileOptions,
+        options: &LocalDockerfileOptions,
     ) -> Result<LocalDockerfile, LocalError> {
         dockerfile_with(template, options, &self.expanded)
     }
@@ -162,7 +162,7 @@ mod tests {
             .copy("app", "/app/")
             .copy("app/*.txt", "/txt/");
         let mut buf = Vec::new();
-        let df = write_build_context(&t, &DockerfileOptions::default(), &mut buf).unwrap();
+        let df = write_build_context(&t, &LocalDockerfileOptions::default(), &mut buf).unwrap();
         let entries = archive_names(&buf);
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, [DOCKERFILE_NAME, ".dockerignore", "app/", "app/a.txt"]);
@@ -174,7 +174,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = Template::new().with_context(dir.path()).from_image("localhost/sandbox-base").copy("nope.txt", "/x");
         let line = line!() - 1;
-        let err = write_build_context(&t, &DockerfileOptions::default(), std::io::sink()).unwrap_err().to_string();
+        let err = write_build_context(&t, &LocalDockerfileOptions::default(), std::io::sink()).unwrap_err().to_string();
         assert!(err.contains("nope.txt") && err.contains(&format!(":{line}:")), "{err}");
     }
 
@@ -192,7 +192,7 @@ mod tests {
             .copy("app/p*", "/pkg/")
             .copy("app/x.txt", "/x.txt");
         let staged = Staged::of(&t).unwrap();
-        let df = staged.dockerfile(&t, &DockerfileOptions::default()).unwrap();
+        let df = staged.dockerfile(&t, &LocalDockerfileOptions::default()).unwrap();
         let lines: Vec<&str> = df.text.lines().skip(1).collect();
         assert_eq!(
             lines,
