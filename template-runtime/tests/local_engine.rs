@@ -30,11 +30,7 @@ fn engine() -> Option<LocalEngine> {
     let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
     let problem = match LocalEngine::detect(Engine::Auto) {
         Ok(engine) => {
-            let present = Command::new(engine.program())
-                .args(["image", "inspect", "--format", "{{.Id}}", &base_image()])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if present {
+            if engine.has_image(&base_image()) {
                 return Some(engine);
             }
             format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display())
@@ -54,7 +50,7 @@ struct ImageGuard<'a>(&'a LocalEngine, String);
 
 impl Drop for ImageGuard<'_> {
     fn drop(&mut self) {
-        let _ = Command::new(self.0.program()).args(["rmi", "-f", &self.1]).output();
+        let _ = self.0.remove_image(&self.1);
     }
 }
 
@@ -264,6 +260,7 @@ fn a_template_based_on_a_locally_built_template_builds_from_its_image() {
     let sandbox = engine.start(&child, &image, &StartOptions::new(), &mut |_| {}).unwrap();
     assert_eq!(check(&sandbox, "cat /child"), "from-parent\n");
 
+    assert!(engine.has_image(&parent_name) && !engine.has_image("sandbox-template-test/never-built"));
     let orphan = Template::new().from_template("sandbox-template-test/never-built");
     let line = line!() - 1;
     let err = engine.build(&orphan, &name("orphan"), &BuildOptions::new(), &mut |_| {}).unwrap_err().to_string();

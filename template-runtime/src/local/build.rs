@@ -111,6 +111,16 @@ impl LocalEngine {
         opts
     }
 
+    /// Whether the engine has the image `name` locally (no pull is attempted).
+    pub fn has_image(&self, name: &str) -> bool {
+        self.image_user(name).is_some()
+    }
+
+    /// Removes the image `name` (its tag; layers shared with other images stay).
+    pub fn remove_image(&self, name: &str) -> Result<(), LocalError> {
+        self.output(["rmi", "-f", name], Duration::from_secs(120)).map(|_| ())
+    }
+
     /// The `USER` of a local image, or `None` when the image is not present.
     fn image_user(&self, image: &str) -> Option<String> {
         self.output(["image", "inspect", "--format", "{{.Config.User}}", image], Duration::from_secs(60))
