@@ -454,3 +454,71 @@ fn the_layer_cache_is_used_unless_the_template_skips_it() {
         Template::new().from_image(base_image()).skip_cache().run_cmd(format!("echo {} > /stamp", image_name));
     assert_eq!(cached_steps(&skipping), 0, "skip_cache rebuilds the steps after it");
 }
+
+/// PIDs of processes whose command line is exactly `args` (seen from the host, containers included).
+fn processes(args: &[&str]) -> Vec<String> {
+    let wanted: Vec<u8> = args.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == wanted))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn an_abandoned_build_stops_the_engine_and_its_step() {
+    let Some(engine) = engine() else { return };
+    if engine.kind() != EngineKind::Podman {
+        // Docker's daemon cancels a build when its CLI goes away; Podman's Docker-compatible
+        // service (which stands in for Docker on CI machines) does not, so this is Podman's check.
+        eprintln!("abandoned-build test skipped for {:?}: the daemon owns the build", engine.kind());
+        return;
+    }
+    // A duration no other test uses, so the step's process can be found on the host.
+    let seconds = format!("{}", 900 + std::process::id() % 97);
+    // A base of its own, so the build container Podman leaves behind has a name only this test uses.
+    let base_name = name("abandoned-base");
+    let _base = ImageGuard(&engine, base_name.clone());
+    engine
+        .build(&Template::new().from_image(base_image()).run_cmd("true"), &base_name, &BuildOptions::new(), &mut |_| {})
+        .unwrap();
+    let template = Template::new().from_image(&base_name).run_cmd(format!("echo started; sleep {seconds}"));
+    let image_name = name("abandoned");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let mut saw_step = false;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.build(&template, &image_name, &BuildOptions::new().no_cache(true), &mut |e| {
+            if e == LocalEvent::Log("started".into()) {
+                saw_step = !processes(&["sleep", &seconds]).is_empty();
+                panic!("the caller gives up");
+            }
+        })
+    }));
+    assert!(outcome.is_err(), "the build should have been abandoned");
+    assert!(saw_step, "the step's process was not seen running");
+    // The engine's CLI and everything under it (the step runs as PID 1 of its container) were
+    // killed when the build was abandoned.
+    let mut left = processes(&["sleep", &seconds]);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        left = processes(&["sleep", &seconds]);
+    }
+    assert!(left.is_empty(), "the build step still runs: pids {left:?}");
+    assert!(!engine.has_image(&image_name));
+    // What is left is Podman's stopped build container (storage only): remove it.
+    let working = format!("{}-working-container", base_name.rsplit('/').next().unwrap_or_default());
+    let listed = Command::new(engine.program())
+        .args(["ps", "-a", "--external", "--format", "{{.ID}} {{.Names}}"])
+        .output()
+        .unwrap();
+    for line in String::from_utf8_lossy(&listed.stdout).lines() {
+        if let Some((id, names)) = line.split_once(' ') {
+            if names.starts_with(&working) {
+                let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
+            }
+        }
+    }
+}

@@ -77,18 +77,43 @@ struct ChildGuard(Child);
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Ok(None) = self.0.try_wait() {
-            // SIGTERM first: Podman and Docker then remove their build containers.
-            let _ = std::process::Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-            for _ in 0..100 {
-                if let Ok(Some(_)) = self.0.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            // Podman 4 neither stops a running RUN step nor waits for it when it is signalled: the
+            // step (PID 1 of its namespace, deaf to SIGTERM) would outlive it. So every process
+            // under the engine's CLI is killed with it. (Docker's CLI has none: its daemon cancels
+            // the build when the CLI goes away.)
+            let mut pids = descendants(self.0.id());
+            pids.push(self.0.id());
+            let mut kill = std::process::Command::new("kill");
+            kill.arg("-KILL").args(pids.iter().map(u32::to_string));
+            let _ = kill.stderr(Stdio::null()).status();
             let _ = self.0.kill();
             let _ = self.0.wait();
         }
     }
+}
+
+/// Every process below `root`, read from `/proc` (empty where there is none).
+fn descendants(root: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let parents: Vec<(u32, u32)> = dir
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; `comm` may hold spaces and parentheses.
+            let ppid = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 impl LocalEngine {
@@ -359,6 +384,36 @@ mod tests {
         assert_eq!(parse_step("STEP x/7: RUN"), None);
         assert_eq!(parse_step("Steps are fun: 1/2"), None);
         assert_eq!(parse_step("--> 96d4467fdd3"), None);
+    }
+
+    fn gone(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+            Err(_) => true,
+        }
+    }
+
+    #[test]
+    fn a_dropped_guard_kills_the_whole_process_tree() {
+        let child = std::process::Command::new("sh").args(["-c", "sleep 31 & sleep 32 & wait"]).spawn().unwrap();
+        let root = child.id();
+        let mut below = Vec::new();
+        for _ in 0..250 {
+            below = descendants(root);
+            if below.len() == 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(below.len(), 2, "{below:?}");
+        drop(ChildGuard(child));
+        for _ in 0..250 {
+            if below.iter().all(|&pid| gone(pid)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(below.iter().all(|&pid| gone(pid)), "still running: {below:?}");
     }
 
     #[test]
