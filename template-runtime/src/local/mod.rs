@@ -29,6 +29,15 @@
 //! - ready checks fall back to `/proc/net`, `pidof` and `wget` where `ss`, `pgrep` or `curl` are
 //!   missing (see [`local_ready_command`]);
 //! - registry logins: username/password and GCP keys; AWS, Huawei and OCI need their own CLIs.
+//!
+//! Nothing is left running: an abandoned build (an error, a panicking callback) kills the engine's
+//! CLI and every process under it; a [`Sandbox`] removes its container when dropped, and a failed
+//! start removes it at once. A process killed outright cannot clean up: its containers carry
+//! [`OWNER_LABEL`] and [`LocalEngine::remove_orphans`] removes them later. (Podman may keep the
+//! stopped build container of a killed build, storage only: `podman ps -a --external`.)
+//!
+//! Blocking: these calls run the engine's CLI and wait for it. From async code, call them in
+//! `tokio::task::spawn_blocking`; [`LocalEngine`], [`LocalEvent`] and the options are `Send`.
 
 mod build;
 mod dockerfile;
@@ -108,5 +117,23 @@ impl LocalEngine {
         let image = self.build(template, name, build, on_event)?;
         let sandbox = self.start(template, &image, start, on_event)?;
         Ok((image, sandbox))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send + 'static>() {}
+
+    #[test]
+    fn the_api_can_move_to_a_blocking_thread() {
+        assert_send::<LocalEngine>();
+        assert_send::<LocalEvent>();
+        assert_send::<BuildOptions>();
+        assert_send::<StartOptions>();
+        assert_send::<Sandbox>();
+        assert_send::<LocalError>();
+        assert_send::<crate::Template>();
     }
 }
