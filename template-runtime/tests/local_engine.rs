@@ -489,7 +489,14 @@ fn an_abandoned_build_stops_the_engine_and_its_step() {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         engine.build(&template, &image_name, &BuildOptions::new().no_cache(true), &mut |e| {
             if e == LocalEvent::Log("started".into()) {
-                saw_step = !processes(&["sleep", &seconds]).is_empty();
+                // `echo` printed; `sleep` starts right after.
+                for _ in 0..100 {
+                    saw_step = !processes(&["sleep", &seconds]).is_empty();
+                    if saw_step {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 panic!("the caller gives up");
             }
         })
@@ -520,5 +527,28 @@ fn an_abandoned_build_stops_the_engine_and_its_step() {
                 let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
             }
         }
+    }
+}
+
+#[test]
+fn a_base_image_that_cannot_be_had_fails_at_the_base_with_its_source_line() {
+    let Some(engine) = engine() else { return };
+    let template = Template::new().from_image("sandbox-template-test/absent-base:1").run_cmd("true");
+    let line = line!() - 1;
+    let err = engine.build(&template, &name("absent"), &BuildOptions::new(), &mut |_| {}).unwrap_err();
+    let text = err.to_string();
+    let LocalError::StepFailed { step, .. } = &err else { panic!("expected a failure at the base: {text}") };
+    assert_eq!(step.origin, StepOrigin::Base);
+    assert!(
+        text.starts_with(&format!(
+            "build failed at the base (`FROM sandbox-template-test/absent-base:1`) added at {}:{line}:",
+            file!()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("not present locally and cannot be pulled"), "{text}");
+    if engine.kind() == EngineKind::Podman {
+        // Read as a Docker Hub name, as Docker does, not refused as an unqualified short name.
+        assert!(text.contains("docker.io/sandbox-template-test/absent-base:1"), "{text}");
     }
 }

@@ -172,8 +172,10 @@ impl LocalEngine {
         check_name(name)?;
         let staged = stage::Staged::of(template)?;
         let probe = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
-        let base_user = self.ensure_base(template, &probe.base_image, options, on_event)?;
-        let df = staged.dockerfile(template, &self.dockerfile_options(options, Some(base_user)))?;
+        let (base_image, base_user) = self.ensure_base(template, &probe.base_image, options, on_event)?;
+        let mut df_options = self.dockerfile_options(options, Some(base_user));
+        df_options.base_image = Some(base_image);
+        let df = staged.dockerfile(template, &df_options)?;
         on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
 
         let iid = TempPath::new("iid");
@@ -257,17 +259,25 @@ impl LocalEngine {
     }
 
     /// Makes sure the base image is present (pulling it, after a registry login when the template
-    /// has credentials) and returns its user.
+    /// has credentials) and returns the reference to build `FROM` and the image's user.
     fn ensure_base(
         &self,
         template: &Template,
         image: &str,
         options: &BuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
-    ) -> Result<String, LocalError> {
+    ) -> Result<(String, String), LocalError> {
         if let Some(user) = self.image_user(image) {
-            return Ok(user);
+            return Ok((image.to_owned(), user));
         }
+        let as_written = image;
+        // Template bases are Docker Hub names (`python:3.12`); Podman refuses to guess a registry
+        // for a short name unless the system configures search registries (Debian's does not).
+        let image = match self.kind {
+            EngineKind::Podman => qualified(image),
+            EngineKind::Docker => image.to_owned(),
+        };
+        let image = image.as_str();
         if let Base::Template(name) = template.base() {
             return Err(LocalError::Unsupported {
                 what: format!("the base template `{name}` has not been built locally"),
@@ -281,9 +291,16 @@ impl LocalEngine {
             (EngineKind::Podman, true) => &["--tls-verify=false"],
             _ => &[],
         };
-        let auth: AuthDir = login(self, template, image, tls)?;
+        let auth: Option<AuthDir> = login(self, template, image, tls)?;
         let mut cmd = self.command();
-        cmd.args(auth.global_args(self.kind)).arg("pull").args(auth.command_args(self.kind)).args(tls).arg(image);
+        if let Some(auth) = &auth {
+            cmd.args(auth.global_args(self.kind));
+        }
+        cmd.arg("pull");
+        if let Some(auth) = &auth {
+            cmd.args(auth.command_args(self.kind));
+        }
+        cmd.args(tls).arg(image);
         let line = format!("{} pull {image}", self.kind.program());
         on_event(LocalEvent::Log(format!("pulling base image {image}")));
         let out = super::engine::run_with_timeout(&mut cmd, PULL_TIMEOUT)
@@ -299,7 +316,7 @@ impl LocalEngine {
             };
             let step = FailedStep {
                 origin: StepOrigin::Base,
-                description: format!("FROM {image}"),
+                description: format!("FROM {as_written}"),
                 location: template.base_location(),
             };
             let message = format!(
@@ -308,7 +325,18 @@ impl LocalEngine {
             );
             return Err(LocalError::StepFailed { step, message, log_tail: Vec::new() });
         }
-        Ok(self.image_user(image).unwrap_or_default())
+        Ok((image.to_owned(), self.image_user(image).unwrap_or_default()))
+    }
+}
+
+/// `python:3.12` → `docker.io/library/python:3.12`, `org/app` → `docker.io/org/app`, as Docker
+/// reads a name without a registry; names with a registry (`ghcr.io/...`, `localhost:5000/...`,
+/// `localhost/...`) stay as they are.
+fn qualified(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => image.to_owned(),
+        Some(_) => format!("docker.io/{image}"),
+        None => format!("docker.io/library/{image}"),
     }
 }
 
@@ -414,6 +442,15 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(below.iter().all(|&pid| gone(pid)), "still running: {below:?}");
+    }
+
+    #[test]
+    fn short_names_are_read_as_docker_hub_names() {
+        assert_eq!(qualified("python:3.12"), "docker.io/library/python:3.12");
+        assert_eq!(qualified("e2bdev/base"), "docker.io/e2bdev/base");
+        assert_eq!(qualified("ghcr.io/org/app:1"), "ghcr.io/org/app:1");
+        assert_eq!(qualified("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(qualified("localhost/sandbox-base:latest"), "localhost/sandbox-base:latest");
     }
 
     #[test]

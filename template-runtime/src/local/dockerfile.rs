@@ -25,6 +25,9 @@ pub struct LocalDockerfileOptions {
     /// Whether the engine understands `COPY --chmod` (Podman/Buildah and BuildKit do, Docker's
     /// legacy builder does not: then a root `RUN chmod` follows the copy).
     pub copy_chmod: bool,
+    /// The reference to write in `FROM` instead of the template's base (e.g. the fully qualified
+    /// name the image was pulled as).
+    pub base_image: Option<String>,
 }
 
 impl Default for LocalDockerfileOptions {
@@ -33,6 +36,7 @@ impl Default for LocalDockerfileOptions {
             default_base: crate::Provider::E2b.default_base_image().to_owned(),
             base_user: None,
             copy_chmod: true,
+            base_image: None,
         }
     }
 }
@@ -132,10 +136,11 @@ pub(super) fn dockerfile_with(
     options: &LocalDockerfileOptions,
     expanded: &[Option<Vec<String>>],
 ) -> Result<LocalDockerfile, LocalError> {
-    let base_image = match template.base() {
-        Base::ProviderDefault => options.default_base.clone(),
-        Base::Image(image) => image.clone(),
-        Base::Template(name) => name.clone(),
+    let base_image = match (&options.base_image, template.base()) {
+        (Some(image), _) => image.clone(),
+        (None, Base::ProviderDefault) => options.default_base.clone(),
+        (None, Base::Image(image)) => image.clone(),
+        (None, Base::Template(name)) => name.clone(),
     };
     single_line(&base_image, "base image", template.base_location())?;
     let base_user = options.base_user.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".to_owned());

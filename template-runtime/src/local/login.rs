@@ -79,11 +79,9 @@ pub(super) fn login(
     template: &Template,
     image: &str,
     extra: &[&str],
-) -> Result<AuthDir, LocalError> {
-    let Some(credentials) = template.registry() else {
-        return AuthDir::create()
-            .map_err(|source| LocalError::Io { what: "cannot create a temporary folder".into(), source });
-    };
+) -> Result<Option<AuthDir>, LocalError> {
+    // Without credentials the engine uses its own logins (the user's `podman login`).
+    let Some(credentials) = template.registry() else { return Ok(None) };
     let location = template.base_location();
     let context = template.context_dir();
     let (username, password) = match credentials {
@@ -113,7 +111,7 @@ pub(super) fn login(
     let out = run_with_input(&mut cmd, Some(password.clone().into_bytes()), LOGIN_TIMEOUT)
         .map_err(|source| LocalError::Io { what: format!("cannot run `{} login`", engine.kind.program()), source })?;
     if out.status.success() && !out.timed_out {
-        return Ok(auth);
+        return Ok(Some(auth));
     }
     let message = if out.timed_out {
         "no answer from the registry".to_owned()
