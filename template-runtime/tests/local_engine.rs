@@ -164,9 +164,16 @@ fn port_url_and_process_ready_checks_work_on_busybox() {
     for ready in [wait_for_port(8080), wait_for_url("http://127.0.0.1:8080/index.html"), wait_for_process("httpd")] {
         let template = base.clone().set_start_cmd(serve, ready.clone());
         let sandbox = engine
-            .start(&template, &image, &StartOptions::new(), &mut |_| {})
+            .start(&template, &image, &StartOptions::new().publish(0, 8080), &mut |_| {})
             .unwrap_or_else(|e| panic!("{ready:?}: {e}"));
         assert_eq!(check(&sandbox, "wget -q -O - http://127.0.0.1:8080/index.html"), "<h1>hello</h1>\n");
+        // And from this machine, through the published port.
+        let port = sandbox.host_port(8080).unwrap();
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").unwrap();
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut conn, &mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.") && response.ends_with("<h1>hello</h1>\n"), "{response}");
     }
 }
 

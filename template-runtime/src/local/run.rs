@@ -29,6 +29,9 @@ pub struct StartOptions {
     pub ready_interval: Duration,
     /// The container's network (`--network`), e.g. `none`; default: the engine's.
     pub network: Option<String>,
+    /// Container ports reachable from this machine: `(host port, container port)`, published on
+    /// 127.0.0.1 only (host port 0: one the engine picks, see [`Sandbox::host_port`]).
+    pub publish: Vec<(u16, u16)>,
 }
 
 impl Default for StartOptions {
@@ -37,6 +40,7 @@ impl Default for StartOptions {
             ready_timeout: Duration::from_secs(60),
             ready_interval: Duration::from_millis(250),
             network: None,
+            publish: Vec::new(),
         }
     }
 }
@@ -59,6 +63,11 @@ impl StartOptions {
     /// The container's network.
     pub fn network(mut self, network: impl Into<String>) -> Self {
         self.network = Some(network.into());
+        self
+    }
+    /// Makes `container_port` reachable on `127.0.0.1:host_port` (0: a free port).
+    pub fn publish(mut self, host_port: u16, container_port: u16) -> Self {
+        self.publish.push((host_port, container_port));
         self
     }
 }
@@ -92,6 +101,17 @@ impl Sandbox {
     /// Runs a shell command in the container (as the image's user, in its workdir).
     pub fn exec(&self, command: &str) -> Result<ExecOutput, LocalError> {
         exec(&self.engine, &self.id, command, Duration::from_secs(120))
+    }
+
+    /// The host port (on 127.0.0.1) a published container port is reachable on.
+    pub fn host_port(&self, container_port: u16) -> Result<u16, LocalError> {
+        let out = self.engine.output(["port", &self.id, &format!("{container_port}/tcp")], Duration::from_secs(30))?;
+        // `127.0.0.1:43567` (one line per binding).
+        out.lines().filter_map(|l| l.trim().rsplit(':').next()?.parse().ok()).next().ok_or_else(|| LocalError::Engine {
+            command: format!("{} port {} {container_port}/tcp", self.engine.kind.program(), self.id),
+            message: format!("port {container_port} is not published"),
+            help: Some(format!("start with `StartOptions::new().publish(0, {container_port})`")),
+        })
     }
 
     /// The container's last `lines` lines of output (the start command's stdout and stderr).
@@ -207,6 +227,13 @@ impl LocalEngine {
             .arg(&cid.0);
         if let Some(network) = &options.network {
             cmd.args(["--network", network]);
+        }
+        for (host, container) in &options.publish {
+            let spec = match host {
+                0 => format!("127.0.0.1::{container}"),
+                _ => format!("127.0.0.1:{host}:{container}"),
+            };
+            cmd.args(["-p", &spec]);
         }
         let target = if image.id.is_empty() { &image.name } else { &image.id };
         cmd.args([target.as_str(), "/bin/sh", "-c", &keeper_script(template.start_cmd())]);
