@@ -117,8 +117,8 @@ fn descendants(root: u32) -> Vec<u32> {
 }
 
 impl LocalEngine {
-    /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]), with the base image's
-    /// user looked up when the image is present.
+    /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]),
+    /// with the base image's user looked up when the image is present.
     pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
         let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
@@ -172,11 +172,11 @@ impl LocalEngine {
         check_name(name)?;
         let staged = stage::Staged::of(template)?;
         let probe = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
+        on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
         let (base_image, base_user) = self.ensure_base(template, &probe.base_image, options, on_event)?;
         let mut df_options = self.dockerfile_options(options, Some(base_user));
         df_options.base_image = Some(base_image);
         let df = staged.dockerfile(template, &df_options)?;
-        on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
 
         let iid = TempPath::new("iid");
         let mut cmd = self.command();
