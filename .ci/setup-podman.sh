@@ -22,10 +22,11 @@ conf_dst=/etc/containers/containers.conf
 log() { printf '[setup-podman] %s\n' "$*" >&2; }
 
 need_install=()
-for bin in podman runc busybox; do
+for bin in podman runc; do
     command -v "$bin" >/dev/null 2>&1 || need_install+=("$bin")
 done
-[ -x /bin/busybox ] || need_install+=(busybox-static)
+# The image gets /bin/busybox alone: it must be the static build (Debian's `busybox` is dynamic).
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need_install+=(busybox-static)
 if [ "${#need_install[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "missing: ${need_install[*]}; run this script as root (it uses apt-get)"
