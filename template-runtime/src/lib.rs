@@ -18,6 +18,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cloud")]
+pub mod cloud;
 pub mod context;
 mod error;
 mod export;
@@ -27,6 +29,8 @@ mod ready;
 mod registry;
 pub mod rules;
 mod secret;
+#[cfg(feature = "server")]
+pub mod server;
 mod step;
 mod template;
 mod validate;
