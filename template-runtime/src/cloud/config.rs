@@ -73,6 +73,30 @@ impl ConnectionOptions {
         ConnectionOptions { api_key: Some(ApiKey::new(key)), ..Self::default() }
     }
 
+    /// Sets the API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// Sets the Novita access token.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.access_token = Some(ApiKey::new(token));
+        self
+    }
+
+    /// Sets the domain.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Adds a header to every API request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// Sets the API URL (e.g. a local `sandbox-template serve`).
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());

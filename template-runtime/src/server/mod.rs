@@ -392,12 +392,11 @@ async fn file_upload_info(
     if !validate::is_sha256_hex(&hash) {
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
     }
-    if state.store.upload(&hash).is_some() {
-        return json(StatusCode::CREATED, &FileUploadInfo { present: true, url: None, headers: None });
-    }
+    // The URL is given even when the archive is present, so `force_upload` can replace it.
+    let present = state.store.upload(&hash).is_some();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let url = format!("http://{host}/upload/{template_id}/{hash}");
-    json(StatusCode::CREATED, &FileUploadInfo { present: false, url: Some(url), headers: None })
+    json(StatusCode::CREATED, &FileUploadInfo { present, url: Some(url), headers: None })
 }
 
 async fn upload(
