@@ -32,6 +32,8 @@ pub struct FaultRule {
     pub method: Option<String>,
     /// Only paths containing this text.
     pub path_contains: String,
+    /// How many matching requests pass untouched before the rule applies.
+    pub after: u32,
     /// How many matching requests are affected (then the rule is spent).
     pub times: u32,
     /// What to do.
@@ -68,8 +70,18 @@ impl FaultPlan {
     /// Adds a rule: the next `times` requests with `method` whose path contains `path_contains`
     /// get `action`.
     pub fn add(&self, method: Option<&str>, path_contains: &str, times: u32, action: FaultAction) {
-        let rule =
-            FaultRule { method: method.map(str::to_owned), path_contains: path_contains.to_owned(), times, action };
+        self.add_after(method, path_contains, 0, times, action);
+    }
+
+    /// Like [`FaultPlan::add`], but the first `after` matching requests pass untouched.
+    pub fn add_after(&self, method: Option<&str>, path_contains: &str, after: u32, times: u32, action: FaultAction) {
+        let rule = FaultRule {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            after,
+            times,
+            action,
+        };
         self.rules.lock().unwrap_or_else(|p| p.into_inner()).push(rule);
     }
 
@@ -96,13 +108,23 @@ impl FaultPlan {
     /// Takes one injection for this request, if a rule matches.
     pub(crate) fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
-        let rule = rules.iter_mut().find(|r| {
-            r.times > 0
-                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-                && path.contains(&r.path_contains)
-        })?;
-        rule.times -= 1;
-        Some(rule.action.clone())
+        let mut chosen = None;
+        for rule in rules.iter_mut() {
+            let matches = rule.times > 0
+                && rule.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && path.contains(&rule.path_contains);
+            if !matches {
+                continue;
+            }
+            // Every matching rule counts the request; the first one due fires.
+            if rule.after > 0 {
+                rule.after -= 1;
+            } else if chosen.is_none() {
+                rule.times -= 1;
+                chosen = Some(rule.action.clone());
+            }
+        }
+        chosen
     }
 
     pub(crate) fn build_failure(&self, template_name: &str) -> Option<BuildFailure> {

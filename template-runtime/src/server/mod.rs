@@ -122,8 +122,17 @@ impl AppState {
         })
     }
 
-    fn record(&self, r: RecordedRequest) {
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+    /// Records a request on arrival (so a test sees requests still in flight).
+    fn record(&self, r: RecordedRequest) -> usize {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        requests.push(r);
+        requests.len() - 1
+    }
+
+    fn answered(&self, index: usize, status: u16) {
+        if let Some(r) = self.requests.lock().unwrap_or_else(|p| p.into_inner()).get_mut(index) {
+            r.status = status;
+        }
     }
 }
 
@@ -288,6 +297,7 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         Request::from_parts(parts, Body::from(bytes))
     };
     let fault = state.faults.take(&method, &path);
+    let index = state.record(record);
     let mut drop_after = false;
     match fault {
         Some(FaultAction::Status { code, retry_after, message }) => {
@@ -298,14 +308,10 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
             {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            record.status = code;
-            state.record(record);
+            state.answered(index, code);
             return resp;
         }
-        Some(FaultAction::DropConnection) => {
-            state.record(record);
-            drop_connection();
-        }
+        Some(FaultAction::DropConnection) => drop_connection(),
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultAction::DropAfterHandling) => drop_after = true,
         None => {}
@@ -318,11 +324,9 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         error(StatusCode::UNAUTHORIZED, "missing API key: send it in the X-API-KEY header")
     };
     if drop_after {
-        state.record(record);
         drop_connection();
     }
-    record.status = resp.status().as_u16();
-    state.record(record);
+    state.answered(index, resp.status().as_u16());
     resp
 }
 
