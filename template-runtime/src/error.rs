@@ -29,12 +29,27 @@ pub enum Error {
         /// The `copy` call.
         location: Option<SourceLocation>,
     },
+    /// An ignore pattern (`.dockerignore` line or template pattern) is malformed.
+    #[error("invalid ignore pattern `{pattern}`: {reason}")]
+    InvalidIgnorePattern {
+        /// The pattern as written.
+        pattern: String,
+        /// What is wrong (`syntax error in pattern`: an unclosed or empty `[...]`, or a trailing `\\`).
+        reason: String,
+    },
     /// Reading the build context failed.
     #[error("cannot read `{}`: {source}", .path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the upload archive failed (the output, not the context, is the problem).
+    #[error("cannot write the archive: {source}")]
+    ArchiveWrite {
+        /// The error of the output.
         #[source]
         source: std::io::Error,
     },

@@ -201,6 +201,8 @@ impl Template {
 
     /// [`Template::to_dockerfile`] for `provider` (which decides the default base image).
     pub fn to_dockerfile_for(&self, provider: Provider) -> Result<String, Error> {
+        // The SDKs reject these templates when the builder call is made, so they never print one.
+        self.validate()?;
         let image = match &self.base {
             Base::Template(_) => {
                 let api = match provider {
