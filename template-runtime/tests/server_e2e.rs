@@ -62,6 +62,8 @@ async fn every_step_kind_builds_end_to_end() {
         ),
         ("copy-dir-no-gzip", base().copy_with("fixture", "/app/", CopyOptions::new().gzip(false))),
         ("copy-dot", base().copy(".", "/ctx/")),
+        ("copy-glob", base().copy("fixture/*.txt", "/app/")),
+        ("copy-ignoring", base().with_ignore_patterns(["**/*.log", "fixture/nested"]).copy("fixture", "/app/")),
         ("copy-symlink", base().copy("fixture/link-to-hello", "/app/l")),
         (
             "copy-symlink-resolved",
@@ -168,7 +170,7 @@ async fn a_bad_template_creates_nothing_on_the_server() {
 async fn a_failed_build_names_the_step_and_the_line_that_added_it() {
     let server = server().await;
     server.faults().fail_build("fails", "2", "failed to run command 'pip install flask': exit status 1");
-    let line = line!() + 4;
+    let line = line!() + 1;
     let template = Template::new().from_python_image("3.12").run_cmd("echo one").run_cmd("pip install flask");
     let (options, events) = recording();
     let err = client(&server).build(&template, "fails", &options).await.unwrap_err();

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use crate::cloud::api::LogEntry;
 use crate::cloud::context_bridge;
 use crate::step::CopyStep;
-use crate::template::Template;
 
 use super::store::Store;
 use super::util::now_rfc3339;
@@ -153,9 +152,8 @@ fn check_archive(archive: &Path, step: &StepIn) -> Result<usize, String> {
         resolve_symlinks: step.resolve_symlinks,
         gzip: step.gzip,
     };
-    let context = Template::new().with_context(dir.path());
     let got =
-        context_bridge::files_hash(&context, &copy).map_err(|e| format!("cannot hash the uploaded files: {e}"))?;
+        context_bridge::files_hash_in(dir.path(), &copy).map_err(|e| format!("cannot hash the uploaded files: {e}"))?;
     let want = step.files_hash.as_deref().unwrap_or("");
     if got != want {
         return Err(format!(
