@@ -3,6 +3,7 @@
 //! re-hashing an unpacked upload.
 
 use std::io::Write;
+#[cfg(feature = "server")]
 use std::path::Path;
 
 use crate::context::BuildContext;
@@ -28,6 +29,7 @@ pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, E
 }
 
 /// The `filesHash` of `copy` with `dir` as the context (the server re-hashing an upload).
+#[cfg(feature = "server")]
 pub(crate) fn files_hash_in(dir: &Path, copy: &CopyStep) -> Result<String, Error> {
     BuildContext::open(dir)?.copy(copy, None)?.files_hash()
 }
