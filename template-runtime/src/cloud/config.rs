@@ -65,6 +65,9 @@ pub struct ConnectionOptions {
     pub retries: Option<u32>,
     /// Extra headers on API requests (not on uploads). A `User-Agent` here replaces ours.
     pub headers: Vec<(String, String)>,
+    /// Most requests (API calls and uploads) in flight at once through one client, whatever
+    /// the number of concurrent builds (default 32). Bounds open connections.
+    pub max_in_flight: Option<usize>,
 }
 
 impl ConnectionOptions {
@@ -109,6 +112,12 @@ impl ConnectionOptions {
         self
     }
 
+    /// Sets the most requests in flight at once.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = Some(n);
+        self
+    }
+
     /// Sets the retry bound.
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = Some(retries);
@@ -141,6 +150,7 @@ pub struct ClientConfig {
     request_timeout: Option<Duration>,
     retries: u32,
     headers: Vec<(String, String)>,
+    max_in_flight: usize,
 }
 
 /// Our own User-Agent: the build service can tell this client from the official SDKs.
@@ -148,6 +158,7 @@ pub const USER_AGENT: &str = concat!("sandbox-template-rust/", env!("CARGO_PKG_V
 
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_RETRIES: u32 = 3;
+const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 struct EnvNames {
     api_key: &'static str,
@@ -240,6 +251,7 @@ impl ClientConfig {
             request_timeout,
             retries: options.retries.unwrap_or(DEFAULT_RETRIES),
             headers: options.headers,
+            max_in_flight: options.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT).max(1),
         })
     }
 
@@ -271,6 +283,11 @@ impl ClientConfig {
     /// Retry bound.
     pub fn retries(&self) -> u32 {
         self.retries
+    }
+
+    /// Most requests in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     /// The headers sent on every API request (not on uploads), credentials last.

@@ -2,11 +2,13 @@
 //! is safe to repeat.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
 
 use super::api::ApiErrorBody;
 use super::config::{ClientConfig, HeaderValue};
@@ -62,6 +64,8 @@ pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub config: ClientConfig,
     pub request_timeout: Option<Duration>,
+    /// Bounds requests in flight (and so open connections) across every build of the client.
+    pub in_flight: Arc<Semaphore>,
 }
 
 impl Transport {
@@ -72,7 +76,8 @@ impl Transport {
             .build()
             .map_err(|e| CloudError::Config(format!("cannot create the HTTP client: {e}")))?;
         let request_timeout = config.request_timeout();
-        Ok(Transport { http, config, request_timeout })
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight()));
+        Ok(Transport { http, config, request_timeout, in_flight })
     }
 
     /// Sends `call`, retrying per its policy; returns the status and body of a 2xx answer.
@@ -144,6 +149,11 @@ impl Transport {
         if let Some(t) = self.request_timeout {
             req = req.timeout(t);
         }
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Failure { error: CloudError::Protocol("request limiter closed".into()), sent: false })?;
         let resp = req.send().await.map_err(|e| Failure::from_reqwest(e, "sending the request"))?;
         let status = resp.status();
         let retry_after = resp

@@ -139,6 +139,7 @@ async fn put_once(
     if let Some(t) = timeout {
         req = req.timeout(t);
     }
+    let _permit = transport.in_flight.acquire().await.map_err(|_| ("request limiter closed".to_owned(), false))?;
     let resp = req.send().await.map_err(|e| {
         let e = e.without_url();
         let msg = if e.is_timeout() { "timed out".to_owned() } else { error_chain(&e) };

@@ -60,12 +60,20 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// Accepted API keys (`X-API-KEY`, or `Authorization: Bearer`).
     pub api_keys: Vec<ApiKey>,
+    /// Accept uploads without `Content-Length` (chunked). Off by default: presigned URLs refuse
+    /// them, and a client that works here must work there. On for benchmark baselines
+    /// (`curl -T -`).
+    pub accept_chunked_uploads: bool,
 }
 
 impl ServerConfig {
     /// Loopback on a free port, accepting `api_key`.
     pub fn new(api_key: impl Into<String>) -> Self {
-        ServerConfig { addr: SocketAddr::from(([127, 0, 0, 1], 0)), api_keys: vec![ApiKey::new(api_key)] }
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_keys: vec![ApiKey::new(api_key)],
+            accept_chunked_uploads: false,
+        }
     }
 
     /// Listens on `addr`.
@@ -105,18 +113,20 @@ pub struct AppState {
     runner: Arc<dyn BuildRunner>,
     faults: Arc<FaultPlan>,
     api_keys: Vec<ApiKey>,
+    accept_chunked_uploads: bool,
     requests: Mutex<Vec<RecordedRequest>>,
     builds: Mutex<JoinSet<()>>,
 }
 
 impl AppState {
     /// State over `store` and `runner`.
-    pub fn new(store: Arc<dyn Store>, runner: Arc<dyn BuildRunner>, api_keys: Vec<ApiKey>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, runner: Arc<dyn BuildRunner>, config: &ServerConfig) -> Arc<Self> {
         Arc::new(AppState {
             store,
             runner,
             faults: Arc::new(FaultPlan::default()),
-            api_keys,
+            api_keys: config.api_keys.clone(),
+            accept_chunked_uploads: config.accept_chunked_uploads,
             requests: Mutex::new(Vec::new()),
             builds: Mutex::new(JoinSet::new()),
         })
@@ -178,7 +188,7 @@ impl Server {
         store: Arc<dyn Store>,
         runner: Arc<dyn BuildRunner>,
     ) -> std::io::Result<ServerHandle> {
-        let state = AppState::new(store, runner, config.api_keys);
+        let state = AppState::new(store, runner, &config);
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -416,18 +426,18 @@ async fn upload(
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
     }
     // Like S3 presigned URLs: an exact length is required, chunked uploads are refused.
-    let Some(expected) =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
-    else {
+    let expected =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if expected.is_none() && !state.accept_chunked_uploads {
         return error(StatusCode::LENGTH_REQUIRED, "Content-Length is required (chunked uploads are not accepted)");
-    };
+    }
     let dir = state.store.uploads_dir().to_owned();
     let tmp = match tempfile::Builder::new().prefix(".part-").tempfile_in(&dir) {
         Ok(t) => t,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
     };
     let (std_file, tmp_path) = tmp.into_parts();
-    let mut file = tokio::fs::File::from_std(std_file);
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(std_file));
     let mut received: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -440,7 +450,9 @@ async fn upload(
             return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
         }
     }
-    if received != expected {
+    if let Some(expected) = expected
+        && received != expected
+    {
         return error(StatusCode::BAD_REQUEST, format!("Content-Length says {expected} bytes, received {received}"));
     }
     if let Err(e) = file.flush().await {

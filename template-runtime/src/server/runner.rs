@@ -172,7 +172,7 @@ pub(crate) fn unpack(archive: &Path, into: &Path) -> Result<usize, String> {
     let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     f.rewind().map_err(|e| e.to_string())?;
     let reader: Box<dyn Read> =
-        if gz { Box::new(flate2::read::GzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
+        if gz { Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
     let mut tar = tar::Archive::new(reader);
     tar.set_preserve_permissions(true);
     tar.set_overwrite(true);
