@@ -69,14 +69,23 @@ pub fn run(args: &BuildArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let client = Client::from_env(args.provider)?;
+        let client = match Client::from_env(args.provider) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
         tokio::select! {
-            result = build_with_progress(&client, &template, args) => result,
+            result = build_with_progress(&client, &template, args) => Some(result),
             // Dropping the build future cancels uploads and polling.
-            _ = tokio::signal::ctrl_c() => Err(CloudError::Config("cancelled (Ctrl-C)".to_owned())),
+            _ = tokio::signal::ctrl_c() => None,
         }
     });
-    report(args, result)
+    match result {
+        Some(result) => report(args, result),
+        None => {
+            eprintln!("cancelled");
+            ExitCode::from(130)
+        }
+    }
 }
 
 fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {

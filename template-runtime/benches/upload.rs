@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! upload serve PORT                      # the loopback API server (chunked uploads allowed)
-//! upload build URL CONTEXT_DIR SRC       # hash + archive + upload SRC of CONTEXT_DIR, start the build
+//! upload build URL CONTEXT_DIR SRC[,SRC]  # hash + archive + upload each SRC of CONTEXT_DIR, start
 //! upload many URL CONTEXT_DIR SRC N      # N templates built concurrently through one client
 //! ```
 
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use template_runtime::cloud::{BuildOptions, Client, ConnectionOptions};
+use template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
 use template_runtime::server::{CheckingRunner, MemoryStore, Server, ServerConfig};
 use template_runtime::{CopyOptions, Provider, Template};
 
@@ -44,12 +44,22 @@ fn main() -> ExitCode {
         ["build", url, ctx, src] => rt.block_on(async {
             let t0 = Instant::now();
             // force_upload: every run uploads, though the server has the archive of the last run.
-            let template = Template::new().with_context(*ctx).from_base_image().copy_with(
-                *src,
-                "/data",
-                CopyOptions::new().force_upload(true),
-            );
-            match client(url).build_in_background(&template, &unique("bench"), &BuildOptions::default()).await {
+            let mut template = Template::new().with_context(*ctx).from_base_image();
+            for (i, src) in src.split(',').enumerate() {
+                template = template.copy_with(src, format!("/data{i}"), CopyOptions::new().force_upload(true));
+            }
+            // Phase times on stderr: hashed+created, archive spooled, uploaded, started.
+            let options = BuildOptions::default().on_event(move |e| {
+                let phase = match e {
+                    BuildEvent::Created { .. } => "hashed and created",
+                    BuildEvent::UploadStarted { .. } => "archive spooled",
+                    BuildEvent::UploadDone { .. } => "uploaded",
+                    BuildEvent::Started => "started",
+                    _ => return,
+                };
+                eprintln!("{:>7.2}s {phase}", t0.elapsed().as_secs_f64());
+            });
+            match client(url).build_in_background(&template, &unique("bench"), &options).await {
                 Ok(info) => {
                     eprintln!("uploaded and started {} in {:.2}s", info.template_id, t0.elapsed().as_secs_f64());
                     ExitCode::SUCCESS

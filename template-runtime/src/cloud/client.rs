@@ -640,7 +640,15 @@ impl UploadJob {
                 return Ok(());
             }
         };
-        let archive = upload::spool(self.template.clone(), self.index).await?;
+        let archive = {
+            let _turn = self
+                .transport
+                .spooling
+                .acquire()
+                .await
+                .map_err(|_| CloudError::Protocol("spool limiter closed".into()))?;
+            upload::spool(self.template.clone(), self.index).await?
+        };
         let total = archive.len;
         fire(BuildEvent::UploadStarted { step, src: self.src.clone(), bytes: total });
         let on_event = self.on_event.clone();

@@ -66,6 +66,9 @@ pub(crate) struct Transport {
     pub request_timeout: Option<Duration>,
     /// Bounds requests in flight (and so open connections) across every build of the client.
     pub in_flight: Arc<Semaphore>,
+    /// One archive is written at a time per client: each already uses every core, and this
+    /// keeps memory bounded however many COPY steps or builds run at once.
+    pub spooling: Arc<Semaphore>,
 }
 
 impl Transport {
@@ -77,7 +80,7 @@ impl Transport {
             .map_err(|e| CloudError::Config(format!("cannot create the HTTP client: {e}")))?;
         let request_timeout = config.request_timeout();
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight()));
-        Ok(Transport { http, config, request_timeout, in_flight })
+        Ok(Transport { http, config, request_timeout, in_flight, spooling: Arc::new(Semaphore::new(1)) })
     }
 
     /// Sends `call`, retrying per its policy; returns the status and body of a 2xx answer.

@@ -508,7 +508,9 @@ async fn start_build(
     };
     let task_state = state.clone();
     // The build runs on its own task: a client that disconnects does not stop it.
-    state.builds.lock().unwrap_or_else(|p| p.into_inner()).spawn(async move { run_build(task_state, job).await });
+    let mut builds = state.builds.lock().unwrap_or_else(|p| p.into_inner());
+    while builds.try_join_next().is_some() {} // forget finished builds
+    builds.spawn(async move { run_build(task_state, job).await });
     StatusCode::ACCEPTED.into_response()
 }
 
