@@ -111,6 +111,13 @@ async fn every_step_kind_builds_end_to_end() {
         let want: Vec<&str> = template.steps().iter().map(|s| s.instruction().kind).collect();
         assert_eq!(kinds, want, "{name}");
     }
+    // Registry credentials reached the server but are not kept in its request log.
+    let private = server.requests().into_iter().rfind(|r| r.path.starts_with("/v2/templates/")).unwrap();
+    let body = private.body.unwrap();
+    assert!(
+        body.contains(r#""fromImageRegistry":{"type":"registry","username":"<redacted>","password":"<redacted>"}"#),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,6 +64,9 @@ pub struct ServerConfig {
     /// them, and a client that works here must work there. On for benchmark baselines
     /// (`curl -T -`).
     pub accept_chunked_uploads: bool,
+    /// Keep every request for [`ServerHandle::requests`] (default on, for tests; a long-running
+    /// server turns it off).
+    pub record_requests: bool,
 }
 
 impl ServerConfig {
@@ -73,6 +76,7 @@ impl ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_keys: vec![ApiKey::new(api_key)],
             accept_chunked_uploads: false,
+            record_requests: true,
         }
     }
 
@@ -114,6 +118,7 @@ pub struct AppState {
     faults: Arc<FaultPlan>,
     api_keys: Vec<ApiKey>,
     accept_chunked_uploads: bool,
+    record_requests: bool,
     requests: Mutex<Vec<RecordedRequest>>,
     builds: Mutex<JoinSet<()>>,
 }
@@ -127,6 +132,7 @@ impl AppState {
             faults: Arc::new(FaultPlan::default()),
             api_keys: config.api_keys.clone(),
             accept_chunked_uploads: config.accept_chunked_uploads,
+            record_requests: config.record_requests,
             requests: Mutex::new(Vec::new()),
             builds: Mutex::new(JoinSet::new()),
         })
@@ -134,6 +140,9 @@ impl AppState {
 
     /// Records a request on arrival (so a test sees requests still in flight).
     fn record(&self, r: RecordedRequest) -> usize {
+        if !self.record_requests {
+            return usize::MAX;
+        }
         let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         requests.push(r);
         requests.len() - 1
@@ -301,8 +310,8 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
             Ok(b) => b,
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")),
         };
-        if !bytes.is_empty() {
-            record.body = Some(String::from_utf8_lossy(&bytes).into_owned());
+        if !bytes.is_empty() && state.record_requests {
+            record.body = Some(redact_registry(&bytes));
         }
         Request::from_parts(parts, Body::from(bytes))
     };
@@ -338,6 +347,24 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
     }
     state.answered(index, resp.status().as_u16());
     resp
+}
+
+/// The body as text, with registry credentials (`fromImageRegistry`) replaced by
+/// `<redacted>`, so recorded requests can be printed.
+fn redact_registry(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body).into_owned();
+    if !text.contains("\"fromImageRegistry\"") {
+        return text;
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&text) else { return text };
+    if let Some(registry) = value.get_mut("fromImageRegistry").and_then(|r| r.as_object_mut()) {
+        for (key, v) in registry.iter_mut() {
+            if key != "type" && !key.to_ascii_lowercase().contains("region") {
+                *v = serde_json::Value::String("<redacted>".to_owned());
+            }
+        }
+    }
+    serde_json::to_string(&value).unwrap_or(text)
 }
 
 fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
