@@ -36,7 +36,22 @@ async fn seed_template_builds_and_sends_the_js_sdk_body() {
     assert!(lines.iter().any(|l| l == "[builder 3/3] COPY fixture /app/fixture"), "{lines:#?}");
     assert!(lines.iter().any(|l| l.contains("filesHash verified")), "{lines:#?}");
     assert!(matches!(events.first(), Some(BuildEvent::Created { .. })));
-    assert!(events.iter().any(|e| matches!(e, BuildEvent::UploadDone { step: 3, .. })));
+    // Upload events: started with the archive size, progress up to it, done; the size is
+    // the Content-Length the server received.
+    let total = events
+        .iter()
+        .find_map(|e| match e {
+            BuildEvent::UploadStarted { step: 3, bytes, .. } => Some(*bytes),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(put.header("content-length"), Some(total.to_string().as_str()));
+    let last_progress = events.iter().rev().find_map(|e| match e {
+        BuildEvent::UploadProgress { step: 3, sent, total: t } => Some((*sent, *t)),
+        _ => None,
+    });
+    assert_eq!(last_progress, Some((total, total)));
+    assert!(events.iter().any(|e| matches!(e, BuildEvent::UploadDone { step: 3, bytes, .. } if *bytes == total)));
     assert_eq!(events.last(), Some(&BuildEvent::Finished { status: BuildState::Ready }));
 }
 
