@@ -13,7 +13,6 @@ fn ui() {
 /// COPY sources that match nothing, each named with its Dockerfile line; and an import that gives
 /// the same template as `Template::from_dockerfile`.
 #[test]
-#[ignore = "needs template_runtime::dockerfile (branch `dockerfile`): on merge, replace template-dsl/src/dockerfile.rs with the re-export its header names and remove this line"]
 fn dockerfile_import_checks() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/dockerfile/*.rs");

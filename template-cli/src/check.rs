@@ -9,24 +9,23 @@ pub struct Args {
     files: Vec<PathBuf>,
 }
 
-impl Args {
-    pub fn run(self) -> ExitCode {
-        let mut failed = 0;
-        for file in &self.files {
-            match template_dsl::tmpl::check_file(file) {
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("{e}\n");
-                    failed += 1;
-                }
+/// Runs the subcommand.
+pub fn run(args: &Args) -> ExitCode {
+    let mut failed = 0;
+    for file in &args.files {
+        match template_dsl::tmpl::check_file(file) {
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("{e}\n");
+                failed += 1;
             }
         }
-        if failed == 0 {
-            let n = self.files.len();
-            eprintln!("checked {n} template{}: no problems", if n == 1 { "" } else { "s" });
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
+    }
+    if failed == 0 {
+        let n = args.files.len();
+        eprintln!("checked {n} template{}: no problems", if n == 1 { "" } else { "s" });
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -10,19 +10,18 @@ pub struct Args {
     file: PathBuf,
 }
 
-impl Args {
-    pub fn run(self) -> ExitCode {
-        let Some(template) = crate::load(&self.file) else { return ExitCode::FAILURE };
-        match template.to_dockerfile() {
-            Ok(text) => {
-                // A closed pipe (`| head`) is not an error worth a panic.
-                let _ = write!(std::io::stdout().lock(), "{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {}: {e}", self.file.display());
-                ExitCode::FAILURE
-            }
+/// Runs the subcommand.
+pub fn run(args: &Args) -> ExitCode {
+    let Some(template) = crate::load(&args.file) else { return ExitCode::FAILURE };
+    match template.to_dockerfile() {
+        Ok(text) => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = write!(std::io::stdout().lock(), "{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            ExitCode::FAILURE
         }
     }
 }

@@ -18,24 +18,23 @@ pub struct Args {
     compact: bool,
 }
 
-impl Args {
-    pub fn run(self) -> ExitCode {
-        let Some(template) = crate::load(&self.file) else { return ExitCode::FAILURE };
-        let provider = if self.provider == "novita" { Provider::Novita } else { Provider::E2b };
-        let mut options = JsonOptions::for_provider(provider);
-        if self.compact {
-            options = options.compact();
+/// Runs the subcommand.
+pub fn run(args: &Args) -> ExitCode {
+    let Some(template) = crate::load(&args.file) else { return ExitCode::FAILURE };
+    let provider = if args.provider == "novita" { Provider::Novita } else { Provider::E2b };
+    let mut options = JsonOptions::for_provider(provider);
+    if args.compact {
+        options = options.compact();
+    }
+    match template.to_json_with(options) {
+        Ok(json) => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout().lock(), "{json}");
+            ExitCode::SUCCESS
         }
-        match template.to_json_with(options) {
-            Ok(json) => {
-                // A closed pipe (`| head`) is not an error worth a panic.
-                let _ = writeln!(std::io::stdout().lock(), "{json}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {}: {e}", self.file.display());
-                ExitCode::FAILURE
-            }
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,25 +1,26 @@
-//! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, and
-//! (in their own modules) build and serve templates.
+//! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, build
+//! them on E2B or Novita.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Declares the subcommands: one line per subcommand, `Variant(module)`, where `module` has an
-/// `Args` type (clap `Args`, its doc comment is the command's help) with `fn run(self) -> ExitCode`.
+/// Declares the subcommands, one line each: `Variant(module::ArgsType)`, where `module` (a file
+/// of this crate) has `ArgsType` (clap `Args`; its doc comment is the command's help) and
+/// `pub fn run(args: &ArgsType) -> ExitCode`.
 macro_rules! subcommands {
-    ($($variant:ident($module:ident)),* $(,)?) => {
+    ($($variant:ident($module:ident::$args:ident)),* $(,)?) => {
         $(mod $module;)*
 
         #[derive(clap::Subcommand)]
         enum Command {
-            $($variant($module::Args),)*
+            $($variant($module::$args),)*
         }
 
         impl Command {
-            fn run(self) -> ExitCode {
+            fn run(&self) -> ExitCode {
                 match self {
-                    $(Command::$variant(args) => args.run(),)*
+                    $(Command::$variant(args) => $module::run(args),)*
                 }
             }
         }
@@ -27,14 +28,15 @@ macro_rules! subcommands {
 }
 
 subcommands! {
-    Check(check),
-    Json(json),
-    Dockerfile(dockerfile),
+    Check(check::Args),
+    Json(json::Args),
+    Dockerfile(dockerfile::Args),
+    Build(build::BuildArgs),
 }
 
 /// Sandbox templates (E2B, Novita) as compile-checked code.
 #[derive(Parser)]
-#[command(name = "sandbox-template", version, about)]
+#[command(name = "sandbox-template", version, about = "Cloud sandbox templates: check, export and build them.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -18,15 +18,22 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cloud")]
+pub mod cloud;
 pub mod context;
+pub mod dockerfile;
 mod error;
 mod export;
+#[cfg(feature = "local")]
+pub mod local;
 mod provider;
 mod quote;
 mod ready;
 mod registry;
 pub mod rules;
 mod secret;
+#[cfg(feature = "server")]
+pub mod server;
 mod step;
 mod template;
 mod validate;
