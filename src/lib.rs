@@ -102,3 +102,8 @@ pub mod __private {
         wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
     };
 }
+
+/// Keeps the README's Rust examples compiling and running (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
