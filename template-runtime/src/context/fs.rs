@@ -56,7 +56,10 @@ pub(crate) fn kind_of_mode(mode: u32) -> EntryKind {
 impl From<&std::fs::Metadata> for Meta {
     fn from(m: &std::fs::Metadata) -> Meta {
         let mode = m.mode();
-        Meta { kind: kind_of_mode(mode), mode, size: m.size() }
+        let kind = kind_of_mode(mode);
+        // A directory's size depends on the file system; it is never hashed nor archived.
+        let size = if kind == EntryKind::Dir { 0 } else { m.size() };
+        Meta { kind, mode, size }
     }
 }
 

@@ -58,7 +58,7 @@ use fs::Fs;
 use ignore::IgnoreRules;
 
 /// One file, directory or symlink a COPY source selected.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Relative, `/`-separated; empty for the context folder itself.
     rel: Vec<u8>,
@@ -67,6 +67,18 @@ pub struct Entry {
     size: u64,
     link_target: Option<Vec<u8>>,
     resolved_link: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Entry");
+        d.field("path", &self.path()).field("kind", &self.kind).field("mode", &format_args!("{:o}", self.mode));
+        d.field("size", &self.size);
+        if let Some(t) = self.link_target() {
+            d.field("link_target", &t);
+        }
+        d.field("resolved_link", &self.resolved_link).finish()
+    }
 }
 
 impl Entry {
@@ -95,8 +107,7 @@ impl Entry {
         self.mode
     }
 
-    /// The size in bytes (a symlink: the length of its target; a directory: 0 or whatever the
-    /// file system says, never hashed).
+    /// The size in bytes (a symlink: the length of its target; a directory: 0).
     pub fn size(&self) -> u64 {
         self.size
     }
