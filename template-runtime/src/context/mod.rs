@@ -15,9 +15,10 @@
 //! What leaves the context is refused (the SDKs do not check this):
 //! absolute sources and sources with `..` climbing out are validation errors; with
 //! `resolve_symlinks`, a symlink whose target (all links followed) is outside the context folder
-//! is [`Error::SymlinkEscapes`]; a source whose literal path goes through a symlinked directory
-//! pointing outside is [`Error::SymlinkEscapes`] too (the glob never enters symlinked
-//! directories, so inside the context it matches nothing: [`Error::NoFiles`], as in the SDK).
+//! is [`Error::SymlinkEscapes`]; so is a source that reaches files through a symlinked directory
+//! pointing outside (`link/secret`, or a glob through it: like the SDK's glob we follow
+//! symlinked directories on the way to a match, but `**` and the walk of a copied folder never
+//! enter them).
 //! Links kept as links are archived as links whatever their target: nothing is read through
 //! them, and inside the sandbox they point where they pointed on the build machine.
 //!
@@ -262,17 +263,11 @@ impl BuildContext {
         crate::rules::copy_source(src)
             .map_err(|rule| Error::Validation(ValidationErrors(vec![ValidationError { rule, location }])))?;
         let fs = self.fs();
-        let found = walk::enumerate(&fs, src, &self.rules)?;
+        let found = walk::enumerate(&fs, src, &self.rules).map_err(|e| match e {
+            Error::SymlinkEscapes { path, .. } => Error::SymlinkEscapes { path, location },
+            e => e,
+        })?;
         if found.is_empty() {
-            if let Some(link) = walk::symlink_on_the_way(&fs, src)? {
-                let outside = match fs.stat(&link)? {
-                    Some(_) => !fs.link_stays_inside(&link)?,
-                    None => false,
-                };
-                if outside {
-                    return Err(Error::SymlinkEscapes { path: fs.disk_path(&link), location });
-                }
-            }
             return Err(Error::NoFiles { path: self.dir().join(src), location });
         }
         let mut entries = Vec::with_capacity(found.len());
