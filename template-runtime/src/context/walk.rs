@@ -239,20 +239,65 @@ pub(crate) fn enumerate(fs: &Fs<'_>, src: &str, ignore: &IgnoreRules) -> Result<
     Ok(found)
 }
 
-/// Step 3.
-fn walk(fs: &Fs<'_>, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<(), Error> {
-    let mut stack = vec![dir.to_vec()];
-    while let Some(d) = stack.pop() {
-        for (name, meta) in fs.read_dir(&d)? {
-            let rel = join(&d, &name);
-            let ignored = !ignore.is_empty() && ignore.matches(&rel);
-            if meta.kind == EntryKind::Dir && (!ignored || ignore.may_match_under(&rel)) {
-                stack.push(rel.clone());
-            }
-            if !ignored {
-                out.push(Found { rel, meta });
-            }
+/// One directory of step 3: its entries that are not excluded go to `out`; the directories to
+/// descend into are returned.
+fn walk_one(fs: &Fs<'_>, d: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<Vec<Vec<u8>>, Error> {
+    let mut subdirs = Vec::new();
+    for (name, meta) in fs.read_dir(d)? {
+        let rel = join(d, &name);
+        let ignored = !ignore.is_empty() && ignore.matches(&rel);
+        if meta.kind == EntryKind::Dir && (!ignored || ignore.may_match_under(&rel)) {
+            subdirs.push(rel.clone());
         }
+        if !ignored {
+            out.push(Found { rel, meta });
+        }
+    }
+    Ok(subdirs)
+}
+
+/// Step 3 on all cores: listing a folder and `lstat`ing its entries is system-call time, and the
+/// order does not matter (the result is sorted). The top of the tree is listed breadth-first
+/// until there are enough folders to share, then each thread walks its share depth-first (no
+/// shared queue, so no wake-ups between threads).
+fn walk(fs: &Fs<'_>, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<(), Error> {
+    let threads = match fs {
+        Fs::Disk(_) => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+        Fs::Embedded(_) => 1,
+    };
+    let mut frontier = vec![dir.to_vec()];
+    while !frontier.is_empty() && (threads < 2 || frontier.len() < threads * 8) {
+        let mut next = Vec::new();
+        for d in &frontier {
+            next.extend(walk_one(fs, d, ignore, out)?);
+        }
+        frontier = next;
+    }
+    if frontier.is_empty() {
+        return Ok(());
+    }
+    let shares: Vec<Vec<Vec<u8>>> =
+        (0..threads).map(|k| frontier.iter().skip(k).step_by(threads).cloned().collect()).collect();
+    let results: Vec<Result<Vec<Found>, Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = shares
+            .into_iter()
+            .map(|mut stack| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    while let Some(d) = stack.pop() {
+                        stack.extend(walk_one(fs, &d, ignore, &mut mine)?);
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Err(Error::Unsupported("a folder walker thread panicked".into()))))
+            .collect()
+    });
+    for r in results {
+        out.extend(r?);
     }
     Ok(())
 }
