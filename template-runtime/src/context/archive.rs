@@ -22,11 +22,17 @@ use super::fs::{EntryKind, Fs, S_IFIFO, S_IFMT};
 use super::read::with_contents;
 use crate::error::Error;
 
-/// Deflate level. Level 1 would be fastest, but zlib-rs at level 1 uses a different match finder
-/// (`deflate_quick`) that compresses text noticeably worse; level 3 keeps the ratio within a few
-/// per cent of the default level 6 at about twice its speed, so the upload (the network) is
-/// still what takes time, not the CPU. Measured in BENCHMARKS.md ("Build context").
+/// Deflate level, chosen by measurement (BENCHMARKS.md, "Build context"): level 3 compresses the
+/// node_modules-like tree 5% larger than gzip's default level 6 (26.7 vs 25.4 MB, text 1% larger)
+/// at half its CPU time; level 1 (zlib-rs's `deflate_quick`, static Huffman codes only) is faster
+/// but 50% larger on text and even expands random data. The upload is sent over the network, so
+/// a few per cent of size matter less than seconds of CPU on every build.
 pub(crate) const LEVEL: u32 = 3;
+/// Blocks whose samples do not shrink below this fraction at level 1 are stored uncompressed:
+/// deflate spends most of its time searching for matches that random data (media, archives,
+/// `.wasm`) does not have, for no gain. The decision depends only on the data (deterministic).
+const INCOMPRESSIBLE: f64 = 0.97;
+const SAMPLE: usize = 4 * 1024;
 /// Uncompressed bytes per compression job (pigz uses 128 KiB; larger blocks cost a little less
 /// per block and give the same ratio with the 32 KiB dictionary).
 const BLOCK: usize = 256 * 1024;
@@ -175,9 +181,27 @@ pub(crate) struct ParallelGz<W: Write> {
     dictionary: Option<Vec<u8>>,
 }
 
+/// Whether three samples (start, middle, end) of `data` all fail to compress.
+fn incompressible(data: &[u8]) -> bool {
+    if data.len() < 4 * SAMPLE {
+        return false;
+    }
+    let probe = |sample: &[u8]| {
+        let mut z = Compress::new(Compression::fast(), false);
+        let mut out = Vec::with_capacity(sample.len() * 2 + 64);
+        match z.compress_vec(sample, &mut out, FlushCompress::Finish) {
+            Ok(_) => out.len() as f64 >= sample.len() as f64 * INCOMPRESSIBLE,
+            Err(_) => false,
+        }
+    };
+    let mid = data.len() / 2;
+    [&data[..SAMPLE], &data[mid..mid + SAMPLE], &data[data.len() - SAMPLE..]].into_iter().all(probe)
+}
+
 fn deflate_block(level: Compression, job: Job) -> Done {
     let mut crc = Crc::new();
     crc.update(&job.data);
+    let level = if incompressible(&job.data) { Compression::none() } else { level };
     let compressed = (|| {
         let mut z = Compress::new(level, false);
         if let Some(d) = &job.dictionary {
