@@ -310,3 +310,55 @@ impl<W: Write> Write for ParallelGz<W> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x = 0x2545f4914f6cdd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_blocks_are_stored_and_text_is_compressed() {
+        assert!(incompressible(&noise(BLOCK)));
+        let text = b"fn main() { println!(\"hello\"); }\n".repeat(BLOCK / 32);
+        assert!(!incompressible(&text));
+    }
+
+    #[test]
+    fn parallel_gzip_round_trips_across_blocks() {
+        // Random and text blocks interleaved, not a multiple of the block size.
+        let mut data = noise(3 * BLOCK + 1234);
+        data.extend(b"abcabcabd".repeat(BLOCK / 3));
+        data.extend(noise(BLOCK / 2));
+        let mut gz = ParallelGz::new(Vec::new(), Compression::new(LEVEL)).unwrap();
+        for piece in data.chunks(70_001) {
+            gz.write_all(piece).unwrap();
+        }
+        let out = gz.finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back == data, "round trip");
+        assert!(out.len() < data.len(), "the text part compresses");
+        assert!(out.len() > data.len() - BLOCK / 3 * 9, "the random part is stored");
+    }
+
+    #[test]
+    fn empty_archive_stream_is_valid_gzip() {
+        let out = ParallelGz::new(Vec::new(), Compression::new(LEVEL)).unwrap().finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back.is_empty());
+    }
+}
