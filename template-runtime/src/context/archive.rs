@@ -36,6 +36,9 @@ const SAMPLE: usize = 4 * 1024;
 /// Uncompressed bytes per compression job (pigz uses 128 KiB; larger blocks cost a little less
 /// per block and give the same ratio with the 32 KiB dictionary).
 const BLOCK: usize = 256 * 1024;
+/// Blocks queued per compression thread: enough slack that a worker always finds its next block
+/// while the writer is busy reading files (memory: a few MiB).
+const IN_FLIGHT: usize = 3;
 /// Deflate window: the dictionary carried from one block to the next.
 const WINDOW: usize = 32 * 1024;
 
@@ -232,8 +235,8 @@ impl<W: Write> ParallelGz<W> {
         let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
         let workers = (0..n)
             .map(|_| {
-                let (jobs, job_rx) = sync_channel::<Job>(1);
-                let (done_tx, done) = sync_channel::<Done>(1);
+                let (jobs, job_rx) = sync_channel::<Job>(IN_FLIGHT);
+                let (done_tx, done) = sync_channel::<Done>(IN_FLIGHT);
                 let handle = std::thread::spawn(move || {
                     for job in job_rx {
                         if done_tx.send(deflate_block(level, job)).is_err() {
@@ -265,7 +268,7 @@ impl<W: Write> ParallelGz<W> {
     }
 
     fn submit(&mut self, last: bool) -> io::Result<()> {
-        if self.sent - self.written == self.workers.len() {
+        if self.sent - self.written == IN_FLIGHT * self.workers.len() {
             self.collect_one()?;
         }
         let data = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK));
