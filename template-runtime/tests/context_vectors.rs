@@ -201,7 +201,7 @@ fn missing_escaping_and_absolute_sources_fail() {
 }
 
 #[test]
-fn symlinked_directory_entered_neither_by_walk_nor_by_path() {
+fn symlinked_directory_not_entered_by_the_walk_but_followed_by_a_path() {
     let (_guard, root) = fixture();
     let ctx = BuildContext::open(root.join("ctx")).unwrap();
     let entries = ctx.entries("quirks-dirlink", false).unwrap();
@@ -214,7 +214,12 @@ fn symlinked_directory_entered_neither_by_walk_nor_by_path() {
             ("quirks-dirlink/x.txt".to_string(), EntryKind::File),
         ]
     );
-    // A path through the link: the glob never enters symlinked directories (the link points
-    // inside the context, so this is the SDK's "No files found").
-    assert!(matches!(ctx.entries("quirks-dirlink/link-to-nested/note.md", false), Err(Error::NoFiles { .. })));
+    // A path through the link is followed (the Python SDK's glob does), the link stays inside.
+    let through = ctx.entries("quirks-dirlink/link-to-nested/note.md", false).unwrap();
+    assert_eq!(
+        through.iter().map(|e| e.path().display().to_string()).collect::<Vec<_>>(),
+        ["quirks-dirlink/link-to-nested/note.md"]
+    );
+    let deep = ctx.entries("quirks-dirlink/link-to-nested", true).unwrap();
+    assert_eq!(deep.len(), 1, "a resolved dir link is not entered: {deep:?}");
 }

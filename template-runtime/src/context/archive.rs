@@ -22,14 +22,23 @@ use super::fs::{EntryKind, Fs, S_IFIFO, S_IFMT};
 use super::read::with_contents;
 use crate::error::Error;
 
-/// Deflate level. Level 1 would be fastest, but zlib-rs at level 1 uses a different match finder
-/// (`deflate_quick`) that compresses text noticeably worse; level 3 keeps the ratio within a few
-/// per cent of the default level 6 at about twice its speed, so the upload (the network) is
-/// still what takes time, not the CPU. Measured in BENCHMARKS.md ("Build context").
+/// Deflate level, chosen by measurement (BENCHMARKS.md, "Build context"): level 3 compresses the
+/// node_modules-like tree 5% larger than gzip's default level 6 (26.7 vs 25.4 MB, text 1% larger)
+/// at half its CPU time; level 1 (zlib-rs's `deflate_quick`, static Huffman codes only) is faster
+/// but 50% larger on text and even expands random data. The upload is sent over the network, so
+/// a few per cent of size matter less than seconds of CPU on every build.
 pub(crate) const LEVEL: u32 = 3;
+/// Blocks whose samples do not shrink below this fraction at level 1 are stored uncompressed:
+/// deflate spends most of its time searching for matches that random data (media, archives,
+/// `.wasm`) does not have, for no gain. The decision depends only on the data (deterministic).
+const INCOMPRESSIBLE: f64 = 0.97;
+const SAMPLE: usize = 4 * 1024;
 /// Uncompressed bytes per compression job (pigz uses 128 KiB; larger blocks cost a little less
 /// per block and give the same ratio with the 32 KiB dictionary).
 const BLOCK: usize = 256 * 1024;
+/// Blocks queued per compression thread: enough slack that a worker always finds its next block
+/// while the writer is busy reading files (memory: a few MiB).
+const IN_FLIGHT: usize = 3;
 /// Deflate window: the dictionary carried from one block to the next.
 const WINDOW: usize = 32 * 1024;
 
@@ -175,9 +184,27 @@ pub(crate) struct ParallelGz<W: Write> {
     dictionary: Option<Vec<u8>>,
 }
 
+/// Whether three samples (start, middle, end) of `data` all fail to compress.
+fn incompressible(data: &[u8]) -> bool {
+    if data.len() < 4 * SAMPLE {
+        return false;
+    }
+    let probe = |sample: &[u8]| {
+        let mut z = Compress::new(Compression::fast(), false);
+        let mut out = Vec::with_capacity(sample.len() * 2 + 64);
+        match z.compress_vec(sample, &mut out, FlushCompress::Finish) {
+            Ok(_) => out.len() as f64 >= sample.len() as f64 * INCOMPRESSIBLE,
+            Err(_) => false,
+        }
+    };
+    let mid = data.len() / 2;
+    [&data[..SAMPLE], &data[mid..mid + SAMPLE], &data[data.len() - SAMPLE..]].into_iter().all(probe)
+}
+
 fn deflate_block(level: Compression, job: Job) -> Done {
     let mut crc = Crc::new();
     crc.update(&job.data);
+    let level = if incompressible(&job.data) { Compression::none() } else { level };
     let compressed = (|| {
         let mut z = Compress::new(level, false);
         if let Some(d) = &job.dictionary {
@@ -208,8 +235,8 @@ impl<W: Write> ParallelGz<W> {
         let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
         let workers = (0..n)
             .map(|_| {
-                let (jobs, job_rx) = sync_channel::<Job>(1);
-                let (done_tx, done) = sync_channel::<Done>(1);
+                let (jobs, job_rx) = sync_channel::<Job>(IN_FLIGHT);
+                let (done_tx, done) = sync_channel::<Done>(IN_FLIGHT);
                 let handle = std::thread::spawn(move || {
                     for job in job_rx {
                         if done_tx.send(deflate_block(level, job)).is_err() {
@@ -241,7 +268,7 @@ impl<W: Write> ParallelGz<W> {
     }
 
     fn submit(&mut self, last: bool) -> io::Result<()> {
-        if self.sent - self.written == self.workers.len() {
+        if self.sent - self.written == IN_FLIGHT * self.workers.len() {
             self.collect_one()?;
         }
         let data = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK));
@@ -284,5 +311,57 @@ impl<W: Write> Write for ParallelGz<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x = 0x2545f4914f6cdd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_blocks_are_stored_and_text_is_compressed() {
+        assert!(incompressible(&noise(BLOCK)));
+        let text = b"fn main() { println!(\"hello\"); }\n".repeat(BLOCK / 32);
+        assert!(!incompressible(&text));
+    }
+
+    #[test]
+    fn parallel_gzip_round_trips_across_blocks() {
+        // Random and text blocks interleaved, not a multiple of the block size.
+        let mut data = noise(3 * BLOCK + 1234);
+        data.extend(b"abcabcabd".repeat(BLOCK / 3));
+        data.extend(noise(BLOCK / 2));
+        let mut gz = ParallelGz::new(Vec::new(), Compression::new(LEVEL)).unwrap();
+        for piece in data.chunks(70_001) {
+            gz.write_all(piece).unwrap();
+        }
+        let out = gz.finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back == data, "round trip");
+        assert!(out.len() < data.len(), "the text part compresses");
+        assert!(out.len() > data.len() - BLOCK / 3 * 9, "the random part is stored");
+    }
+
+    #[test]
+    fn empty_archive_stream_is_valid_gzip() {
+        let out = ParallelGz::new(Vec::new(), Compression::new(LEVEL)).unwrap().finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back.is_empty());
     }
 }

@@ -117,8 +117,12 @@ impl EmbeddedDir {
         self.index().by_path.get(rel).copied()
     }
 
+    /// The entries of the directory `rel` (symlinks on the way followed).
     pub(crate) fn children(&self, rel: &[u8]) -> &[usize] {
-        std::str::from_utf8(rel).ok().and_then(|r| self.index().children.get(r)).map_or(&[], Vec::as_slice)
+        match self.resolve(rel) {
+            Some(r) => self.index().children.get(r.as_str()).map_or(&[], Vec::as_slice),
+            None => &[],
+        }
     }
 
     pub(crate) fn entry_path(&self, i: usize) -> &'static str {
@@ -137,11 +141,17 @@ impl EmbeddedDir {
 
     /// `lstat` of `rel`.
     pub(crate) fn lstat(&self, rel: &[u8]) -> Option<Meta> {
-        match self.lookup(rel) {
-            Some(i) => Some(self.meta(i)),
-            None if rel.is_empty() => Some(ROOT_META),
-            None => None,
+        if rel.is_empty() {
+            return Some(self.lookup(rel).map_or(ROOT_META, |i| self.meta(i)));
         }
+        // Symlinks on the way are followed, the last step is not.
+        let (parent, name) = match rel.iter().rposition(|&b| b == b'/') {
+            Some(p) => (&rel[..p], &rel[p + 1..]),
+            None => (&b""[..], rel),
+        };
+        let parent = self.resolve(parent)?;
+        let real = super::fs::join(parent.as_bytes(), name);
+        self.lookup(&real).map(|i| self.meta(i))
     }
 
     /// `stat` of `rel`: symlinks followed inside the embedded tree (absolute targets only when
@@ -208,6 +218,43 @@ impl EmbeddedDir {
     }
 }
 
+type Wanted = BTreeMap<Vec<u8>, ()>;
+
+fn add_with_parents(rel: &[u8], wanted: &mut Wanted) {
+    let mut end = rel.len();
+    wanted.insert(rel.to_vec(), ());
+    while let Some(p) = rel[..end].iter().rposition(|&b| b == b'/') {
+        wanted.insert(rel[..p].to_vec(), ());
+        end = p;
+    }
+}
+
+/// Adds `rel` where it really is (its folder with symlinks followed), plus the symlinks on the
+/// way, so the embedded tree resolves `rel` the way the disk does.
+fn add_real(fs: &Fs<'_>, dir: &Path, rel: &[u8], wanted: &mut Wanted) -> Result<(), Error> {
+    let Some(slash) = rel.iter().rposition(|&b| b == b'/') else {
+        add_with_parents(rel, wanted);
+        return Ok(());
+    };
+    let (parent, name) = (&rel[..slash], &rel[slash + 1..]);
+    for (i, &b) in parent.iter().enumerate() {
+        if b == b'/' && fs.lstat(&parent[..i])?.is_some_and(|m| m.kind == EntryKind::Symlink) {
+            add_real(fs, dir, &parent[..i], wanted)?;
+        }
+    }
+    if fs.lstat(parent)?.is_some_and(|m| m.kind == EntryKind::Symlink) {
+        add_real(fs, dir, parent, wanted)?;
+    }
+    let canonical = |p: PathBuf| std::fs::canonicalize(&p).map_err(|source| Error::Io { path: p, source });
+    let root = canonical(dir.to_path_buf())?;
+    let real_parent = canonical(fs.disk_path(parent))?;
+    if let Ok(inside) = real_parent.strip_prefix(&root) {
+        let real = super::fs::join(&walk::path_bytes(inside), name);
+        add_with_parents(&real, wanted);
+    }
+    Ok(())
+}
+
 /// One entry [`plan_embedding`] says to embed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedEntry {
@@ -269,33 +316,33 @@ pub fn plan_embedding(
     let ctx = BuildContext::open(dir)?.with_ignore_patterns(ignore_patterns.iter().cloned())?;
     let fs = Fs::Disk(dir);
     let mut wanted: BTreeMap<Vec<u8>, ()> = BTreeMap::new();
-    let add_with_parents = |rel: &[u8], wanted: &mut BTreeMap<Vec<u8>, ()>| {
-        let mut end = rel.len();
-        wanted.insert(rel.to_vec(), ());
-        while let Some(p) = rel[..end].iter().rposition(|&b| b == b'/') {
-            wanted.insert(rel[..p].to_vec(), ());
-            end = p;
-        }
-    };
     add_with_parents(b"", &mut wanted);
-    if fs.lstat(b".dockerignore")?.is_some() {
-        add_with_parents(b".dockerignore", &mut wanted);
+    let mut link_targets: Vec<Vec<u8>> = Vec::new();
+    match fs.lstat(b".dockerignore")? {
+        Some(m) if m.kind == EntryKind::Symlink => {
+            add_with_parents(b".dockerignore", &mut wanted);
+            link_targets.push(b".dockerignore".to_vec());
+        }
+        Some(_) => add_with_parents(b".dockerignore", &mut wanted),
+        None => {}
     }
     for source in sources {
         let entries = ctx.entries(&source.src, source.resolve_symlinks)?;
         for e in &entries {
             let rel = e.rel_bytes();
-            add_with_parents(rel, &mut wanted);
+            add_real(&fs, dir, rel, &mut wanted)?;
             if e.resolved_link {
-                // The embedded tree must contain where the link leads.
-                let target = std::fs::canonicalize(fs.disk_path(rel))
-                    .map_err(|err| Error::Io { path: fs.disk_path(rel), source: err })?;
-                let root = std::fs::canonicalize(dir).map_err(|err| Error::Io { path: dir.into(), source: err })?;
-                if let Ok(inside) = target.strip_prefix(&root) {
-                    let inside = walk::path_bytes(inside);
-                    add_with_parents(&inside, &mut wanted);
-                }
+                link_targets.push(rel.to_vec());
             }
+        }
+    }
+    // The embedded tree must contain where resolved links lead.
+    let root = std::fs::canonicalize(dir).map_err(|err| Error::Io { path: dir.into(), source: err })?;
+    for rel in link_targets {
+        let target = std::fs::canonicalize(fs.disk_path(&rel))
+            .map_err(|err| Error::Io { path: fs.disk_path(&rel), source: err })?;
+        if let Ok(inside) = target.strip_prefix(&root) {
+            add_with_parents(&walk::path_bytes(inside), &mut wanted);
         }
     }
     let mut plan = Vec::with_capacity(wanted.len());

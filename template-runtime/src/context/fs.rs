@@ -56,8 +56,22 @@ pub(crate) fn kind_of_mode(mode: u32) -> EntryKind {
 impl From<&std::fs::Metadata> for Meta {
     fn from(m: &std::fs::Metadata) -> Meta {
         let mode = m.mode();
-        Meta { kind: kind_of_mode(mode), mode, size: m.size() }
+        let kind = kind_of_mode(mode);
+        // A directory's size depends on the file system; it is never hashed nor archived.
+        let size = if kind == EntryKind::Dir { 0 } else { m.size() };
+        Meta { kind, mode, size }
     }
+}
+
+/// What a path is once symlinks are followed (wcmatch's view of a directory entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follow {
+    Dir,
+    Other,
+    /// A broken symlink.
+    Missing,
+    /// `stat` failed otherwise (a symlink loop, no permission).
+    Unreadable,
 }
 
 /// Where the files are.
@@ -118,6 +132,38 @@ impl Fs<'_> {
                 Err(e) => Err(self.io_error(rel, e)),
             },
             Fs::Embedded(e) => Ok(e.stat(rel)),
+        }
+    }
+
+    /// `stat` classified for the glob.
+    pub(crate) fn follow(&self, rel: &[u8]) -> Result<Follow, Error> {
+        match self {
+            Fs::Disk(_) => Ok(match std::fs::metadata(self.disk_path(rel)) {
+                Ok(m) if m.is_dir() => Follow::Dir,
+                Ok(_) => Follow::Other,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Follow::Missing,
+                Err(_) => Follow::Unreadable,
+            }),
+            Fs::Embedded(e) => Ok(match e.stat(rel) {
+                Some(m) if m.kind == EntryKind::Dir => Follow::Dir,
+                Some(_) => Follow::Other,
+                None => Follow::Missing,
+            }),
+        }
+    }
+
+    /// Whether the directory `rel`, all symlinks followed, is inside the context.
+    pub(crate) fn inside(&self, rel: &[u8]) -> Result<bool, Error> {
+        match self {
+            Fs::Disk(root) => {
+                if rel.is_empty() {
+                    return Ok(true);
+                }
+                let root = std::fs::canonicalize(root).map_err(|e| self.io_error(b"", e))?;
+                let real = std::fs::canonicalize(self.disk_path(rel)).map_err(|e| self.io_error(rel, e))?;
+                Ok(real.starts_with(&root))
+            }
+            Fs::Embedded(_) => Ok(true),
         }
     }
 

@@ -15,9 +15,10 @@
 //! What leaves the context is refused (the SDKs do not check this):
 //! absolute sources and sources with `..` climbing out are validation errors; with
 //! `resolve_symlinks`, a symlink whose target (all links followed) is outside the context folder
-//! is [`Error::SymlinkEscapes`]; a source whose literal path goes through a symlinked directory
-//! pointing outside is [`Error::SymlinkEscapes`] too (the glob never enters symlinked
-//! directories, so inside the context it matches nothing: [`Error::NoFiles`], as in the SDK).
+//! is [`Error::SymlinkEscapes`]; so is a source that reaches files through a symlinked directory
+//! pointing outside (`link/secret`, or a glob through it: like the SDK's glob we follow
+//! symlinked directories on the way to a match, but `**` and the walk of a copied folder never
+//! enter them).
 //! Links kept as links are archived as links whatever their target: nothing is read through
 //! them, and inside the sandbox they point where they pointed on the build machine.
 //!
@@ -58,7 +59,7 @@ use fs::Fs;
 use ignore::IgnoreRules;
 
 /// One file, directory or symlink a COPY source selected.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Relative, `/`-separated; empty for the context folder itself.
     rel: Vec<u8>,
@@ -67,6 +68,18 @@ pub struct Entry {
     size: u64,
     link_target: Option<Vec<u8>>,
     resolved_link: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Entry");
+        d.field("path", &self.path()).field("kind", &self.kind).field("mode", &format_args!("{:o}", self.mode));
+        d.field("size", &self.size);
+        if let Some(t) = self.link_target() {
+            d.field("link_target", &t);
+        }
+        d.field("resolved_link", &self.resolved_link).finish()
+    }
 }
 
 impl Entry {
@@ -95,8 +108,7 @@ impl Entry {
         self.mode
     }
 
-    /// The size in bytes (a symlink: the length of its target; a directory: 0 or whatever the
-    /// file system says, never hashed).
+    /// The size in bytes (a symlink: the length of its target; a directory: 0).
     pub fn size(&self) -> u64 {
         self.size
     }
@@ -251,17 +263,11 @@ impl BuildContext {
         crate::rules::copy_source(src)
             .map_err(|rule| Error::Validation(ValidationErrors(vec![ValidationError { rule, location }])))?;
         let fs = self.fs();
-        let found = walk::enumerate(&fs, src, &self.rules)?;
+        let found = walk::enumerate(&fs, src, &self.rules).map_err(|e| match e {
+            Error::SymlinkEscapes { path, .. } => Error::SymlinkEscapes { path, location },
+            e => e,
+        })?;
         if found.is_empty() {
-            if let Some(link) = walk::symlink_on_the_way(&fs, src)? {
-                let outside = match fs.stat(&link)? {
-                    Some(_) => !fs.link_stays_inside(&link)?,
-                    None => false,
-                };
-                if outside {
-                    return Err(Error::SymlinkEscapes { path: fs.disk_path(&link), location });
-                }
-            }
             return Err(Error::NoFiles { path: self.dir().join(src), location });
         }
         let mut entries = Vec::with_capacity(found.len());

@@ -2,10 +2,11 @@
 //!
 //! The consumer must take files strictly in entry order (the hash and the tar are sequential),
 //! but opening and reading thousands of small files is mostly system-call time, so reader
-//! threads prefetch: with `W` readers, reader `k` reads the files `k, k+W, k+2W, ...` and hands
-//! them over through its own bounded channel; the consumer takes file `j` from channel `j % W`.
-//! Memory stays bounded: at most [`DEPTH`] chunks of at most [`CHUNK`] bytes per reader are in
-//! flight, whatever the file sizes.
+//! threads prefetch: with `W` readers, reader `k` reads the files `k, k+W, k+2W, ...` into
+//! batches of up to [`BATCH`] bytes and hands each batch over through its own bounded channel;
+//! the consumer takes file `j` from reader `j % W`. Batching many small files per hand-over keeps
+//! thread wake-ups rare. Memory stays bounded: at most [`DEPTH`] batches per reader are in
+//! flight, whatever the file sizes (a large file spans several batches).
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -14,15 +15,32 @@ use super::Entry;
 use super::fs::{EntryKind, Fs};
 use crate::error::Error;
 
-/// Largest piece of a file handed over at once.
-const CHUNK: usize = 256 * 1024;
-/// Pieces in flight per reader.
-const DEPTH: usize = 8;
+/// Bytes per batch.
+const BATCH: usize = 512 * 1024;
+/// Files per batch, at most.
+const BATCH_FILES: usize = 256;
+/// Batches in flight per reader.
+const DEPTH: usize = 4;
+
+/// A piece of one file inside a batch: `buf[start..end]`, and whether the file ends there.
+#[derive(Clone, Copy)]
+struct Piece {
+    start: usize,
+    end: usize,
+    last: bool,
+}
 
 enum Msg {
-    Data(Vec<u8>),
-    End,
+    Batch(Vec<u8>, Vec<Piece>),
     Failed(Error),
+}
+
+/// What the consumer holds of one reader's stream.
+struct Stream {
+    rx: Receiver<Msg>,
+    buf: Vec<u8>,
+    pieces: Vec<Piece>,
+    next: usize,
 }
 
 /// The contents of the regular files among some entries, in order.
@@ -32,8 +50,12 @@ pub(crate) struct Contents<'a> {
 }
 
 enum Inner<'a> {
-    Threads(Vec<Receiver<Msg>>),
+    Threads(Vec<Stream>),
     Embedded(&'static super::EmbeddedDir, &'a [Entry]),
+}
+
+fn stopped() -> Error {
+    Error::Io { path: Default::default(), source: std::io::Error::other("file reader thread stopped") }
 }
 
 impl Contents<'_> {
@@ -41,25 +63,29 @@ impl Contents<'_> {
     pub(crate) fn file(&mut self, index: usize, sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>) -> Result<(), Error> {
         let seq = self.next_file;
         self.next_file += 1;
-        match &self.inner {
+        match &mut self.inner {
             Inner::Embedded(dir, entries) => {
                 let e = &entries[index];
                 let data = dir.data(e.rel_bytes()).unwrap_or_default();
                 sink(data)
             }
-            Inner::Threads(rx) => {
-                let rx = &rx[seq % rx.len()];
+            Inner::Threads(streams) => {
+                let n = streams.len();
+                let s = &mut streams[seq % n];
                 loop {
-                    match rx.recv() {
-                        Ok(Msg::Data(d)) => sink(&d)?,
-                        Ok(Msg::End) => return Ok(()),
-                        Ok(Msg::Failed(e)) => return Err(e),
-                        Err(_) => {
-                            return Err(Error::Io {
-                                path: Default::default(),
-                                source: std::io::Error::other("file reader thread stopped"),
-                            });
+                    if s.next == s.pieces.len() {
+                        match s.rx.recv() {
+                            Ok(Msg::Batch(buf, pieces)) => (s.buf, s.pieces, s.next) = (buf, pieces, 0),
+                            Ok(Msg::Failed(e)) => return Err(e),
+                            Err(_) => return Err(stopped()),
                         }
+                        continue;
+                    }
+                    let p = s.pieces[s.next];
+                    s.next += 1;
+                    sink(&s.buf[p.start..p.end])?;
+                    if p.last {
+                        return Ok(());
                     }
                 }
             }
@@ -73,78 +99,100 @@ pub(crate) fn with_contents<R>(
     entries: &[Entry],
     consume: impl FnOnce(&mut Contents<'_>) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let files: Vec<usize> =
-        entries.iter().enumerate().filter(|(_, e)| e.kind == EntryKind::File).map(|(i, _)| i).collect();
+    let files: Vec<&Entry> = entries.iter().filter(|e| e.kind == EntryKind::File).collect();
+    let stream = |rx| Stream { rx, buf: Vec::new(), pieces: Vec::new(), next: 0 };
     match fs {
         Fs::Embedded(dir) => consume(&mut Contents { inner: Inner::Embedded(dir, entries), next_file: 0 }),
-        Fs::Disk(_) if files.len() <= 1 && files.iter().all(|&i| entries[i].size <= CHUNK as u64) => {
+        Fs::Disk(_) if files.len() <= 1 && files.iter().all(|e| e.size <= BATCH as u64) => {
             // Not worth a thread: read inline.
-            let (tx, rx) = sync_channel(DEPTH + 2);
-            if let Some(&i) = files.first() {
-                read_file(fs, &entries[i], &tx);
-            }
+            let (tx, rx) = sync_channel(2);
+            read_files(fs, &files, &tx);
             drop(tx);
-            consume(&mut Contents { inner: Inner::Threads(vec![rx]), next_file: 0 })
+            consume(&mut Contents { inner: Inner::Threads(vec![stream(rx)]), next_file: 0 })
         }
         Fs::Disk(_) => {
             let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4).min(files.len());
             std::thread::scope(|scope| {
-                let mut receivers = Vec::with_capacity(readers);
+                let mut streams = Vec::with_capacity(readers);
                 for k in 0..readers {
                     let (tx, rx) = sync_channel::<Msg>(DEPTH);
-                    receivers.push(rx);
-                    let mine: Vec<&Entry> = files.iter().skip(k).step_by(readers).map(|&i| &entries[i]).collect();
+                    streams.push(stream(rx));
+                    let mine: Vec<&Entry> = files.iter().skip(k).step_by(readers).copied().collect();
                     let fs = *fs;
-                    scope.spawn(move || {
-                        for e in mine {
-                            if !read_file(&fs, e, &tx) {
-                                return;
-                            }
-                        }
-                    });
+                    scope.spawn(move || read_files(&fs, &mine, &tx));
                 }
                 // Dropping `Contents` (also on error) closes the channels, which stops the readers.
-                consume(&mut Contents { inner: Inner::Threads(receivers), next_file: 0 })
+                consume(&mut Contents { inner: Inner::Threads(streams), next_file: 0 })
             })
         }
     }
 }
 
-/// Sends one file as chunks then `End` (or `Failed`); false if the consumer is gone or on error.
-fn read_file(fs: &Fs<'_>, e: &Entry, tx: &SyncSender<Msg>) -> bool {
+/// Reads `files` in order into batches sent to `tx`; stops at the first error (sent as
+/// `Failed` after the batch before it) or when the consumer is gone.
+fn read_files(fs: &Fs<'_>, files: &[&Entry], tx: &SyncSender<Msg>) {
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
+    let mut pieces: Vec<Piece> = Vec::new();
+    let flush = |buf: &mut Vec<u8>, pieces: &mut Vec<Piece>| {
+        let full = std::mem::replace(buf, Vec::with_capacity(BATCH));
+        tx.send(Msg::Batch(full, std::mem::take(pieces))).is_ok()
+    };
+    for e in files {
+        if let Err(err) = read_one(fs, e, &mut buf, &mut pieces, &flush) {
+            if !pieces.is_empty() && !flush(&mut buf, &mut pieces) {
+                return;
+            }
+            let _ = tx.send(Msg::Failed(err));
+            return;
+        }
+        if (buf.len() >= BATCH || pieces.len() >= BATCH_FILES) && !flush(&mut buf, &mut pieces) {
+            return;
+        }
+    }
+    if !pieces.is_empty() {
+        flush(&mut buf, &mut pieces);
+    }
+}
+
+/// Appends one file to the batch (flushing full batches on the way).
+fn read_one(
+    fs: &Fs<'_>,
+    e: &Entry,
+    buf: &mut Vec<u8>,
+    pieces: &mut Vec<Piece>,
+    flush: &dyn Fn(&mut Vec<u8>, &mut Vec<Piece>) -> bool,
+) -> Result<(), Error> {
     let path = fs.disk_path(e.rel_bytes());
-    let fail = |source: std::io::Error| {
-        let _ = tx.send(Msg::Failed(Error::Io { path: path.clone(), source }));
-        false
-    };
-    let mut file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(err) => return fail(err),
-    };
+    let io = |source: std::io::Error| Error::Io { path: path.clone(), source };
+    let mut file = std::fs::File::open(&path).map_err(io)?;
     // Exactly the size recorded at enumeration (the size that is hashed and goes in the tar
     // header); a file that shrank meanwhile is an error rather than a silently wrong archive.
     let mut left = e.size;
-    while left > 0 {
-        let n = left.min(CHUNK as u64) as usize;
-        let mut buf = vec![0u8; n];
-        let mut filled = 0;
-        while filled < n {
-            match file.read(&mut buf[filled..]) {
+    loop {
+        if buf.len() == BATCH && !flush(buf, pieces) {
+            return Err(io(std::io::Error::other("the consumer stopped")));
+        }
+        let n = left.min((BATCH - buf.len()) as u64) as usize;
+        let start = buf.len();
+        buf.resize(start + n, 0);
+        let mut filled = start;
+        while filled < start + n {
+            match file.read(&mut buf[filled..start + n]) {
                 Ok(0) => {
-                    return fail(std::io::Error::new(
+                    return Err(io(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         format!("the file shrank while being read (expected {} bytes)", e.size),
-                    ));
+                    )));
                 }
                 Ok(k) => filled += k,
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => return fail(err),
+                Err(err) => return Err(io(err)),
             }
         }
         left -= n as u64;
-        if tx.send(Msg::Data(buf)).is_err() {
-            return false;
+        pieces.push(Piece { start, end: start + n, last: left == 0 });
+        if left == 0 {
+            return Ok(());
         }
     }
-    tx.send(Msg::End).is_ok()
 }
