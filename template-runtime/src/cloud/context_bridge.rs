@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::Path;
 
 use super::error::CloudError;
-use super::pargz;
 use crate::context::BuildContext;
 use crate::error::Error;
 use crate::step::{CopyStep, StepKind};
@@ -76,18 +75,13 @@ pub(crate) fn files_hash_in(dir: &Path, copy: &CopyStep) -> Result<String, Error
 }
 
 /// Writes the upload archive of one COPY step to `out` as a stream: a tar (gzip unless the step
-/// says `gzip = false`, compressed on every core) of exactly the hashed entries, paths relative
-/// to the context folder.
+/// says `gzip = false`; the context module compresses on every core into one ordinary gzip
+/// member) of exactly the hashed entries, paths relative to the context folder.
 pub(crate) fn write_archive(
     template: &Template,
     copy: &CopyStep,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, CloudError> {
     let ctx = BuildContext::for_template(template)?;
-    let source = ctx.copy(copy, None)?;
-    if !source.gzip() {
-        return Ok(source.write_archive(out)?);
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    pargz::compress(threads, out, |tar| Ok(ctx.write_archive(source.entries(), false, tar)?))
+    Ok(ctx.copy(copy, None)?.write_archive(out)?)
 }

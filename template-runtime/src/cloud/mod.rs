@@ -29,7 +29,6 @@ mod config;
 pub(crate) mod context_bridge;
 mod error;
 mod http;
-mod pargz;
 mod upload;
 
 pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
