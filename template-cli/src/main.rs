@@ -1,1 +1,26 @@
-fn main() {}
+//! The `sandbox-template` command-line tool.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod build;
+
+#[derive(Parser)]
+#[command(name = "sandbox-template", version, about = "Cloud sandbox templates: check, export and build them.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a template on E2B or Novita (E2B_API_KEY / NOVITA_API_KEY).
+    Build(build::BuildArgs),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Build(args) => build::run(&args),
+    }
+}

@@ -18,6 +18,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cloud")]
+pub mod cloud;
 pub mod context;
 pub mod dockerfile;
 mod error;
@@ -28,6 +30,8 @@ mod ready;
 mod registry;
 pub mod rules;
 mod secret;
+#[cfg(feature = "server")]
+pub mod server;
 mod step;
 mod template;
 mod validate;

@@ -1,0 +1,246 @@
+//! `sandbox-template build FILE.tmpl --name N`: builds a template on E2B or Novita, showing
+//! upload progress bars and the build log live; exits non-zero when the build fails.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use template_runtime::cloud::{BuildEvent, BuildInfo, BuildOptions, Client, CloudError};
+use template_runtime::{Provider, Template};
+
+/// Arguments of `sandbox-template build`.
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    /// The template file (`.tmpl`).
+    pub file: PathBuf,
+    /// Template name (`name` or `name:tag`).
+    #[arg(long)]
+    pub name: String,
+    /// Tag for the build (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// CPU cores.
+    #[arg(long, value_name = "N")]
+    pub cpu: Option<u32>,
+    /// Memory in MiB.
+    #[arg(long, value_name = "MB")]
+    pub memory: Option<u32>,
+    /// Rebuild every step instead of using the build cache.
+    #[arg(long)]
+    pub skip_cache: bool,
+    /// Return once the build has started instead of following it.
+    #[arg(long)]
+    pub background: bool,
+    /// Build service: `e2b` (E2B_API_KEY) or `novita` (NOVITA_API_KEY).
+    #[arg(long, default_value = "e2b", value_name = "e2b|novita")]
+    pub provider: Provider,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+/// Loads a `.tmpl` file. Hook for the DSL crate: replace the body with
+/// `template_dsl::tmpl::load(path).map_err(|e| e.to_string())` once `template-dsl` is merged.
+fn load_template(path: &Path) -> Result<Template, String> {
+    Err(format!(
+        "cannot load `{}`: reading .tmpl files needs the template DSL, which is not part of this build yet",
+        path.display()
+    ))
+}
+
+/// Runs the subcommand.
+pub fn run(args: &BuildArgs) -> ExitCode {
+    let template = match load_template(&args.file) {
+        Ok(t) => t,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let client = match Client::from_env(args.provider) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        tokio::select! {
+            result = build_with_progress(&client, &template, args) => Some(result),
+            // Dropping the build future cancels uploads and polling.
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    match result {
+        Some(result) => report(args, result),
+        None => {
+            eprintln!("cancelled");
+            ExitCode::from(130)
+        }
+    }
+}
+
+fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
+    match result {
+        Ok(info) => {
+            let verb = if args.background { "Started" } else { "Built" };
+            println!(
+                "{verb} {} (template {}, build {}, tags: {})",
+                info.name,
+                info.template_id,
+                info.build_id,
+                if info.tags.is_empty() { "-".to_owned() } else { info.tags.join(", ") }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let CloudError::BuildFailed { logs, .. } = &e {
+                for line in logs {
+                    eprintln!("  | {line}");
+                }
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds `template` with `client` as `args` say, drawing upload bars and printing the build log.
+pub async fn build_with_progress(
+    client: &Client,
+    template: &Template,
+    args: &BuildArgs,
+) -> Result<BuildInfo, CloudError> {
+    build_with_progress_to(client, template, args, ProgressDrawTarget::stderr()).await
+}
+
+async fn build_with_progress_to(
+    client: &Client,
+    template: &Template,
+    args: &BuildArgs,
+    target: ProgressDrawTarget,
+) -> Result<BuildInfo, CloudError> {
+    let multi = MultiProgress::with_draw_target(target);
+    let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
+    let sink = display.clone();
+    let mut options = BuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| sink.show(e));
+    options.tags = args.tags.clone();
+    options.cpu_count = args.cpu;
+    options.memory_mb = args.memory;
+    options.timeout = args.timeout.map(Duration::from_secs);
+    if args.background {
+        client.build_in_background(template, &args.name, &options).await
+    } else {
+        client.build(template, &args.name, &options).await
+    }
+}
+
+struct Display {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<usize, ProgressBar>>,
+}
+
+impl Display {
+    fn line(&self, text: String) {
+        // A hidden target (not a terminal) drops `println`: print plainly then.
+        if self.multi.is_hidden() {
+            println!("{text}");
+        } else {
+            let _ = self.multi.println(text);
+        }
+    }
+
+    fn show(&self, event: &BuildEvent) {
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            BuildEvent::Created { template_id, build_id } => {
+                self.line(format!("Template created: {template_id} (build {build_id})"));
+            }
+            BuildEvent::UploadStarted { step, src, bytes } => {
+                let bar = self.multi.add(ProgressBar::new(*bytes));
+                let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                    .map(|s| s.progress_chars("=> "))
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                bar.set_style(style);
+                bar.set_message(format!("step {step}: {src}"));
+                bars.insert(*step, bar);
+            }
+            BuildEvent::UploadProgress { step, sent, .. } => {
+                if let Some(bar) = bars.get(step) {
+                    bar.set_position(*sent);
+                }
+            }
+            BuildEvent::UploadDone { step, src, bytes } => {
+                if let Some(bar) = bars.remove(step) {
+                    bar.finish_and_clear();
+                }
+                self.line(format!("Uploaded '{src}' ({bytes} bytes)"));
+            }
+            BuildEvent::UploadSkipped { src, .. } => {
+                self.line(format!("Skipping upload of '{src}', already cached"));
+            }
+            BuildEvent::Started => self.line("Build started, waiting for logs...".to_owned()),
+            BuildEvent::Log(entry) => {
+                let step = entry.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
+                self.line(format!("{:>5} {step}{}", entry.level, entry.message));
+            }
+            BuildEvent::Finished { status } => self.line(format!("Build finished: {status:?}").to_lowercase()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use template_runtime::cloud::ConnectionOptions;
+    use template_runtime::server::{Server, ServerConfig};
+
+    fn args(name: &str) -> BuildArgs {
+        BuildArgs {
+            file: PathBuf::from("t.tmpl"),
+            name: name.to_owned(),
+            tags: vec!["v1".into()],
+            cpu: Some(2),
+            memory: None,
+            skip_cache: false,
+            background: false,
+            provider: Provider::E2b,
+            timeout: Some(30),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn builds_against_a_server_and_fails_with_a_non_zero_exit() {
+        let server = Server::start(ServerConfig::new("k")).await.unwrap();
+        let client =
+            Client::with_options(Provider::E2b, ConnectionOptions::with_api_key("k").api_url(server.url())).unwrap();
+        let template = Template::new().from_base_image().run_cmd("echo hi");
+        let info =
+            build_with_progress_to(&client, &template, &args("cli"), ProgressDrawTarget::hidden()).await.unwrap();
+        assert_eq!(info.tags, ["v1"]);
+        let create = server.requests().into_iter().find(|r| r.path == "/v3/templates").unwrap();
+        assert_eq!(create.body.as_deref(), Some(r#"{"name":"cli","tags":["v1"],"cpuCount":2}"#));
+        assert_eq!(report(&args("cli"), Ok(info)), ExitCode::SUCCESS);
+
+        server.faults().fail_build("broken", "1", "exit status 1");
+        let err = build_with_progress_to(&client, &template, &args("broken"), ProgressDrawTarget::hidden())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CloudError::BuildFailed { .. }), "{err:?}");
+        assert_eq!(report(&args("broken"), Err(err)), ExitCode::FAILURE);
+    }
+
+    #[test]
+    fn a_missing_template_file_exits_with_2() {
+        assert_eq!(run(&args("x")), ExitCode::from(2));
+    }
+}

@@ -1,0 +1,700 @@
+//! The build client: create, upload what the service lacks, start, follow the log.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::api::{
+    AliasResponse, AssignTagsRequest, AssignedTags, BuildState, BuildStatus, CreateTemplateRequest,
+    CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo, LogEntry, TemplateTag, strip_ansi,
+};
+use super::config::{ClientConfig, ConnectionOptions};
+use super::context_bridge;
+use super::error::CloudError;
+use super::http::{Call, RetryPolicy, Transport, encode_segment};
+use super::upload;
+use crate::provider::Provider;
+use crate::step::StepKind;
+use crate::template::Template;
+
+/// What a finished (or started, for [`Client::build_in_background`]) build is called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// Template ID.
+    pub template_id: String,
+    /// Build ID.
+    pub build_id: String,
+    /// The name passed to `build`.
+    pub name: String,
+    /// The tags of the build, as the service reports them.
+    pub tags: Vec<String>,
+}
+
+/// Progress of a build, in order: `Created`, uploads (`UploadStarted`, `UploadProgress`…,
+/// `UploadDone`, or `UploadSkipped`), `Started`, `Log`…, `Finished`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum BuildEvent {
+    /// The service created the template build.
+    Created {
+        /// Template ID.
+        template_id: String,
+        /// Build ID.
+        build_id: String,
+    },
+    /// An archive is being uploaded.
+    UploadStarted {
+        /// 1-based step number (the service's numbering).
+        step: usize,
+        /// The COPY source.
+        src: String,
+        /// Archive size.
+        bytes: u64,
+    },
+    /// Bytes sent so far for one upload.
+    UploadProgress {
+        /// 1-based step number.
+        step: usize,
+        /// Bytes sent.
+        sent: u64,
+        /// Archive size.
+        total: u64,
+    },
+    /// The service already has this content.
+    UploadSkipped {
+        /// 1-based step number.
+        step: usize,
+        /// The COPY source.
+        src: String,
+    },
+    /// An upload finished.
+    UploadDone {
+        /// 1-based step number.
+        step: usize,
+        /// The COPY source.
+        src: String,
+        /// Archive size.
+        bytes: u64,
+    },
+    /// The build was started on the service.
+    Started,
+    /// A line of the build log (ANSI colours stripped), each delivered exactly once.
+    Log(LogEntry),
+    /// The build reached `ready` or `error`.
+    Finished {
+        /// The final state.
+        status: BuildState,
+    },
+}
+
+/// Receives [`BuildEvent`]s. Called from the build's task; keep it quick.
+pub type EventHandler = Arc<dyn Fn(&BuildEvent) + Send + Sync>;
+
+/// Options of [`Client::build`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct BuildOptions {
+    /// Tags for the new build.
+    pub tags: Vec<String>,
+    /// CPU cores (Novita: default 2).
+    pub cpu_count: Option<u32>,
+    /// Memory in MiB (Novita: default 1024).
+    pub memory_mb: Option<u32>,
+    /// Minimum free disk after the build, in MiB (E2B only).
+    pub min_free_disk_mb: Option<u32>,
+    /// Rebuild every step instead of using the service's cache.
+    pub skip_cache: bool,
+    /// Per-request timeout for API calls, overriding the client's.
+    pub request_timeout: Option<Duration>,
+    /// Timeout of each archive upload (default 1 hour, as the SDKs).
+    pub upload_timeout: Duration,
+    /// Give up on the whole build after this long ([`CloudError::Timeout`]).
+    pub timeout: Option<Duration>,
+    /// How many archives are prepared and uploaded at once (default 4).
+    pub upload_concurrency: usize,
+    /// Status poll interval (default 200 ms, as the SDKs).
+    pub poll_interval: Duration,
+    /// Progress callback.
+    pub on_event: Option<EventHandler>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            tags: Vec::new(),
+            cpu_count: None,
+            memory_mb: None,
+            min_free_disk_mb: None,
+            skip_cache: false,
+            request_timeout: None,
+            upload_timeout: Duration::from_secs(3600),
+            timeout: None,
+            upload_concurrency: 4,
+            poll_interval: Duration::from_millis(200),
+            on_event: None,
+        }
+    }
+}
+
+impl fmt::Debug for BuildOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("tags", &self.tags)
+            .field("cpu_count", &self.cpu_count)
+            .field("memory_mb", &self.memory_mb)
+            .field("min_free_disk_mb", &self.min_free_disk_mb)
+            .field("skip_cache", &self.skip_cache)
+            .field("timeout", &self.timeout)
+            .field("upload_concurrency", &self.upload_concurrency)
+            .field("on_event", &self.on_event.as_ref().map(|_| "<callback>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl BuildOptions {
+    /// Adds a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+    /// Sets CPU cores.
+    pub fn cpu_count(mut self, n: u32) -> Self {
+        self.cpu_count = Some(n);
+        self
+    }
+    /// Sets memory in MiB.
+    pub fn memory_mb(mut self, mb: u32) -> Self {
+        self.memory_mb = Some(mb);
+        self
+    }
+    /// Sets the minimum free disk in MiB.
+    pub fn min_free_disk_mb(mut self, mb: u32) -> Self {
+        self.min_free_disk_mb = Some(mb);
+        self
+    }
+    /// Rebuilds everything.
+    pub fn skip_cache(mut self, yes: bool) -> Self {
+        self.skip_cache = yes;
+        self
+    }
+    /// Sets the overall build timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Sets the per-request timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+    /// Sets how many uploads run at once (at least 1).
+    pub fn upload_concurrency(mut self, n: usize) -> Self {
+        self.upload_concurrency = n.max(1);
+        self
+    }
+    /// Sets the status poll interval.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+    /// Receives progress events.
+    pub fn on_event(mut self, handler: impl Fn(&BuildEvent) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(handler));
+        self
+    }
+}
+
+/// A client of one build service (E2B, Novita, or a `sandbox-template serve`).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), template_runtime::cloud::CloudError> {
+/// use template_runtime::{Provider, Template, wait_for_port};
+/// use template_runtime::cloud::{BuildOptions, Client};
+///
+/// let template = Template::new()
+///     .from_python_image("3.12")
+///     .set_start_cmd("python -m http.server 8000", wait_for_port(8000));
+/// let client = Client::from_env(Provider::E2b)?; // E2B_API_KEY
+/// let info = client.build(&template, "my-template", &BuildOptions::default().tag("v1")).await?;
+/// println!("built {} ({})", info.template_id, info.build_id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    transport: Transport,
+}
+
+/// Builds `template` as `name` on the service `provider`, configured from the environment.
+/// Shorthand for [`Client::from_env`] + [`Client::build`].
+pub async fn build(
+    template: &Template,
+    name: &str,
+    provider: Provider,
+    options: &BuildOptions,
+) -> Result<BuildInfo, CloudError> {
+    Client::from_env(provider)?.build(template, name, options).await
+}
+
+struct Prepared {
+    template: Arc<Template>,
+    hashes: Vec<Option<String>>,
+    body: String,
+}
+
+impl Client {
+    /// A client for `config`.
+    pub fn new(config: ClientConfig) -> Result<Self, CloudError> {
+        Ok(Client { transport: Transport::new(config)? })
+    }
+
+    /// A client configured from the provider's environment variables.
+    pub fn from_env(provider: Provider) -> Result<Self, CloudError> {
+        Self::new(ClientConfig::from_env(provider)?)
+    }
+
+    /// A client configured from `options`, then the environment.
+    pub fn with_options(provider: Provider, options: ConnectionOptions) -> Result<Self, CloudError> {
+        Self::new(ClientConfig::with_options(provider, options)?)
+    }
+
+    /// The resolved configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.transport.config
+    }
+
+    fn provider(&self) -> Provider {
+        self.transport.config.provider()
+    }
+
+    /// Builds `template` as `name` (`name` or `name:tag`) and waits until the service reports it
+    /// ready, streaming the build log to `options.on_event`.
+    ///
+    /// Unlike the official SDKs, everything that can be checked locally is checked first
+    /// (validation, every COPY source hashed, secrets read), so a bad template creates nothing
+    /// on the service. Dropping the returned future cancels the build locally: uploads and
+    /// archive writers stop, nothing keeps running.
+    pub async fn build(
+        &self,
+        template: &Template,
+        name: &str,
+        options: &BuildOptions,
+    ) -> Result<BuildInfo, CloudError> {
+        let span = tracing::info_span!("template_build", name, provider = %self.provider());
+        let work = async {
+            let prepared = self.prepare(template, name, options).await?;
+            let info = self.create_upload_start(&prepared, name, options).await?;
+            self.follow(&prepared.template, &info, options).await?;
+            Ok(info)
+        };
+        with_timeout(options.timeout, work.instrument(span)).await
+    }
+
+    /// Like [`Client::build`] but returns once the build has started.
+    pub async fn build_in_background(
+        &self,
+        template: &Template,
+        name: &str,
+        options: &BuildOptions,
+    ) -> Result<BuildInfo, CloudError> {
+        let span = tracing::info_span!("template_build", name, provider = %self.provider(), background = true);
+        let work = async {
+            let prepared = self.prepare(template, name, options).await?;
+            self.create_upload_start(&prepared, name, options).await
+        };
+        with_timeout(options.timeout, work.instrument(span)).await
+    }
+
+    /// Waits for a build started with [`Client::build_in_background`], delivering its log.
+    /// `template` maps a failing step back to its source line.
+    pub async fn wait_for_build(
+        &self,
+        template: &Template,
+        info: &BuildInfo,
+        options: &BuildOptions,
+    ) -> Result<(), CloudError> {
+        with_timeout(options.timeout, self.follow(template, info, options)).await
+    }
+
+    /// One status request: state, and log lines from `logs_offset` (one page).
+    pub async fn build_status(
+        &self,
+        template_id: &str,
+        build_id: &str,
+        logs_offset: usize,
+    ) -> Result<BuildStatus, CloudError> {
+        self.status_page(template_id, build_id, logs_offset, None).await
+    }
+
+    /// Whether a template with this name (or `name:tag`) exists: also true when it belongs to
+    /// another team (403), as in the SDKs.
+    pub async fn exists(&self, name: &str) -> Result<bool, CloudError> {
+        let call = Call {
+            method: Method::GET,
+            path: format!("/templates/aliases/{}", encode_segment(name)),
+            query: vec![],
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        match self.transport.json::<AliasResponse>(&call).await {
+            Ok(_) => Ok(true),
+            Err(CloudError::Api { status: 404, .. }) => Ok(false),
+            Err(CloudError::Api { status: 403, .. }) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Points `tags` at the build named `target` (`name:tag`).
+    pub async fn assign_tags(&self, target: &str, tags: &[String]) -> Result<AssignedTags, CloudError> {
+        let body = AssignTagsRequest { target: target.to_owned(), tags: tags.to_vec() };
+        let call = Call {
+            method: Method::POST,
+            path: "/templates/tags".to_owned(),
+            query: vec![],
+            body: Some(to_json(&body)),
+            retry: RetryPolicy::Idempotent,
+        };
+        self.transport.json(&call).await
+    }
+
+    /// Removes `tags` from the template `name`.
+    pub async fn remove_tags(&self, name: &str, tags: &[String]) -> Result<(), CloudError> {
+        let body = DeleteTagsRequest { name: name.to_owned(), tags: tags.to_vec() };
+        let call = Call {
+            method: Method::DELETE,
+            path: "/templates/tags".to_owned(),
+            query: vec![],
+            body: Some(to_json(&body)),
+            retry: RetryPolicy::Idempotent,
+        };
+        self.transport.send(&call).await.map(|_| ())
+    }
+
+    /// The tags of a template (by ID or name).
+    pub async fn get_tags(&self, template: &str) -> Result<Vec<TemplateTag>, CloudError> {
+        let call = Call {
+            method: Method::GET,
+            path: format!("/templates/{}/tags", encode_segment(template)),
+            query: vec![],
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        self.transport.json(&call).await
+    }
+
+    // ----- the build, step by step -------------------------------------------------------
+
+    /// Validates, hashes every COPY source and renders the start body: nothing is sent.
+    async fn prepare(&self, template: &Template, name: &str, options: &BuildOptions) -> Result<Prepared, CloudError> {
+        if name.trim().is_empty() {
+            return Err(CloudError::Config(
+                "a template name is required (e.g. \"my-template\" or \"my-template:v1\")".into(),
+            ));
+        }
+        let mut template = template.clone();
+        if options.skip_cache {
+            template = template.force_rebuild();
+        }
+        template.validate().map_err(crate::Error::from)?;
+        let template = Arc::new(template);
+        let provider = self.provider();
+        let t = template.clone();
+        // Hashing reads every file: off the async threads.
+        let (hashes, body) = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
+            let hashes = context_bridge::files_hashes(&t)?;
+            let request = t.build_request_with_hashes(provider, &hashes)?;
+            Ok((hashes, to_json(&request)))
+        })
+        .await
+        .map_err(|e| CloudError::Io(std::io::Error::other(format!("hashing stopped: {e}"))))??;
+        Ok(Prepared { template, hashes, body })
+    }
+
+    async fn create_upload_start(
+        &self,
+        prepared: &Prepared,
+        name: &str,
+        options: &BuildOptions,
+    ) -> Result<BuildInfo, CloudError> {
+        let transport = self.transport_for(options);
+        let created = self.create(&transport, name, options).await?;
+        emit(
+            options,
+            BuildEvent::Created { template_id: created.template_id.clone(), build_id: created.build_id.clone() },
+        );
+        tracing::info!(template_id = %created.template_id, build_id = %created.build_id, "template created");
+        self.upload_all(&transport, prepared, &created.template_id, options).await?;
+        let call = Call {
+            method: Method::POST,
+            path: format!(
+                "/v2/templates/{}/builds/{}",
+                encode_segment(&created.template_id),
+                encode_segment(&created.build_id)
+            ),
+            query: vec![],
+            body: Some(prepared.body.clone()),
+            // Starting twice is not known to be harmless on every service: only repeat when the
+            // service certainly did not act on the first request.
+            retry: RetryPolicy::NotProcessed,
+        };
+        transport.send(&call).await?;
+        emit(options, BuildEvent::Started);
+        Ok(BuildInfo {
+            template_id: created.template_id,
+            build_id: created.build_id,
+            name: name.to_owned(),
+            tags: created.tags,
+        })
+    }
+
+    async fn create(
+        &self,
+        transport: &Transport,
+        name: &str,
+        options: &BuildOptions,
+    ) -> Result<CreateTemplateResponse, CloudError> {
+        let (cpu, memory, disk) = match self.provider() {
+            Provider::E2b => (options.cpu_count, options.memory_mb, options.min_free_disk_mb),
+            Provider::Novita => (Some(options.cpu_count.unwrap_or(2)), Some(options.memory_mb.unwrap_or(1024)), None),
+        };
+        let body = CreateTemplateRequest {
+            name: Some(name.to_owned()),
+            tags: (!options.tags.is_empty()).then(|| options.tags.clone()),
+            alias: None,
+            cpu_count: cpu,
+            memory_mb: memory,
+            min_free_disk_mb: disk,
+        };
+        let call = Call {
+            method: Method::POST,
+            path: "/v3/templates".to_owned(),
+            query: vec![],
+            body: Some(to_json(&body)),
+            // A repeated create names the same template: the service keys templates by name
+            // (a second request makes a new build of the same template, which is never started),
+            // so retrying cannot create a second template.
+            retry: RetryPolicy::Idempotent,
+        };
+        transport.json(&call).await
+    }
+
+    /// Asks which archives the service lacks and uploads those, `upload_concurrency` at a time.
+    /// The tasks live in a `JoinSet`: dropping this future aborts them.
+    async fn upload_all(
+        &self,
+        transport: &Transport,
+        prepared: &Prepared,
+        template_id: &str,
+        options: &BuildOptions,
+    ) -> Result<(), CloudError> {
+        let limit = Arc::new(Semaphore::new(options.upload_concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        let mut seen = std::collections::HashSet::new();
+        for (index, hash) in prepared.hashes.iter().enumerate() {
+            let Some(hash) = hash else { continue };
+            if !seen.insert(hash.clone()) {
+                continue; // same content as an earlier step: one upload serves both
+            }
+            let StepKind::Copy(copy) = &prepared.template.steps()[index].kind else { continue };
+            let job = UploadJob {
+                transport: transport.clone(),
+                template: prepared.template.clone(),
+                template_id: template_id.to_owned(),
+                index,
+                hash: hash.clone(),
+                src: copy.src.clone(),
+                force: copy.force_upload.unwrap_or(false),
+                upload_timeout: options.upload_timeout,
+                on_event: options.on_event.clone(),
+            };
+            let limit = limit.clone();
+            let span = tracing::info_span!("upload", step = index + 1, src = %copy.src);
+            tasks.spawn(
+                async move {
+                    let _permit = limit
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| CloudError::Protocol("upload limiter closed".into()))?;
+                    job.run().await
+                }
+                .instrument(span),
+            );
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e), // dropping `tasks` aborts the other uploads
+                Err(e) => return Err(CloudError::Io(std::io::Error::other(format!("upload task failed: {e}")))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls the status every `poll_interval`, delivering each log line once: the offset only
+    /// advances on a successful answer, and transient failures are retried by the transport.
+    /// After a terminal state, drains the remaining pages.
+    async fn follow(&self, template: &Template, info: &BuildInfo, options: &BuildOptions) -> Result<(), CloudError> {
+        let transport = self.transport_for(options);
+        let mut offset = 0usize;
+        loop {
+            let status = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
+            offset += deliver(options, &status.log_entries);
+            if status.status.is_terminal() {
+                let mut last_page = status.log_entries.len();
+                while last_page > 0 {
+                    let more = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
+                    last_page = deliver(options, &more.log_entries);
+                    offset += last_page;
+                }
+                emit(options, BuildEvent::Finished { status: status.status });
+                return match status.status {
+                    BuildState::Ready => Ok(()),
+                    _ => {
+                        let reason = status.reason.unwrap_or(super::api::StatusReason {
+                            message: "Unknown error".into(),
+                            step: None,
+                            log_entries: vec![],
+                        });
+                        let location = reason.step.as_deref().and_then(|s| template.locate_step(s));
+                        Err(CloudError::BuildFailed {
+                            message: reason.message,
+                            step: reason.step,
+                            location,
+                            logs: reason.log_entries.iter().map(|e| strip_ansi(&e.message)).collect(),
+                        })
+                    }
+                };
+            }
+            tokio::time::sleep(options.poll_interval).await;
+        }
+    }
+
+    async fn status_page(
+        &self,
+        template_id: &str,
+        build_id: &str,
+        offset: usize,
+        transport: Option<&Transport>,
+    ) -> Result<BuildStatus, CloudError> {
+        let call = Call {
+            method: Method::GET,
+            path: format!("/templates/{}/builds/{}/status", encode_segment(template_id), encode_segment(build_id)),
+            query: vec![("logsOffset", offset.to_string())],
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        transport.unwrap_or(&self.transport).json(&call).await
+    }
+
+    fn transport_for(&self, options: &BuildOptions) -> Transport {
+        let mut t = self.transport.clone();
+        if let Some(timeout) = options.request_timeout {
+            t.request_timeout = (!timeout.is_zero()).then_some(timeout);
+        }
+        t
+    }
+}
+
+struct UploadJob {
+    transport: Transport,
+    template: Arc<Template>,
+    template_id: String,
+    index: usize,
+    hash: String,
+    src: String,
+    force: bool,
+    upload_timeout: Duration,
+    on_event: Option<EventHandler>,
+}
+
+impl UploadJob {
+    async fn run(self) -> Result<(), CloudError> {
+        let step = self.index + 1;
+        let call = Call {
+            method: Method::GET,
+            path: format!("/templates/{}/files/{}", encode_segment(&self.template_id), encode_segment(&self.hash)),
+            query: vec![],
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        let info: FileUploadInfo = self.transport.json(&call).await.map_err(|e| match e {
+            CloudError::Api { status, message } => {
+                CloudError::Upload { src: self.src.clone(), message: format!("{status}: {message}") }
+            }
+            other => other,
+        })?;
+        let fire = |event: BuildEvent| {
+            if let Some(h) = &self.on_event {
+                h(&event);
+            }
+        };
+        let url = match info.url {
+            Some(url) if !info.present || self.force => url,
+            _ => {
+                fire(BuildEvent::UploadSkipped { step, src: self.src.clone() });
+                tracing::info!("already cached, not uploaded");
+                return Ok(());
+            }
+        };
+        let archive = {
+            let _turn = self
+                .transport
+                .spooling
+                .acquire()
+                .await
+                .map_err(|_| CloudError::Protocol("spool limiter closed".into()))?;
+            upload::spool(self.template.clone(), self.index).await?
+        };
+        let total = archive.len;
+        fire(BuildEvent::UploadStarted { step, src: self.src.clone(), bytes: total });
+        let on_event = self.on_event.clone();
+        let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |sent| {
+            if let Some(h) = &on_event {
+                h(&BuildEvent::UploadProgress { step, sent, total });
+            }
+        });
+        let headers = info.headers.unwrap_or_default();
+        upload::put(&self.transport, &url, &headers, &archive, Some(self.upload_timeout), progress)
+            .await
+            .map_err(|message| CloudError::Upload { src: self.src.clone(), message })?;
+        fire(BuildEvent::UploadDone { step, src: self.src.clone(), bytes: total });
+        tracing::info!(bytes = total, "uploaded");
+        Ok(())
+    }
+}
+
+fn deliver(options: &BuildOptions, entries: &[LogEntry]) -> usize {
+    for e in entries {
+        let clean = LogEntry { message: strip_ansi(&e.message), ..e.clone() };
+        tracing::debug!(level = %clean.level, step = clean.step.as_deref().unwrap_or(""), "{}", clean.message);
+        emit(options, BuildEvent::Log(clean));
+    }
+    entries.len()
+}
+
+fn emit(options: &BuildOptions, event: BuildEvent) {
+    if let Some(h) = &options.on_event {
+        h(&event);
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing these plain data types (strings, numbers, vectors) cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+async fn with_timeout<T>(
+    timeout: Option<Duration>,
+    work: impl std::future::Future<Output = Result<T, CloudError>>,
+) -> Result<T, CloudError> {
+    match timeout {
+        Some(t) => tokio::time::timeout(t, work)
+            .await
+            .map_err(|_| CloudError::Timeout(format!("the build did not finish within {}s", t.as_secs_f64())))?,
+        None => work.await,
+    }
+}

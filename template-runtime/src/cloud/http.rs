@@ -1,0 +1,268 @@
+//! Sending API requests: headers, per-request timeouts, and retries with backoff where a request
+//! is safe to repeat.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+use super::api::ApiErrorBody;
+use super::config::{ClientConfig, HeaderValue};
+use super::error::CloudError;
+
+/// When a failed request may be sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryPolicy {
+    /// Idempotent (GET, PUT of the same bytes, create deduplicated by name): retry 429,
+    /// 502/503/504, connection failures and timeouts.
+    Idempotent,
+    /// Retry only when the server certainly did not act on it: 429 and 503 (the server says so)
+    /// and failures to connect (nothing was sent).
+    NotProcessed,
+}
+
+/// Backoff bounds (Python SDK: `min(0.1·2^attempt, 10)·U[0.5,1)`).
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(10);
+/// A `Retry-After` longer than this is not waited for: the error is returned instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// `encodeURIComponent`: path parameters travel as one segment (`ns/name:tag` → `ns%2Fname%3Atag`).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+pub(crate) fn encode_segment(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// One API call.
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    /// Path with parameters already encoded (use [`encode_segment`]).
+    pub path: String,
+    pub query: Vec<(&'a str, String)>,
+    /// JSON body, already serialized (so the bytes are exactly what was validated).
+    pub body: Option<String>,
+    pub retry: RetryPolicy,
+}
+
+/// The HTTP client plus the resolved configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Transport {
+    pub http: reqwest::Client,
+    pub config: ClientConfig,
+    pub request_timeout: Option<Duration>,
+    /// Bounds requests in flight (and so open connections) across every build of the client.
+    pub in_flight: Arc<Semaphore>,
+    /// One archive is written at a time per client: each already uses every core, and this
+    /// keeps memory bounded however many COPY steps or builds run at once.
+    pub spooling: Arc<Semaphore>,
+}
+
+impl Transport {
+    pub fn new(config: ClientConfig) -> Result<Self, CloudError> {
+        let http = reqwest::Client::builder()
+            // No default User-Agent: uploads to presigned URLs carry no SDK headers.
+            .connect_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| CloudError::Config(format!("cannot create the HTTP client: {e}")))?;
+        let request_timeout = config.request_timeout();
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight()));
+        Ok(Transport { http, config, request_timeout, in_flight, spooling: Arc::new(Semaphore::new(1)) })
+    }
+
+    /// Sends `call`, retrying per its policy; returns the status and body of a 2xx answer.
+    pub async fn send(&self, call: &Call<'_>) -> Result<(StatusCode, Vec<u8>), CloudError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!("api_request", method = %call.method, path = %call.path);
+        self.send_with_retries(call).instrument(span).await
+    }
+
+    async fn send_with_retries(&self, call: &Call<'_>) -> Result<(StatusCode, Vec<u8>), CloudError> {
+        let url = format!("{}{}", self.config.api_url(), call.path);
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome = self.attempt(&url, call).await;
+            let (error, delay) = match outcome {
+                Ok((status, body)) if status.is_success() => return Ok((status, body.0)),
+                Ok((status, body)) => {
+                    let retry_after = body.1;
+                    let error = status_error(status, &body.0, retry_after);
+                    let retryable = match status.as_u16() {
+                        429 | 503 => true,
+                        502 | 504 => call.retry == RetryPolicy::Idempotent,
+                        _ => false,
+                    };
+                    if !retryable {
+                        return Err(error);
+                    }
+                    (error, retry_after.unwrap_or_else(|| backoff(attempt)))
+                }
+                Err(Failure { error, sent }) => {
+                    if sent && call.retry == RetryPolicy::NotProcessed {
+                        return Err(error);
+                    }
+                    (error, backoff(attempt))
+                }
+            };
+            if attempt >= self.config.retries() || delay > MAX_RETRY_AFTER {
+                return Err(error);
+            }
+            attempt += 1;
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Sends `call` and parses the 2xx JSON answer.
+    pub async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, CloudError> {
+        let (_, body) = self.send(call).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            CloudError::Protocol(format!("{} {}: {e} in `{}`", call.method, call.path, String::from_utf8_lossy(&body)))
+        })
+    }
+
+    async fn attempt(&self, url: &str, call: &Call<'_>) -> Result<(StatusCode, (Vec<u8>, Option<Duration>)), Failure> {
+        let mut req = self.http.request(call.method.clone(), url);
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        for (name, value) in self.config.api_headers() {
+            let value = match value {
+                HeaderValue::Plain(v) => v,
+                HeaderValue::Secret(k) => k.expose().to_owned(),
+            };
+            req = req.header(name, value);
+        }
+        if let Some(body) = &call.body {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        if let Some(t) = self.request_timeout {
+            req = req.timeout(t);
+        }
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Failure { error: CloudError::Protocol("request limiter closed".into()), sent: false })?;
+        let resp = req.send().await.map_err(|e| Failure::from_reqwest(e, "sending the request"))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body =
+            resp.bytes().await.map_err(|e| Failure { sent: true, ..Failure::from_reqwest(e, "reading the answer") })?;
+        tracing::debug!(status = status.as_u16(), "answer");
+        Ok((status, (body.to_vec(), retry_after)))
+    }
+}
+
+struct Failure {
+    error: CloudError,
+    /// Whether the request may have reached the server.
+    sent: bool,
+}
+
+impl Failure {
+    fn from_reqwest(e: reqwest::Error, doing: &str) -> Self {
+        // Strip the URL: it may carry a presigned signature; the message stays useful.
+        let e = e.without_url();
+        let sent = !e.is_connect();
+        let error = if e.is_timeout() {
+            CloudError::Timeout(format!("no answer in time while {doing}"))
+        } else {
+            CloudError::Connection(format!("{doing}: {}", error_chain(&e)))
+        };
+        Failure { error, sent }
+    }
+}
+
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+/// The typed error of a non-2xx answer; the message is the body's `message`, else the body,
+/// else the status text (the JS SDK's `handleApiError`).
+pub(crate) fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> CloudError {
+    let message = server_message(status, body);
+    match status.as_u16() {
+        401 => CloudError::Authentication { message },
+        429 => CloudError::RateLimit { message, retry_after },
+        code @ (502..=504) => CloudError::ServiceBusy { status: code, message },
+        code => CloudError::Api { status: code, message },
+    }
+}
+
+pub(crate) fn server_message(status: StatusCode, body: &[u8]) -> String {
+    if let Ok(e) = serde_json::from_slice::<ApiErrorBody>(body) {
+        return e.message;
+    }
+    let text = String::from_utf8_lossy(body).trim().to_owned();
+    if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text }
+}
+
+/// Exponential backoff with jitter: `min(base·2^attempt, cap)·U[0.5, 1)`.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_CAP);
+    exp.mul_f64(0.5 + 0.5 * unit_random())
+}
+
+/// A number in [0, 1) that differs between calls and processes. Jitter needs no more than this;
+/// std's per-process random hasher keys avoid a dependency for it.
+fn unit_random() -> f64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded_like_encode_uri_component() {
+        assert_eq!(encode_segment("ns/name:tag"), "ns%2Fname%3Atag");
+        assert_eq!(encode_segment("my-tpl_1.0~(x)"), "my-tpl_1.0~(x)");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        for attempt in 0..40 {
+            let d = backoff(attempt);
+            let full = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_CAP);
+            assert!(d >= full / 2 && d < full, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_come_from_the_body() {
+        let e = status_error(StatusCode::UNAUTHORIZED, br#"{"code":401,"message":"Invalid API key"}"#, None);
+        assert_eq!(e.to_string(), "Unauthorized, please check your credentials. - Invalid API key");
+        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, b"", None);
+        assert_eq!(e.to_string(), "500: Internal Server Error");
+        let e = status_error(StatusCode::FORBIDDEN, b"<Error>AccessDenied</Error>", None);
+        assert_eq!(e.to_string(), "403: <Error>AccessDenied</Error>");
+    }
+}

@@ -1,0 +1,38 @@
+//! Cloud builds: the E2B / Novita template build client (feature `cloud`).
+//!
+//! The conversation follows the official SDKs on the wire (SPEC §D–§E): `POST /v3/templates`,
+//! `GET .../files/{hash}` per COPY step and a `PUT` of the archives the service lacks,
+//! `POST /v2/.../builds/{id}` with the same JSON body as the JS SDK, then status polling with
+//! `logsOffset`. Where this client differs it is on purpose: everything that can fail locally
+//! fails before the template is created; 429/502/503/504 and connection failures are retried
+//! where repeating is safe; uploads stream from disk with bounded memory; dropping a build
+//! future cancels it.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), template_runtime::cloud::CloudError> {
+//! use template_runtime::{Provider, Template};
+//! use template_runtime::cloud::{BuildEvent, BuildOptions, Client};
+//!
+//! let template = Template::new().from_node_image("22").npm_install("express");
+//! let options = BuildOptions::default().tag("v1").on_event(|e| {
+//!     if let BuildEvent::Log(line) = e {
+//!         println!("{}", line.message);
+//!     }
+//! });
+//! let info = Client::from_env(Provider::E2b)?.build(&template, "express-app", &options).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+mod client;
+mod config;
+pub(crate) mod context_bridge;
+mod error;
+mod http;
+mod pargz;
+mod upload;
+
+pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
+pub use client::{BuildEvent, BuildInfo, BuildOptions, Client, EventHandler, build};
+pub use config::{ApiKey, ClientConfig, ConnectionOptions, USER_AGENT};
+pub use error::CloudError;

@@ -1,0 +1,154 @@
+//! Uploading a COPY step's archive: spooled to a temporary file (so its exact length is known:
+//! presigned URLs reject chunked bodies), then streamed from disk. Memory stays bounded
+//! whatever the context size.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::header::CONTENT_LENGTH;
+use tokio::io::AsyncReadExt;
+
+use super::context_bridge;
+use super::error::CloudError;
+use super::http::{Transport, backoff, error_chain, server_message};
+use crate::step::{CopyStep, StepKind};
+use crate::template::Template;
+
+/// Read size when streaming the spooled archive.
+const CHUNK: usize = 256 * 1024;
+
+/// An archive on disk; deleted when dropped.
+pub(crate) struct Spooled {
+    pub path: tempfile::TempPath,
+    pub len: u64,
+}
+
+/// Sets the flag when the future that owns it is dropped (a cancelled build), so the blocking
+/// archive writer stops at its next write instead of running on.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+struct CancellableWriter<W> {
+    inner: W,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl<W: Write> Write for CancellableWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "build cancelled"));
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes the archive of step `step_index` of `template` to a temporary file, on a blocking
+/// thread.
+pub(crate) async fn spool(template: Arc<Template>, step_index: usize) -> Result<Spooled, CloudError> {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _guard = CancelOnDrop(cancelled.clone());
+    let task = tokio::task::spawn_blocking(move || -> Result<Spooled, CloudError> {
+        let copy: &CopyStep = match template.steps().get(step_index).map(|s| &s.kind) {
+            Some(StepKind::Copy(c)) => c,
+            _ => return Err(CloudError::Protocol(format!("step {} is not a COPY step", step_index + 1))),
+        };
+        let mut file = tempfile::Builder::new().prefix("sandbox-template-").suffix(".tar.gz").tempfile()?;
+        {
+            let mut out = CancellableWriter { inner: BufWriter::with_capacity(CHUNK, file.as_file_mut()), cancelled };
+            context_bridge::write_archive(&template, copy, &mut out)?;
+            out.flush()?;
+        }
+        let len = file.as_file().metadata()?.len();
+        Ok(Spooled { path: file.into_temp_path(), len })
+    });
+    task.await.map_err(|e| CloudError::Io(io::Error::other(format!("archive writer stopped: {e}"))))?
+}
+
+/// `PUT`s the archive to `url` with the API-supplied `headers` (minus any `Content-Length`) and
+/// the exact length; no API key, no SDK headers. Retries connection failures and 5xx (the same
+/// bytes to the same URL), not 4xx.
+pub(crate) async fn put(
+    transport: &Transport,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    archive: &Spooled,
+    timeout: Option<Duration>,
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<(), String> {
+    let mut attempt = 0;
+    loop {
+        let result = put_once(transport, url, headers, archive, timeout, progress.clone()).await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err((message, retryable)) => {
+                if !retryable || attempt >= transport.config.retries() {
+                    return Err(message);
+                }
+                attempt += 1;
+                tracing::debug!(attempt, %message, "retrying upload");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+    }
+}
+
+async fn put_once(
+    transport: &Transport,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    archive: &Spooled,
+    timeout: Option<Duration>,
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<(), (String, bool)> {
+    let file =
+        tokio::fs::File::open(&archive.path).await.map_err(|e| (format!("cannot reopen the archive: {e}"), false))?;
+    let stream = futures_util::stream::unfold((file, 0u64), move |(mut file, mut sent)| {
+        let progress = progress.clone();
+        async move {
+            let mut buf = vec![0u8; CHUNK];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    sent += n as u64;
+                    progress(sent);
+                    Some((Ok::<_, io::Error>(buf), (file, sent)))
+                }
+                Err(e) => Some((Err(e), (file, sent))),
+            }
+        }
+    });
+    let mut req = transport.http.put(url);
+    for (k, v) in headers {
+        if !k.eq_ignore_ascii_case("content-length") {
+            req = req.header(k.as_str(), v.as_str());
+        }
+    }
+    req = req.header(CONTENT_LENGTH, archive.len).body(reqwest::Body::wrap_stream(stream));
+    if let Some(t) = timeout {
+        req = req.timeout(t);
+    }
+    let _permit = transport.in_flight.acquire().await.map_err(|_| ("request limiter closed".to_owned(), false))?;
+    let resp = req.send().await.map_err(|e| {
+        let e = e.without_url();
+        let msg = if e.is_timeout() { "timed out".to_owned() } else { error_chain(&e) };
+        (msg, true)
+    })?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    Err((format!("{}: {}", status.as_u16(), server_message(status, &body)), status.is_server_error()))
+}

@@ -1,0 +1,236 @@
+//! Request bodies checked against `openapi-templates.yml`: required fields and types, with a
+//! message that names the field (the server answers 400 with it).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::cloud::api::CreateTemplateRequest;
+
+/// A step of a start request (`TemplateStep`).
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StepIn {
+    /// `RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Skip cache.
+    #[serde(default)]
+    pub force: bool,
+    /// COPY: upload even if cached.
+    #[serde(rename = "forceUpload", default)]
+    pub force_upload: Option<bool>,
+    /// COPY: resolve symlinks.
+    #[serde(rename = "resolveSymlinks", default)]
+    pub resolve_symlinks: Option<bool>,
+    /// COPY: gzip.
+    #[serde(default)]
+    pub gzip: Option<bool>,
+    /// COPY: hash of the files.
+    #[serde(rename = "filesHash", default)]
+    pub files_hash: Option<String>,
+}
+
+/// A start request (`TemplateBuildStartV2`).
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct StartRequest {
+    /// Start command.
+    #[serde(rename = "startCmd", default)]
+    pub start_cmd: Option<String>,
+    /// Ready command.
+    #[serde(rename = "readyCmd", default)]
+    pub ready_cmd: Option<String>,
+    /// Novita's pre-boot script.
+    #[serde(rename = "preBootScript", default)]
+    pub pre_boot_script: Option<String>,
+    /// Steps.
+    #[serde(default)]
+    pub steps: Vec<StepIn>,
+    /// Rebuild everything.
+    #[serde(default)]
+    pub force: bool,
+    /// Base image.
+    #[serde(rename = "fromImage", default)]
+    pub from_image: Option<String>,
+    /// Base template.
+    #[serde(rename = "fromTemplate", default)]
+    pub from_template: Option<String>,
+    /// Registry credentials (never log).
+    #[serde(rename = "fromImageRegistry", default)]
+    pub from_image_registry: Option<Value>,
+}
+
+fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("request body must be a JSON object".to_owned()),
+        Err(e) => Err(format!("request body is not valid JSON: {e}")),
+    }
+}
+
+fn check_type(m: &Map<String, Value>, key: &str, want: &str, at: &str) -> Result<(), String> {
+    let Some(v) = m.get(key) else { return Ok(()) };
+    let ok = match want {
+        "string" => v.is_string(),
+        "boolean" => v.is_boolean(),
+        "int32" => v.as_i64().is_some_and(|n| (0..=i64::from(i32::MAX)).contains(&n)),
+        "string[]" => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let want = match want {
+            "int32" => "a non-negative 32-bit integer",
+            "string[]" => "an array of strings",
+            "string" => "a string",
+            "boolean" => "a boolean",
+            "object" => "an object",
+            _ => "an array",
+        };
+        Err(format!("`{at}{key}` must be {want}, got {v}"))
+    }
+}
+
+/// `TemplateBuildRequestV3`; a name (or the deprecated alias) is required.
+pub fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, String> {
+    let m = object(body)?;
+    for (k, t) in [
+        ("name", "string"),
+        ("alias", "string"),
+        ("teamID", "string"),
+        ("tags", "string[]"),
+        ("cpuCount", "int32"),
+        ("memoryMB", "int32"),
+        ("minFreeDiskMb", "int32"),
+    ] {
+        check_type(&m, k, t, "")?;
+    }
+    let req: CreateTemplateRequest = serde_json::from_value(Value::Object(m)).map_err(|e| e.to_string())?;
+    let name = req.name.as_deref().or(req.alias.as_deref()).unwrap_or("");
+    if name.trim().is_empty() {
+        return Err("`name` is required (e.g. \"my-template\" or \"my-template:v1\")".to_owned());
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`name` {name:?} must not contain spaces or control characters"));
+    }
+    Ok(req)
+}
+
+/// `TemplateBuildStartV2`: exactly one of `fromImage` / `fromTemplate`; steps well-formed.
+pub fn start_request(body: &[u8]) -> Result<(StartRequest, Value), String> {
+    let m = object(body)?;
+    for (k, t) in [
+        ("startCmd", "string"),
+        ("readyCmd", "string"),
+        ("preBootScript", "string"),
+        ("force", "boolean"),
+        ("fromImage", "string"),
+        ("fromTemplate", "string"),
+        ("fromImageRegistry", "object"),
+        ("steps", "array"),
+    ] {
+        check_type(&m, k, t, "")?;
+    }
+    let non_empty = |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    match (non_empty("fromImage"), non_empty("fromTemplate")) {
+        (true, true) => return Err("give only one of `fromImage` and `fromTemplate`".to_owned()),
+        (false, false) => return Err("one of `fromImage` or `fromTemplate` is required".to_owned()),
+        _ => {}
+    }
+    if let Some(reg) = m.get("fromImageRegistry").and_then(Value::as_object) {
+        let required: &[&str] = match reg.get("type").and_then(Value::as_str) {
+            Some("registry") => &["username", "password"],
+            Some("aws") => &["awsAccessKeyId", "awsSecretAccessKey", "awsRegion"],
+            Some("gcp") => &["serviceAccountJson"],
+            Some("huawei") => &["accessKeyId", "secretAccessKey", "region"],
+            Some("oci") => &["tenancyOcid", "userOcid", "fingerprint", "privateKey", "region"],
+            other => {
+                return Err(format!(
+                    "`fromImageRegistry.type` must be one of registry, aws, gcp (huawei, oci on Novita), got {other:?}"
+                ));
+            }
+        };
+        for k in required {
+            if !reg.get(*k).is_some_and(Value::is_string) {
+                return Err(format!("`fromImageRegistry.{k}` is required and must be a string"));
+            }
+        }
+    }
+    if let Some(steps) = m.get("steps").and_then(Value::as_array) {
+        for (i, step) in steps.iter().enumerate() {
+            let at = format!("steps[{i}].");
+            let Some(s) = step.as_object() else { return Err(format!("`steps[{i}]` must be an object")) };
+            for (k, t) in [
+                ("type", "string"),
+                ("args", "string[]"),
+                ("force", "boolean"),
+                ("filesHash", "string"),
+                ("forceUpload", "boolean"),
+                ("resolveSymlinks", "boolean"),
+                ("gzip", "boolean"),
+            ] {
+                check_type(s, k, t, &at)?;
+            }
+            let kind = s.get("type").and_then(Value::as_str).ok_or_else(|| format!("`{at}type` is required"))?;
+            let argc = s.get("args").and_then(Value::as_array).map_or(0, Vec::len);
+            let arity_ok = match kind {
+                "RUN" => (1..=2).contains(&argc),
+                "COPY" => argc == 4,
+                "ENV" => argc % 2 == 0 && argc > 0,
+                "WORKDIR" | "USER" => argc == 1,
+                other => {
+                    return Err(format!("`{at}type` {other:?} is not a step type (RUN, COPY, ENV, WORKDIR, USER)"));
+                }
+            };
+            if !arity_ok {
+                return Err(format!("`{at}args` has {argc} values, which does not fit a {kind} step"));
+            }
+            if kind == "COPY" {
+                let hash = s.get("filesHash").and_then(Value::as_str).unwrap_or("");
+                if !is_sha256_hex(hash) {
+                    return Err(format!("`{at}filesHash` must be the lowercase hex SHA-256 of the step's files"));
+                }
+            }
+        }
+    }
+    let value = Value::Object(m);
+    let req: StartRequest = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    Ok((req, value))
+}
+
+/// 64 lowercase hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_needs_a_name_and_typed_fields() {
+        assert!(create_request(br#"{"name":"a:v1","tags":["x"],"cpuCount":2}"#).is_ok());
+        assert!(create_request(br#"{"tags":["x"]}"#).unwrap_err().contains("`name` is required"));
+        assert!(create_request(br#"{"name":"a","cpuCount":"2"}"#).unwrap_err().contains("`cpuCount`"));
+        assert!(create_request(br#"{"name":"a","tags":[1]}"#).unwrap_err().contains("array of strings"));
+        assert!(create_request(b"[1]").unwrap_err().contains("JSON object"));
+        assert!(create_request(b"{").unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn start_checks_base_steps_and_hashes() {
+        let ok = br#"{"steps":[{"type":"RUN","args":["echo"],"force":false}],"force":false,"fromImage":"alpine"}"#;
+        assert!(start_request(ok).is_ok());
+        assert!(start_request(br#"{"steps":[]}"#).unwrap_err().contains("fromImage"));
+        let bad = br#"{"fromImage":"a","steps":[{"type":"FOO","args":[]}]}"#;
+        assert!(start_request(bad).unwrap_err().contains("\"FOO\" is not a step type"));
+        let bad = br#"{"fromImage":"a","steps":[{"type":"COPY","args":["a","b","",""]}]}"#;
+        assert!(start_request(bad).unwrap_err().contains("steps[0].filesHash"));
+        let bad = br#"{"fromImage":"a","fromImageRegistry":{"type":"aws","awsAccessKeyId":"k"}}"#;
+        assert!(start_request(bad).unwrap_err().contains("awsSecretAccessKey"));
+    }
+}
