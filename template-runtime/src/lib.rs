@@ -24,6 +24,8 @@ pub mod context;
 pub mod dockerfile;
 mod error;
 mod export;
+#[cfg(feature = "local")]
+pub mod local;
 mod provider;
 mod quote;
 mod ready;

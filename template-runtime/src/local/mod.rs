@@ -1,0 +1,139 @@
+//! Local builds with Docker or Podman: the template's image built by the engine on this machine,
+//! then its start command run and its ready check awaited. No cloud account needed.
+//!
+//! ```no_run
+//! use template_runtime::{Template, wait_for_file};
+//! use template_runtime::local::{BuildOptions, Engine, LocalEngine, LocalEvent, StartOptions};
+//!
+//! let template = Template::new()
+//!     .from_image("localhost/sandbox-base:latest")
+//!     .run_cmd("echo hello > /greeting")
+//!     .set_start_cmd("touch /tmp/ready && sleep 1000", wait_for_file("/tmp/ready"));
+//!
+//! let engine = LocalEngine::detect(Engine::Auto)?; // or SANDBOX_TEMPLATE_ENGINE=podman
+//! let mut show = |event: LocalEvent| if let LocalEvent::Log(line) = event { println!("{line}") };
+//! let image = engine.build(&template, "hello", &BuildOptions::new(), &mut show)?;
+//! let sandbox = engine.start(&template, &image, &StartOptions::new(), &mut show)?;
+//! assert_eq!(sandbox.exec("cat /greeting")?.stdout, "hello\n");
+//! // dropping `sandbox` removes the container
+//! # Ok::<(), template_runtime::local::LocalError>(())
+//! ```
+//!
+//! What differs from the cloud, and why:
+//! - steps run with `/bin/sh -c` as the base image's user unless the template says otherwise (the
+//!   cloud's base images define their own default user);
+//! - `from_template("name")` uses the local image tagged `name` (a template built locally before);
+//! - `skip_cache` and `force_rebuild` rebuild the whole image (engines have no per-step switch);
+//! - a COPY pattern is matched as the SDKs match it (`**` at any depth, dotfiles included) and its
+//!   matches are copied into the destination folder, as Docker copies several sources;
+//! - ready checks fall back to `/proc/net`, `pidof` and `wget` where `ss`, `pgrep` or `curl` are
+//!   missing (see [`local_ready_command`]);
+//! - registry logins: username/password and GCP keys; AWS, Huawei and OCI need their own CLIs.
+//!
+//! Nothing is left running: an abandoned build (an error, a panicking callback) kills the engine's
+//! CLI and every process under it; a [`Sandbox`] removes its container when dropped, and a failed
+//! start removes it at once. A process killed outright cannot clean up: its containers carry
+//! [`OWNER_LABEL`] and [`LocalEngine::remove_orphans`] removes them later. (Podman may keep the
+//! stopped build container of a killed build, storage only: `podman ps -a --external`.)
+//!
+//! Blocking: these calls run the engine's CLI and wait for it. From async code, call them in
+//! `tokio::task::spawn_blocking`; [`LocalEngine`], [`LocalEvent`] and the options are `Send`.
+
+mod build;
+mod dockerfile;
+mod engine;
+mod error;
+mod login;
+mod run;
+mod stage;
+
+pub use build::{BuildOptions, DEFAULT_BASE_ENV};
+pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
+pub use engine::{ENGINE_ENV, Engine, EngineKind, LocalEngine};
+pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
+pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};
+pub use stage::write_build_context;
+
+/// Progress of a local build and start, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalEvent {
+    /// The engine started building the image.
+    Started {
+        /// The engine.
+        engine: EngineKind,
+        /// The image name (the template name).
+        image: String,
+    },
+    /// The engine started a Dockerfile instruction.
+    StepStarted {
+        /// 1-based instruction number (`FROM` is 1).
+        number: usize,
+        /// How many instructions there are.
+        total: usize,
+        /// The template part it came from.
+        origin: StepOrigin,
+    },
+    /// One line of the engine's output.
+    Log(String),
+    /// The image was built.
+    Finished {
+        /// Its name.
+        image: String,
+        /// Its ID.
+        id: String,
+    },
+    /// The container was created and its start command launched.
+    ContainerStarted {
+        /// Container ID.
+        id: String,
+    },
+    /// The ready check passed (`attempts` = 0: the template has none).
+    Ready {
+        /// How many times it ran.
+        attempts: u32,
+    },
+}
+
+/// An image built by [`LocalEngine::build`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalImage {
+    /// The name it is tagged with.
+    pub name: String,
+    /// The engine's image ID.
+    pub id: String,
+}
+
+impl LocalEngine {
+    /// [`LocalEngine::build`] then [`LocalEngine::start`].
+    pub fn build_and_start(
+        &self,
+        template: &crate::Template,
+        name: &str,
+        build: &BuildOptions,
+        start: &StartOptions,
+        on_event: &mut dyn FnMut(LocalEvent),
+    ) -> Result<(LocalImage, Sandbox), LocalError> {
+        let image = self.build(template, name, build, on_event)?;
+        let sandbox = self.start(template, &image, start, on_event)?;
+        Ok((image, sandbox))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send + 'static>() {}
+
+    #[test]
+    fn the_api_can_move_to_a_blocking_thread() {
+        assert_send::<LocalEngine>();
+        assert_send::<LocalEvent>();
+        assert_send::<BuildOptions>();
+        assert_send::<StartOptions>();
+        assert_send::<Sandbox>();
+        assert_send::<LocalError>();
+        assert_send::<crate::Template>();
+    }
+}
