@@ -32,6 +32,8 @@ mod ready;
 mod registry;
 pub mod rules;
 mod secret;
+#[cfg(all(feature = "server", feature = "local"))]
+pub mod serve;
 #[cfg(feature = "server")]
 pub mod server;
 mod step;
