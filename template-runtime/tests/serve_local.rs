@@ -245,3 +245,37 @@ fn every_step_kind(ctx: &Path) -> Template {
         .set_user("user")
         .set_start_cmd("busybox httpd -f -p 8000 -h /app", wait_for_port(8000))
 }
+
+/// `Target::Local` gives what a cloud build gives: the same events, `BuildInfo`, and a failing
+/// step reported as `BuildFailed` at that step, pointing at the builder call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_on_the_local_target_reports_like_the_cloud() {
+    use template_runtime::cloud::{BuildEvent, CloudError};
+    use template_runtime::serve::{Target, TargetError, build_on};
+    let Some(engine) = engine() else { return };
+    let name = format!("sandbox-template-test/target-{}", std::process::id());
+    let _guard = ImageGuard(engine.clone(), name.clone());
+    let ctx = context();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let options = BuildOptions::default().on_event(move |e| sink.lock().unwrap().push(e.clone()));
+    let template = Template::new().with_context(ctx.path()).from_image(base_image()).copy("app", "/app");
+    let target: Target = "local".parse().unwrap();
+    let info = build_on(&template, &name, target, &options).await.unwrap();
+    assert_eq!(info.name, name);
+    assert_eq!(engine_run(&engine, &name, "cat /app/hello.txt"), "hello from the context\n");
+    let events = events.lock().unwrap().clone();
+    assert!(matches!(events.first(), Some(BuildEvent::Created { .. })), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, BuildEvent::UploadDone { step: 1, .. })), "{events:?}");
+    assert_eq!(events.last(), Some(&BuildEvent::Finished { status: BuildState::Ready }));
+
+    let failing = template.run_cmd("echo about to fail && exit 3");
+    let line = line!() - 1;
+    let err = build_on(&failing, &name, target, &BuildOptions::default()).await.unwrap_err();
+    let TargetError::Build(CloudError::BuildFailed { step, location, message, .. }) = err else {
+        panic!("expected BuildFailed, got {err:?}")
+    };
+    assert_eq!(step.as_deref(), Some("2"));
+    assert_eq!(location.map(|l| (l.file, l.line)), Some((file!(), line)));
+    assert!(message.contains("exit 3") || message.contains("exit status 3"), "{message}");
+}

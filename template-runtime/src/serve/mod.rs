@@ -30,6 +30,7 @@
 
 mod disk;
 mod runner;
+mod target;
 mod wire;
 
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 
 pub use disk::{DiskStore, INTERRUPTED};
 pub use runner::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
+pub use target::{Target, TargetError, build_on};
 pub use wire::{ready_from_wire, template_from_request};
 
 use crate::local::{BuildOptions, Engine, LocalEngine, LocalError};
