@@ -39,7 +39,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr).engine(args.engine);
         let serving = match options.start().await {
             Ok(s) => s,
@@ -57,5 +57,8 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         serving.server.shutdown().await;
         println!("stopped");
         ExitCode::SUCCESS
-    })
+    });
+    // A build in a silent step notices the stop only at its next output line; don't wait long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
 }

@@ -279,3 +279,58 @@ async fn building_on_the_local_target_reports_like_the_cloud() {
     assert_eq!(location.map(|l| (l.file, l.line)), Some((file!(), line)));
     assert!(message.contains("exit 3") || message.contains("exit status 3"), "{message}");
 }
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            String::from_utf8_lossy(&cmdline).contains(marker).then_some(pid)
+        })
+        .collect()
+}
+
+/// Stopping the server stops its running builds (the engine and the step's processes), and the
+/// next start over the same data folder reports them interrupted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interrupted() {
+    let Some(engine) = engine() else { return };
+    let marker = format!("tick-{}", std::process::id());
+    let name = format!("sandbox-template-test/stopped-{}", std::process::id());
+    let _guard = ImageGuard(engine.clone(), name.clone());
+    let data = tempfile::tempdir().unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
+    let template =
+        Template::new().from_image(base_image()).run_cmd(format!("while true; do echo {marker}; sleep 1; done"));
+    let info = client(&serving).build_in_background(&template, &name, &BuildOptions::default()).await.unwrap();
+    let store = serving.server.store().clone();
+    let mut running = false;
+    for _ in 0..600 {
+        let log = store.logs(&info.template_id, &info.build_id, 0, 100_000);
+        running = log.iter().any(|e| e.message == marker) && !processes_with(&marker).is_empty();
+        if running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(running, "the step never started");
+    serving.server.shutdown().await;
+    let mut left = processes_with(&marker);
+    for _ in 0..150 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = processes_with(&marker);
+    }
+    assert!(left.is_empty(), "the step still runs after the server stopped: pids {left:?}");
+    drop(store);
+
+    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let status = status_json(&serving, &info.template_id, &info.build_id).await;
+    assert_eq!(status["status"], "error");
+    assert_eq!(status["reason"]["message"], INTERRUPTED);
+    serving.server.shutdown().await;
+}

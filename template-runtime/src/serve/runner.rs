@@ -3,6 +3,8 @@
 //! has a start command) with the local engine; without an engine it stages only.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::local::{
@@ -78,11 +80,40 @@ impl BuildRunner for EngineRunner {
             let log = log.clone();
             let engine = self.engine.clone();
             let options = self.options.clone();
+            let abandoned = Abandoned::default();
+            let flag = abandoned.0.clone();
             // Engine calls block (they run the engine's CLI): off the async workers.
-            tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log))
-                .await
-                .unwrap_or_else(|e| Err(StepFailure { step: None, message: format!("the build task stopped: {e}") }))
+            let result =
+                tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(StepFailure { step: None, message: format!("the build task stopped: {e}") })
+                    });
+            drop(abandoned);
+            result
         })
+    }
+}
+
+/// Set when the build's task is dropped (the server is shutting down): the engine build is then
+/// abandoned at its next event, which kills the engine's CLI and everything under it, instead of
+/// running on unseen. The build stays `building` in the store and is marked interrupted on the
+/// next start.
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Unwinds out of the engine's event callback: `LocalEngine::build` and `start` clean up (kill the
+/// engine process tree, remove the container) when their callback unwinds. `resume_unwind` skips
+/// the panic hook, so nothing is printed; `spawn_blocking` catches it.
+fn abandon_if(flag: &AtomicBool) {
+    if flag.load(Ordering::SeqCst) {
+        std::panic::resume_unwind(Box::new("build abandoned: the server is stopping"));
     }
 }
 
@@ -107,6 +138,7 @@ fn run_blocking(
     dir: &Path,
     job: &BuildJob,
     log: &BuildLog,
+    abandoned: &AtomicBool,
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
     let context = stage(dir, job)?;
@@ -137,7 +169,7 @@ fn run_blocking(
     };
 
     let mut current = "base".to_owned();
-    let mut on_event = |event: LocalEvent| match event {
+    let mut show = |event: LocalEvent| match event {
         LocalEvent::Started { engine, image } => {
             log.info(Some(&current), format!("{} build of image {image}", engine.program()))
         }
@@ -154,6 +186,10 @@ fn run_blocking(
         LocalEvent::Ready { attempts } => {
             log.info(Some("finalize"), format!("Ready check passed (attempt {attempts})"))
         }
+    };
+    let mut on_event = |event: LocalEvent| {
+        abandon_if(abandoned);
+        show(event)
     };
     // The request's Dockerfile is kept beside the context for inspection.
     if let Ok(df) = engine.dockerfile(&template, options) {
