@@ -8,6 +8,8 @@
 use std::path::Path;
 
 use crate::ready::ReadyCmd;
+use crate::registry::RegistryCredentials;
+use crate::secret::Secret;
 use crate::server::StepFailure;
 use crate::server::validate::{StartRequest, StepIn};
 use crate::step::{CopyStep, SourceLocation, StepKind};
@@ -39,6 +41,9 @@ pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<T
         (None, None) => t.from_base_image(),
     };
     t.base_location = Some(location(0));
+    if let Some(registry) = &request.from_image_registry {
+        t.registry = Some(registry_from_wire(registry)?);
+    }
     for (i, step) in request.steps.iter().enumerate() {
         let number = i + 1;
         let kind = match step.kind.as_str() {
@@ -103,6 +108,29 @@ pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<T
     Ok(t)
 }
 
+/// `fromImageRegistry` as sent. Only `"type": "registry"` (username and password) is mapped:
+/// the engine logs in with it. The cloud-specific kinds need their providers' CLIs locally.
+fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepFailure> {
+    let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str).map(|s| Secret::new(s.to_owned()));
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some("registry") => match (field("username"), field("password")) {
+            (Some(username), Some(password)) => Ok(RegistryCredentials::Basic { username, password }),
+            _ => Err(StepFailure {
+                step: Some("base".to_owned()),
+                message: "`fromImageRegistry` of type `registry` needs `username` and `password`".to_owned(),
+            }),
+        },
+        other => Err(StepFailure {
+            step: Some("base".to_owned()),
+            message: format!(
+                "registry credentials of type `{}` cannot be used by a local build; use a username and \
+                 password (`from_image_with_credentials`), or log the engine in to the registry yourself",
+                other.unwrap_or("(none)")
+            ),
+        }),
+    }
+}
+
 /// A ready command as sent, mapped back to [`ReadyCmd::Port`] when it is the SDKs' port check
 /// (E2B's `ss -Htuln` or Novita's `ss -tuln | grep`), so the local engine can use its fallback
 /// where the image has no `ss`. Anything else runs as sent.
@@ -147,6 +175,24 @@ mod tests {
         let rebuilt = template_from_request(&request(&wire), dir.path()).unwrap();
         assert_eq!(rebuilt.to_json().unwrap(), wire);
         assert_eq!(rebuilt.ready_cmd(), Some(&ReadyCmd::Port(8000)));
+    }
+
+    #[test]
+    fn basic_registry_credentials_are_kept_and_others_refused_without_echoing_secrets() {
+        let t = template_from_request(
+            &request(r#"{"fromImage":"r.example/i","fromImageRegistry":{"type":"registry","username":"u","password":"hunter2"}}"#),
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(matches!(t.registry(), Some(RegistryCredentials::Basic { .. })));
+        assert!(!format!("{t:?}").contains("hunter2"));
+        let e = template_from_request(
+            &request(r#"{"fromImage":"x","fromImageRegistry":{"type":"aws","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s3cr3t","awsRegion":"r"}}"#),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert_eq!(e.step.as_deref(), Some("base"));
+        assert!(e.message.contains("type `aws`") && !e.message.contains("s3cr3t"), "{}", e.message);
     }
 
     #[test]
