@@ -334,3 +334,35 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     assert_eq!(status["reason"]["message"], INTERRUPTED);
     serving.server.shutdown().await;
 }
+
+/// The same template gives the same Dockerfile whether the local engine builds it directly or it
+/// travels through a client and `serve` (wire form and back), for every step kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_sent_through_serve_gives_the_dockerfile_of_a_direct_local_build() {
+    use template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
+    let data = tempfile::tempdir().unwrap();
+    let ctx = context();
+    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let template = Template::new()
+        .with_context(ctx.path())
+        .from_image("python:3.12")
+        .set_envs([("A", "1"), ("B", "two words")])
+        .copy_with("app", "/app", CopyOptions::new().user("user").mode(0o750))
+        .copy("app/sub/*.json", "/data/")
+        .pip_install_with(["flask"], PipOptions::new().global(false))
+        .apt_install(["curl"])
+        .git_clone("https://example.com/r.git")
+        .make_dir("/made")
+        .rename("/a", "/b")
+        .make_symlink("/b", "/c")
+        .remove_with("/tmp/x", RemoveOptions::new().recursive(true).force(true))
+        .set_workdir("/app")
+        .set_user("user")
+        .run_cmd("echo done")
+        .set_start_cmd("python -m http.server", wait_for_port(8000));
+    let info = client(&serving).build(&template, "same", &BuildOptions::default()).await.unwrap();
+    let staged = std::fs::read_to_string(data.path().join("builds").join(&info.build_id).join("Dockerfile")).unwrap();
+    let direct = LocalDockerfile::for_template(&template, &LocalDockerfileOptions::default()).unwrap();
+    assert_eq!(staged, direct.text);
+    serving.server.shutdown().await;
+}
