@@ -41,6 +41,9 @@ pub struct BuildArgs {
     /// Give up after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Build on this machine with Docker or Podman instead (image tagged with the name).
+    #[arg(long, conflicts_with = "background")]
+    pub local: bool,
 }
 
 /// Loads a `.tmpl` file (checked like `sandbox-template check`; its folder is the context).
@@ -65,6 +68,9 @@ pub fn run(args: &BuildArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.local {
+        return crate::build_local::run(&runtime, &template, args);
+    }
     let result = runtime.block_on(async {
         let client = match Client::from_env(args.provider) {
             Ok(c) => c,
@@ -85,7 +91,7 @@ pub fn run(args: &BuildArgs) -> ExitCode {
     }
 }
 
-fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
+pub(crate) fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
     match result {
         Ok(info) => {
             let verb = if args.background { "Started" } else { "Built" };
@@ -125,19 +131,24 @@ async fn build_with_progress_to(
     args: &BuildArgs,
     target: ProgressDrawTarget,
 ) -> Result<BuildInfo, CloudError> {
-    let multi = MultiProgress::with_draw_target(target);
-    let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
-    let sink = display.clone();
-    let mut options = BuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| sink.show(e));
-    options.tags = args.tags.clone();
-    options.cpu_count = args.cpu;
-    options.memory_mb = args.memory;
-    options.timeout = args.timeout.map(Duration::from_secs);
+    let options = progress_options(args, target);
     if args.background {
         client.build_in_background(template, &args.name, &options).await
     } else {
         client.build(template, &args.name, &options).await
     }
+}
+
+/// Build options as `args` say, drawing upload bars and the build log on `target`.
+pub(crate) fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> BuildOptions {
+    let multi = MultiProgress::with_draw_target(target);
+    let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
+    let mut options = BuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| display.show(e));
+    options.tags = args.tags.clone();
+    options.cpu_count = args.cpu;
+    options.memory_mb = args.memory;
+    options.timeout = args.timeout.map(Duration::from_secs);
+    options
 }
 
 struct Display {
@@ -212,6 +223,7 @@ mod tests {
             background: false,
             provider: Provider::E2b,
             timeout: Some(30),
+            local: false,
         }
     }
 

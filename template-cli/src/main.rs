@@ -1,5 +1,5 @@
 //! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, build
-//! them on E2B or Novita.
+//! them on E2B or Novita or with a local engine, and serve the template build API locally.
 
 use std::process::ExitCode;
 
@@ -32,7 +32,11 @@ subcommands! {
     Json(json::Args),
     Dockerfile(dockerfile::Args),
     Build(build::BuildArgs),
+    Serve(serve::ServeArgs),
 }
+
+// `build --local` (used by `build`).
+mod build_local;
 
 /// Sandbox templates (E2B, Novita) as compile-checked code.
 #[derive(Parser)]

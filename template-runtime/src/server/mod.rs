@@ -43,6 +43,11 @@ use tokio::task::JoinSet;
 pub use faults::{BuildFailure, FaultAction, FaultPlan, FaultRule};
 pub use runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, CheckingRunner, StepFailure};
 pub use store::{BuildRecord, MemoryStore, Store, StoreError, TemplateRecord};
+#[cfg(feature = "local")]
+pub(crate) use {
+    runner::unpack,
+    util::{new_build_id, new_template_id, now_rfc3339},
+};
 
 use crate::cloud::ApiKey;
 use crate::cloud::api::{

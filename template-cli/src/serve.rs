@@ -1,0 +1,64 @@
+//! `sandbox-template serve`: the template build API on this machine, building with Docker or
+//! Podman, its state in a data folder. Point any E2B client at it with `E2B_API_URL`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use template_runtime::serve::{EngineChoice, ServeOptions};
+
+/// Arguments of `sandbox-template serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000", value_name = "IP:PORT")]
+    pub addr: SocketAddr,
+    /// Container engine: `auto` (Docker or Podman, else none), `docker`, `podman`, or `none`
+    /// (validate and stage builds, build no image).
+    #[arg(long, default_value = "auto", value_name = "auto|docker|podman|none")]
+    pub engine: EngineChoice,
+    /// Folder keeping templates, builds, logs and uploads across restarts.
+    #[arg(long, default_value = ".sandbox-template-serve", value_name = "DIR")]
+    pub data: PathBuf,
+    /// The API key clients must send (their E2B_API_KEY).
+    #[arg(long, env = "SANDBOX_TEMPLATE_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: String,
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(args: &ServeArgs) -> ExitCode {
+    if args.api_key.trim().is_empty() {
+        eprintln!("error: the API key must not be empty (--api-key KEY or SANDBOX_TEMPLATE_API_KEY)");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async {
+        let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr).engine(args.engine);
+        let serving = match options.start().await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("Serving the template build API at {}", serving.server.url());
+        println!("  engine: {}", serving.engine_description());
+        println!("  data:   {}", serving.data.display());
+        println!("  clients: E2B_API_URL={} E2B_API_KEY=<your key>", serving.server.url());
+        println!("Press Ctrl-C to stop (running builds are marked interrupted on the next start).");
+        let _ = tokio::signal::ctrl_c().await;
+        serving.server.shutdown().await;
+        println!("stopped");
+        ExitCode::SUCCESS
+    });
+    // A build in a silent step notices the stop only at its next output line; don't wait long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
+}

@@ -1,0 +1,386 @@
+//! [`DiskStore`]: the server's state in a data folder, so templates, builds, logs and uploads
+//! survive a restart.
+//!
+//! Layout of the folder:
+//! - `state.json`: templates (names, build IDs, tags) and builds (status, reason, request),
+//!   rewritten whole (to a temporary file, then renamed) on every change: it is small, and a
+//!   crash leaves the old or the new version, never half of one;
+//! - `logs/BUILD_ID.jsonl`: one log entry per line, appended as the build runs;
+//! - `uploads/FILES_HASH`: the uploaded COPY archives;
+//! - `builds/BUILD_ID/`: what the build runner staged (context, Dockerfile).
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+use crate::server::{BuildRecord, Store, StoreError, TemplateRecord};
+use crate::server::{new_build_id, new_template_id, now_rfc3339};
+
+/// Why a build that was running when the server stopped is marked failed on the next start.
+pub const INTERRUPTED: &str =
+    "the server stopped while this build was running, so it was interrupted; start the build again";
+
+#[derive(Serialize, Deserialize, Clone)]
+struct TemplateFile {
+    id: String,
+    name: String,
+    builds: Vec<String>,
+    tags: BTreeMap<String, (String, String)>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct BuildFile {
+    template_id: String,
+    build_id: String,
+    status: BuildState,
+    started: bool,
+    request: Option<serde_json::Value>,
+    reason: Option<StatusReason>,
+    cpu_count: Option<u32>,
+    memory_mb: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct StateFile {
+    templates: Vec<TemplateFile>,
+    builds: Vec<BuildFile>,
+}
+
+#[derive(Default)]
+struct State {
+    templates: BTreeMap<String, TemplateRecord>,
+    builds: BTreeMap<(String, String), BuildRecord>,
+    logs: BTreeMap<String, Vec<LogEntry>>,
+}
+
+impl State {
+    fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
+        let name = id_or_name.split(':').next().unwrap_or(id_or_name);
+        self.templates.get(id_or_name).or_else(|| self.templates.values().find(|t| t.name == name))
+    }
+
+    fn to_file(&self) -> StateFile {
+        StateFile {
+            templates: self
+                .templates
+                .values()
+                .map(|t| TemplateFile {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    builds: t.builds.clone(),
+                    tags: t.tags.clone(),
+                })
+                .collect(),
+            builds: self
+                .builds
+                .values()
+                .map(|b| BuildFile {
+                    template_id: b.template_id.clone(),
+                    build_id: b.build_id.clone(),
+                    status: b.status,
+                    started: b.started,
+                    request: b.request.clone(),
+                    reason: b.reason.clone(),
+                    cpu_count: b.cpu_count,
+                    memory_mb: b.memory_mb,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A [`Store`] kept in a data folder (see the module docs for the layout).
+pub struct DiskStore {
+    root: PathBuf,
+    uploads: PathBuf,
+    state: Mutex<State>,
+}
+
+impl DiskStore {
+    /// Opens (creating if needed) the store in `root`. Builds that were running when the server
+    /// last stopped are marked failed with [`INTERRUPTED`] as the reason, and say so in their log.
+    pub fn open(root: impl Into<PathBuf>) -> Result<DiskStore, StoreError> {
+        let root = root.into();
+        let uploads = root.join("uploads");
+        fs::create_dir_all(&uploads)?;
+        fs::create_dir_all(root.join("logs"))?;
+        fs::create_dir_all(root.join("builds"))?;
+        let path = root.join("state.json");
+        let file: StateFile = match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                StoreError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is damaged ({e}); move it away to start with an empty store", path.display()),
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StateFile::default(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut state = State::default();
+        for t in file.templates {
+            let record = TemplateRecord { id: t.id.clone(), name: t.name, builds: t.builds, tags: t.tags };
+            state.templates.insert(t.id, record);
+        }
+        for b in file.builds {
+            state.logs.insert(b.build_id.clone(), read_log(&root.join("logs").join(format!("{}.jsonl", b.build_id))));
+            let record = BuildRecord {
+                template_id: b.template_id.clone(),
+                build_id: b.build_id.clone(),
+                status: b.status,
+                started: b.started,
+                request: b.request,
+                reason: b.reason,
+                cpu_count: b.cpu_count,
+                memory_mb: b.memory_mb,
+            };
+            state.builds.insert((b.template_id, b.build_id), record);
+        }
+        let store = DiskStore { root, uploads, state: Mutex::new(state) };
+        store.fail_interrupted()?;
+        Ok(store)
+    }
+
+    /// The data folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder a build's runner stages its files in (`builds/BUILD_ID`).
+    pub fn build_dir(&self, build_id: &str) -> PathBuf {
+        self.root.join("builds").join(build_id)
+    }
+
+    fn fail_interrupted(&self) -> Result<(), StoreError> {
+        let interrupted: Vec<(String, String)> = self
+            .lock()
+            .builds
+            .values()
+            .filter(|b| b.started && !b.status.is_terminal())
+            .map(|b| (b.template_id.clone(), b.build_id.clone()))
+            .collect();
+        for (t, b) in &interrupted {
+            self.append_log(
+                t,
+                b,
+                LogEntry {
+                    timestamp: now_rfc3339(),
+                    level: "error".to_owned(),
+                    message: format!("ERROR: {INTERRUPTED}"),
+                    step: None,
+                },
+            );
+            let reason = StatusReason { message: INTERRUPTED.to_owned(), step: None, log_entries: vec![] };
+            self.try_set_status(t, b, BuildState::Error, Some(reason))?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every change is written through at once; a panicking holder loses at most its own change.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `state.json` (under the lock, so writes never interleave).
+    fn save(&self, state: &State) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(&state.to_file())
+            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+        let tmp = self.root.join(".state.json.tmp");
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_data()?;
+        fs::rename(&tmp, self.root.join("state.json"))?;
+        Ok(())
+    }
+
+    fn try_set_status(
+        &self,
+        template_id: &str,
+        build_id: &str,
+        status: BuildState,
+        reason: Option<StatusReason>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some(b) = s.builds.get_mut(&(template_id.to_owned(), build_id.to_owned())) {
+            b.status = status;
+            b.reason = reason;
+        }
+        self.save(&s)
+    }
+}
+
+fn read_log(path: &Path) -> Vec<LogEntry> {
+    let Ok(f) = fs::File::open(path) else { return Vec::new() };
+    // A line cut short by a crash is skipped; every complete line before it is kept.
+    BufReader::new(f).lines().map_while(Result::ok).filter_map(|l| serde_json::from_str(&l).ok()).collect()
+}
+
+impl Store for DiskStore {
+    fn create_build(
+        &self,
+        name: &str,
+        tags: &[String],
+        cpu_count: Option<u32>,
+        memory_mb: Option<u32>,
+    ) -> Result<(TemplateRecord, BuildRecord), StoreError> {
+        let mut s = self.lock();
+        let id = match s.templates.values().find(|t| t.name == name) {
+            Some(t) => t.id.clone(),
+            None => {
+                let id = new_template_id();
+                let record =
+                    TemplateRecord { id: id.clone(), name: name.to_owned(), builds: vec![], tags: BTreeMap::new() };
+                s.templates.insert(id.clone(), record);
+                id
+            }
+        };
+        let build_id = new_build_id();
+        let build = BuildRecord {
+            template_id: id.clone(),
+            build_id: build_id.clone(),
+            status: BuildState::Waiting,
+            started: false,
+            request: None,
+            reason: None,
+            cpu_count,
+            memory_mb,
+        };
+        s.builds.insert((id.clone(), build_id.clone()), build.clone());
+        let now = now_rfc3339();
+        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        t.builds.push(build_id.clone());
+        for tag in tags {
+            t.tags.insert(tag.clone(), (build_id.clone(), now.clone()));
+        }
+        let t = t.clone();
+        self.save(&s)?;
+        Ok((t, build))
+    }
+
+    fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
+        self.lock().find(id_or_name).cloned()
+    }
+
+    fn templates(&self) -> Vec<TemplateRecord> {
+        self.lock().templates.values().cloned().collect()
+    }
+
+    fn delete_template(&self, id_or_name: &str) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let t = s
+            .find(id_or_name)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("template `{id_or_name}` not found")))?;
+        s.templates.remove(&t.id);
+        s.builds.retain(|(tid, _), _| *tid != t.id);
+        for b in &t.builds {
+            s.logs.remove(b);
+            let _ = fs::remove_file(self.root.join("logs").join(format!("{b}.jsonl")));
+            let _ = fs::remove_dir_all(self.build_dir(b));
+        }
+        self.save(&s)
+    }
+
+    fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
+        self.lock().builds.get(&(template_id.to_owned(), build_id.to_owned())).cloned()
+    }
+
+    fn start_build(&self, template_id: &str, build_id: &str, request: serde_json::Value) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let b = s
+            .builds
+            .get_mut(&(template_id.to_owned(), build_id.to_owned()))
+            .ok_or_else(|| StoreError::NotFound(format!("build `{build_id}` of template `{template_id}` not found")))?;
+        if b.started {
+            return Err(StoreError::Conflict(format!("build `{build_id}` was already started")));
+        }
+        b.started = true;
+        b.status = BuildState::Building;
+        b.request = Some(request);
+        self.save(&s)
+    }
+
+    fn set_status(&self, template_id: &str, build_id: &str, status: BuildState, reason: Option<StatusReason>) {
+        if let Err(e) = self.try_set_status(template_id, build_id, status, reason) {
+            tracing::error!(build_id, "cannot save the build's status: {e}");
+        }
+    }
+
+    fn append_log(&self, template_id: &str, build_id: &str, entry: LogEntry) {
+        let _ = template_id;
+        let mut s = self.lock();
+        let path = self.root.join("logs").join(format!("{build_id}.jsonl"));
+        let written = serde_json::to_string(&entry).map_err(std::io::Error::other).and_then(|mut line| {
+            line.push('\n');
+            OpenOptions::new().create(true).append(true).open(&path)?.write_all(line.as_bytes())
+        });
+        if let Err(e) = written {
+            tracing::error!(build_id, "cannot save a log line to {}: {e}", path.display());
+        }
+        s.logs.entry(build_id.to_owned()).or_default().push(entry);
+    }
+
+    fn logs(&self, template_id: &str, build_id: &str, offset: usize, limit: usize) -> Vec<LogEntry> {
+        let _ = template_id;
+        self.lock().logs.get(build_id).map(|l| l.iter().skip(offset).take(limit).cloned().collect()).unwrap_or_default()
+    }
+
+    fn assign_tags(&self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
+        let mut s = self.lock();
+        let id = s
+            .find(name)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
+        let now = now_rfc3339();
+        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        let build = match t.tags.get(from_tag) {
+            Some((b, _)) => b.clone(),
+            None if from_tag == "default" => t
+                .builds
+                .last()
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound(format!("template `{name}` has no build")))?,
+            None => return Err(StoreError::NotFound(format!("tag `{from_tag}` of template `{name}` not found"))),
+        };
+        for tag in tags {
+            t.tags.insert(tag.clone(), (build.clone(), now.clone()));
+        }
+        self.save(&s)?;
+        Ok(build)
+    }
+
+    fn remove_tags(&self, name: &str, tags: &[String]) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let id = s
+            .find(name)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
+        if let Some(t) = s.templates.get_mut(&id) {
+            for tag in tags {
+                t.tags.remove(tag);
+            }
+        }
+        self.save(&s)
+    }
+
+    fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
+        self.lock().find(id_or_name).map(|t| {
+            t.tags
+                .iter()
+                .map(|(tag, (build, at))| TemplateTag {
+                    tag: tag.clone(),
+                    build_id: build.clone(),
+                    created_at: at.clone(),
+                })
+                .collect()
+        })
+    }
+
+    fn uploads_dir(&self) -> &Path {
+        &self.uploads
+    }
+}
