@@ -130,7 +130,10 @@ fn tmpl_build_args_are_checked_against_the_dockerfiles_args() {
     let text = "from dockerfile \"args.Dockerfile\" (arg PY = \"3.12\", arg PYTON = \"3\", arg PY = \"3.13\");";
     let err = template_dsl::tmpl::load_str(text, "x.tmpl", Some(&dir)).unwrap_err();
     assert_eq!(err.count, 2, "{err}");
-    assert!(err.rendered.contains("build arg `PYTON` is not declared by an `ARG` of `args.Dockerfile`\n --> x.tmpl:1:57"), "{err}");
+    assert!(
+        err.rendered.contains("build arg `PYTON` is not declared by an `ARG` of `args.Dockerfile`\n --> x.tmpl:1:57"),
+        "{err}"
+    );
     assert!(err.rendered.contains("`PY`, `GREETING`"), "{err}");
     assert!(err.rendered.contains("build arg `PY` given twice\n --> x.tmpl:1:74"), "{err}");
 

@@ -271,7 +271,7 @@ pub struct FromStmt {
     pub kind: Ident,
     /// The version, image, template name or Dockerfile path.
     pub arg: Option<Str>,
-    /// Credentials.
+    /// Credentials, or the build args of `from dockerfile` (`arg NAME = STR`).
     pub options: Options,
     /// Whether options were written (even empty).
     pub has_options: bool,

@@ -815,15 +815,15 @@ impl Checker<'_> {
                     continue;
                 }
                 Some(OptValue::Str(Str::Expr(_, span))) => {
-                    self.cx.push(
-                        Diagnostic::new(*span, "a build arg of `from dockerfile` must be a string literal")
-                            .help(format!(
-                                "the Dockerfile is converted while the crate compiles, so the value must be known then; \
+                    self.cx
+                        .push(Diagnostic::new(*span, "a build arg of `from dockerfile` must be a string literal").help(
+                        format!(
+                            "the Dockerfile is converted while the crate compiles, so the value must be known then; \
                                  for a value chosen at run time, convert there: \
                                  `Template::new().from_dockerfile_with(include_str!(\"Dockerfile\"), \
                                  &DockerfileOptions::new().build_arg(\"{arg_name}\", value))`"
-                            )),
-                    );
+                        ),
+                    ));
                     continue;
                 }
                 Some(v) => {
@@ -898,9 +898,8 @@ impl Checker<'_> {
                 }
                 // Convert again without them, so that the Dockerfile's own problems are still
                 // reported without the runtime's "unused build arg" warnings.
-                let declared_only = dockerfile::DockerfileOptions::new().build_args(
-                    args.iter().filter(|(n, _, _)| c.declared_args.contains(n)).map(|(n, _, v)| (n, v)),
-                );
+                let declared_only = dockerfile::DockerfileOptions::new()
+                    .build_args(args.iter().filter(|(n, _, _)| c.declared_args.contains(n)).map(|(n, _, v)| (n, v)));
                 result = dockerfile::convert(&text, &declared_only);
             }
         }
