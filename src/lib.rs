@@ -48,7 +48,9 @@
 //! in with `embed;`.
 //!
 //! `{expr}` in place of any string takes the value from Rust at run time; it is checked by the
-//! same rules when the template is validated or built.
+//! same rules when the template is validated or built. What is read at compile time takes
+//! literals only: the `from dockerfile` path and its build args
+//! (`from dockerfile "Dockerfile" (arg VERSION = "3.12");`).
 
 pub use template_runtime::*;
 

@@ -111,3 +111,34 @@ fn steps_from_a_tmpl_file_remember_their_line() {
     assert_eq!(t.steps().last().unwrap().location.line, 13);
     assert_eq!(t.finish_location().unwrap().line, 14);
 }
+
+#[test]
+fn dockerfile_build_args_tmpl_equals_the_macro() {
+    let from_file = template_dsl::tmpl::load(&tmpl("dockerfile_args.tmpl")).unwrap();
+    let from_macro = template! {
+        from dockerfile "ui/dockerfile/args.Dockerfile" (arg PY = "3.12");
+        run "echo after";
+    };
+    assert_same_json(&from_file, &from_macro, true);
+    let json = from_file.to_json().unwrap();
+    assert!(json.contains(r#""fromImage": "python:3.12""#), "{json}");
+}
+
+#[test]
+fn tmpl_build_args_are_checked_against_the_dockerfiles_args() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/dockerfile");
+    let text = "from dockerfile \"args.Dockerfile\" (arg PY = \"3.12\", arg PYTON = \"3\", arg PY = \"3.13\");";
+    let err = template_dsl::tmpl::load_str(text, "x.tmpl", Some(&dir)).unwrap_err();
+    assert_eq!(err.count, 2, "{err}");
+    assert!(
+        err.rendered.contains("build arg `PYTON` is not declared by an `ARG` of `args.Dockerfile`\n --> x.tmpl:1:57"),
+        "{err}"
+    );
+    assert!(err.rendered.contains("`PY`, `GREETING`"), "{err}");
+    assert!(err.rendered.contains("build arg `PY` given twice\n --> x.tmpl:1:74"), "{err}");
+
+    let err = template_dsl::tmpl::load_str("from dockerfile \"args.Dockerfile\" (arg PY = {v});", "x.tmpl", Some(&dir))
+        .unwrap_err();
+    assert_eq!(err.count, 1, "{err}");
+    assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
+}

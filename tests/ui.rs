@@ -10,8 +10,9 @@ fn ui() {
 }
 
 /// `from dockerfile`: missing files, multi-stage builds, unknown and unsupported instructions,
-/// COPY sources that match nothing, each named with its Dockerfile line; and an import that gives
-/// the same template as `Template::from_dockerfile`.
+/// COPY sources that match nothing, each named with its Dockerfile line; build args (`arg NAME =
+/// STR`) that are misspelt, undeclared, repeated or `{expr}`; and imports that give the same
+/// template as `Template::from_dockerfile` / `from_dockerfile_with`.
 #[test]
 fn dockerfile_import_checks() {
     let t = trybuild::TestCases::new();

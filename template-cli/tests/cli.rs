@@ -85,3 +85,24 @@ fn missing_file_is_an_error_not_a_panic() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("cannot read `/no/such/file.tmpl`"));
 }
+
+#[test]
+fn json_applies_dockerfile_build_args_and_check_reports_undeclared_ones() {
+    let out = run(&["json", tmpl("dockerfile_args.tmpl").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // `ARG PY=3.11` + `FROM python:${PY}` with `arg PY = "3.12"`.
+    assert!(text(&out.stdout).contains(r#""fromImage": "python:3.12""#), "{}", text(&out.stdout));
+
+    let dir = std::env::temp_dir().join(format!("cli-dockerfile-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("Dockerfile"), "ARG PY=3.11\nFROM python:${PY}\n").unwrap();
+    let bad = dir.join("bad.tmpl");
+    std::fs::write(&bad, "from dockerfile \"Dockerfile\" (arg PYY = \"3.12\");\n").unwrap();
+    let out = run(&["check", bad.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("error: build arg `PYY` is not declared by an `ARG` of `Dockerfile`"), "{err}");
+    assert!(err.contains("bad.tmpl:1:35"), "{err}");
+    assert!(err.contains("did you mean `PY`?"), "{err}");
+}

@@ -180,11 +180,14 @@ impl Parse for OptValue {
     }
 }
 
-/// `name` or `name = value` inside an option list.
+/// `name`, `name = value` or `name KEY = value` inside an option list.
 #[derive(Clone)]
 pub struct Opt {
     /// The option's name.
     pub name: Ident,
+    /// What a keyed option sets, e.g. `VERSION` in `arg VERSION = "3.12"` (an identifier or a
+    /// string); `None` for the usual `name = value`.
+    pub key: Option<EnvKey>,
     /// Its value; `None` for a bare flag (`force`).
     pub value: Option<OptValue>,
 }
@@ -198,13 +201,20 @@ impl Parse for Opt {
                 "options are written `(name = value, flag)`, e.g. `(user = \"root\")`",
             )
         })?;
+        let key = if input.peek(LitStr) {
+            Some(EnvKey::Lit(input.parse()?))
+        } else if input.peek(Ident::peek_any) {
+            Some(EnvKey::Ident(input.call(Ident::parse_any)?))
+        } else {
+            None
+        };
         let value = if input.peek(Token![=]) && !input.peek(Token![=>]) {
             input.parse::<Token![=]>()?;
             Some(input.parse()?)
         } else {
             None
         };
-        Ok(Opt { name, value })
+        Ok(Opt { name, key, value })
     }
 }
 
@@ -261,7 +271,7 @@ pub struct FromStmt {
     pub kind: Ident,
     /// The version, image, template name or Dockerfile path.
     pub arg: Option<Str>,
-    /// Credentials.
+    /// Credentials, or the build args of `from dockerfile` (`arg NAME = STR`).
     pub options: Options,
     /// Whether options were written (even empty).
     pub has_options: bool,
@@ -291,7 +301,7 @@ pub struct CopyStmt {
     pub options: Options,
 }
 
-/// A variable name in `env`: an identifier or a string.
+/// A variable name in `env` (or a build arg name in `arg NAME = ...`): an identifier or a string.
 #[derive(Clone)]
 pub enum EnvKey {
     /// `APP_ENV`.

@@ -470,6 +470,11 @@ impl Checker<'_> {
                 };
                 self.cx
                     .push(Diagnostic::new(opt.name.span(), format!("unknown option `{name}` for `{stmt}`")).help(help));
+            } else if let Some(key) = &opt.key {
+                self.cx.push(
+                    Diagnostic::new(key.span(), format!("option `{name}` of `{stmt}` takes no name"))
+                        .help(format!("write `{name} = ...`")),
+                );
             } else if map.insert(name.clone(), opt).is_some() {
                 self.cx.push(
                     Diagnostic::new(opt.name.span(), format!("option `{name}` given twice"))
@@ -646,7 +651,7 @@ impl Checker<'_> {
             "arch" => Some(("from_arch_image", "archlinux:", "latest")),
             _ => None,
         };
-        let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei");
+        let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei" | "dockerfile");
         if s.has_options && !takes_options && BASES.contains(&kind.as_str()) {
             self.cx.push(Diagnostic::new(span, format!("`from {kind}` takes no options")).help("remove the `(...)`"));
             return None;
@@ -751,7 +756,8 @@ impl Checker<'_> {
                 if !self.lit_rule(&Str::Lit(lit.clone()), |p| rules::path("Dockerfile path", p)) {
                     return None;
                 }
-                let converted = self.read_dockerfile(&lit)?;
+                let args = self.dockerfile_args(&s.options);
+                let converted = self.read_dockerfile(&lit, &args)?;
                 Some(FromResult::Dockerfile(lit, converted))
             }
             other => {
@@ -771,7 +777,83 @@ impl Checker<'_> {
         root.map(|r| r.join(p))
     }
 
-    fn read_dockerfile(&mut self, lit: &LitStr) -> Option<dockerfile::Converted> {
+    /// The `(arg NAME = "value", ...)` of `from dockerfile`: names and values, each name spanned.
+    /// Values must be literals: the Dockerfile is converted while the crate compiles, so a value
+    /// known only at run time could not change the steps the macro writes. The well-formed ones
+    /// are returned even when others are not, so the Dockerfile is still checked with them.
+    fn dockerfile_args(&mut self, options: &Options) -> Vec<(String, Span, String)> {
+        let mut args: Vec<(String, Span, String)> = Vec::new();
+        for opt in &options.items {
+            let name = opt.name.to_string();
+            if name != "arg" {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), format!("unknown option `{name}` for `from dockerfile`"))
+                        .help(unknown_help(&name, "options of `from dockerfile`", &["arg"])),
+                );
+                continue;
+            }
+            let Some(key) = &opt.key else {
+                self.cx.push(
+                    Diagnostic::new(opt.name.span(), "`arg` needs the build arg's name")
+                        .help("write `arg NAME = \"value\"`, e.g. `arg VERSION = \"3.12\"`"),
+                );
+                continue;
+            };
+            let (arg_name, name_span) = (key.name(), key.span());
+            if arg_name.is_empty() {
+                self.cx.push(
+                    Diagnostic::new(name_span, "empty build arg name")
+                        .help("write the name an `ARG` of the Dockerfile declares"),
+                );
+                continue;
+            }
+            let value = match &opt.value {
+                Some(OptValue::Str(Str::Lit(v))) => v.value(),
+                Some(OptValue::Str(e @ Str::Expr(..))) if !self.env.allow_exprs => {
+                    // The .tmpl rule says it: no Rust code there.
+                    self.str(e);
+                    continue;
+                }
+                Some(OptValue::Str(Str::Expr(_, span))) => {
+                    self.cx
+                        .push(Diagnostic::new(*span, "a build arg of `from dockerfile` must be a string literal").help(
+                        format!(
+                            "the Dockerfile is converted while the crate compiles, so the value must be known then; \
+                                 for a value chosen at run time, convert there: \
+                                 `Template::new().from_dockerfile_with(include_str!(\"Dockerfile\"), \
+                                 &DockerfileOptions::new().build_arg(\"{arg_name}\", value))`"
+                        ),
+                    ));
+                    continue;
+                }
+                Some(v) => {
+                    self.cx.push(
+                        Diagnostic::new(v.span(), format!("build arg `{arg_name}` takes a string"))
+                            .help(format!("write `arg {arg_name} = \"...\"`")),
+                    );
+                    continue;
+                }
+                None => {
+                    self.cx.push(
+                        Diagnostic::new(name_span, format!("build arg `{arg_name}` needs a value"))
+                            .help(format!("write `arg {arg_name} = \"...\"`")),
+                    );
+                    continue;
+                }
+            };
+            if args.iter().any(|(n, _, _)| *n == arg_name) {
+                self.cx.push(
+                    Diagnostic::new(name_span, format!("build arg `{arg_name}` given twice"))
+                        .help("write each `arg` once"),
+                );
+                continue;
+            }
+            args.push((arg_name, name_span, value));
+        }
+        args
+    }
+
+    fn read_dockerfile(&mut self, lit: &LitStr, args: &[(String, Span, String)]) -> Option<dockerfile::Converted> {
         let Some(path) = self.resolve(self.env.base_dir.as_deref(), &lit.value()) else {
             self.cx.push(
                 Diagnostic::new(lit.span(), "cannot tell which folder the Dockerfile path is relative to")
@@ -789,7 +871,39 @@ impl Checker<'_> {
                 return None;
             }
         };
-        match dockerfile::convert(&text, &dockerfile::DockerfileOptions::default()) {
+        let options = dockerfile::DockerfileOptions::new().build_args(args.iter().map(|(n, _, v)| (n, v)));
+        let mut result = dockerfile::convert(&text, &options);
+        if let Ok(c) = &result {
+            // Strictly what the Dockerfile declares: a misspelt name would otherwise be a build
+            // arg that silently changes nothing (Docker only warns).
+            let undeclared: Vec<&(String, Span, String)> =
+                args.iter().filter(|(n, _, _)| !c.declared_args.contains(n)).collect();
+            if !undeclared.is_empty() {
+                let declared = if c.declared_args.is_empty() {
+                    "the Dockerfile declares no ARG".to_owned()
+                } else {
+                    let names: Vec<String> = c.declared_args.iter().map(|n| format!("`{n}`")).collect();
+                    format!("the Dockerfile declares {}", names.join(", "))
+                };
+                for (name, span, _) in &undeclared {
+                    let d = Diagnostic::new(
+                        *span,
+                        format!("build arg `{name}` is not declared by an `ARG` of `{}`", lit.value()),
+                    );
+                    let d = match crate::diag::did_you_mean(name, c.declared_args.iter().map(String::as_str)) {
+                        Some(best) => d.help(format!("did you mean `{best}`? ({declared})")),
+                        None => d.help(format!("{declared}; add `ARG {name}` to the Dockerfile or remove this `arg`")),
+                    };
+                    self.cx.push(d);
+                }
+                // Convert again without them, so that the Dockerfile's own problems are still
+                // reported without the runtime's "unused build arg" warnings.
+                let declared_only = dockerfile::DockerfileOptions::new()
+                    .build_args(args.iter().filter(|(n, _, _)| c.declared_args.contains(n)).map(|(n, _, v)| (n, v)));
+                result = dockerfile::convert(&text, &declared_only);
+            }
+        }
+        match result {
             // What the runtime import skips with a warning is an error here: the template would
             // silently differ from the Dockerfile.
             Ok(c) if !c.warnings.is_empty() => {

@@ -39,6 +39,13 @@
 //!   `Secret`; `context {expr}` is a folder chosen at run time (compile-time file checks and
 //!   `embed` then do not apply). Values from Rust are checked by the same rules when the
 //!   template is validated, exported or built.
+//! * **Build args.** `from dockerfile "Dockerfile" (arg VERSION = "3.12", arg "BASE" = "x");`
+//!   converts the Dockerfile with those build args (like `docker build --build-arg`): each name
+//!   (an identifier or a string) must be declared by an `ARG` of the Dockerfile and given once.
+//!   The values are string literals, not `{expr}`: the Dockerfile is converted while the crate
+//!   compiles, so a value known only at run time could not change the steps the macro writes;
+//!   for that, convert at run time with `Template::from_dockerfile_with(include_str!(...),
+//!   &DockerfileOptions::new().build_arg(NAME, value))`.
 //! * **Secrets** are never literals: `env("VAR")` is read when the build runs, `file("path")` is
 //!   read when the build runs (relative to the context folder; never compiled in), `{expr}` is a
 //!   `Secret` made by the program.

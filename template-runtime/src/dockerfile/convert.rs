@@ -828,7 +828,13 @@ impl Converter<'_> {
             }
         }
         let ready_cmd = start_cmd.as_ref().map(|_| wait_for_timeout(Duration::from_secs(20)));
-        Ok(Converted { base_image, steps, start_cmd, ready_cmd, warnings: self.warnings })
+        let mut declared_args: Vec<String> = Vec::new();
+        for a in self.global_args.iter().chain(&self.stage_args) {
+            if !declared_args.contains(&a.name) {
+                declared_args.push(a.name.clone());
+            }
+        }
+        Ok(Converted { base_image, steps, start_cmd, ready_cmd, warnings: self.warnings, declared_args })
     }
 
     /// `ENTRYPOINT` and `CMD` combined as Docker combines them into the container's command.

@@ -113,6 +113,7 @@ impl DockerfileOptions {
     /// let options = DockerfileOptions::new().build_arg("PY", "3.13");
     /// let converted = convert("ARG PY=3.12\nFROM python:${PY}-slim\n", &options).unwrap();
     /// assert_eq!(converted.base_image, "python:3.13-slim");
+    /// assert_eq!(converted.declared_args, ["PY"]);
     /// ```
     pub fn build_arg(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.build_args.push((name.into(), value.into()));
@@ -143,6 +144,9 @@ pub struct Converted {
     pub ready_cmd: Option<ReadyCmd>,
     /// Instructions and flags that have no template equivalent and were skipped.
     pub warnings: Vec<DockerfileWarning>,
+    /// The names the Dockerfile declares with `ARG`, in order of first declaration (what a build
+    /// arg may set; the `template!` DSL checks its `arg NAME = ...` options against them).
+    pub declared_args: Vec<String>,
 }
 
 /// One step of a [`Converted`] Dockerfile.
