@@ -18,8 +18,8 @@ use std::sync::{Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
-use crate::server::{BuildRecord, Store, StoreError, TemplateRecord};
-use crate::server::{new_build_id, new_template_id, now_rfc3339};
+use crate::server::now_rfc3339;
+use crate::server::{BuildRecord, Records, Store, StoreError, TemplateRecord};
 
 /// Why a build that was running when the server stopped is marked failed on the next start.
 pub const INTERRUPTED: &str =
@@ -53,20 +53,17 @@ struct StateFile {
 
 #[derive(Default)]
 struct State {
-    templates: BTreeMap<String, TemplateRecord>,
-    builds: BTreeMap<(String, String), BuildRecord>,
+    /// The same record keeping as [`crate::server::MemoryStore`]; this store only adds the disk.
+    records: Records,
+    /// Log lines by build ID (build IDs are unique across templates; the files are named so).
     logs: BTreeMap<String, Vec<LogEntry>>,
 }
 
 impl State {
-    fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
-        let name = id_or_name.split(':').next().unwrap_or(id_or_name);
-        self.templates.get(id_or_name).or_else(|| self.templates.values().find(|t| t.name == name))
-    }
-
     fn to_file(&self) -> StateFile {
         StateFile {
             templates: self
+                .records
                 .templates
                 .values()
                 .map(|t| TemplateFile {
@@ -77,6 +74,7 @@ impl State {
                 })
                 .collect(),
             builds: self
+                .records
                 .builds
                 .values()
                 .map(|b| BuildFile {
@@ -124,7 +122,7 @@ impl DiskStore {
         let mut state = State::default();
         for t in file.templates {
             let record = TemplateRecord { id: t.id.clone(), name: t.name, builds: t.builds, tags: t.tags };
-            state.templates.insert(t.id, record);
+            state.records.templates.insert(t.id, record);
         }
         for b in file.builds {
             state.logs.insert(b.build_id.clone(), read_log(&root.join("logs").join(format!("{}.jsonl", b.build_id))));
@@ -138,7 +136,7 @@ impl DiskStore {
                 cpu_count: b.cpu_count,
                 memory_mb: b.memory_mb,
             };
-            state.builds.insert((b.template_id, b.build_id), record);
+            state.records.builds.insert((b.template_id, b.build_id), record);
         }
         let store = DiskStore { root, uploads, state: Mutex::new(state) };
         store.fail_interrupted()?;
@@ -158,6 +156,7 @@ impl DiskStore {
     fn fail_interrupted(&self) -> Result<(), StoreError> {
         let interrupted: Vec<(String, String)> = self
             .lock()
+            .records
             .builds
             .values()
             .filter(|b| b.started && !b.status.is_terminal())
@@ -205,10 +204,7 @@ impl DiskStore {
         reason: Option<StatusReason>,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
-        if let Some(b) = s.builds.get_mut(&(template_id.to_owned(), build_id.to_owned())) {
-            b.status = status;
-            b.reason = reason;
-        }
+        s.records.set_status(template_id, build_id, status, reason);
         self.save(&s)
     }
 }
@@ -228,55 +224,22 @@ impl Store for DiskStore {
         memory_mb: Option<u32>,
     ) -> Result<(TemplateRecord, BuildRecord), StoreError> {
         let mut s = self.lock();
-        let id = match s.templates.values().find(|t| t.name == name) {
-            Some(t) => t.id.clone(),
-            None => {
-                let id = new_template_id();
-                let record =
-                    TemplateRecord { id: id.clone(), name: name.to_owned(), builds: vec![], tags: BTreeMap::new() };
-                s.templates.insert(id.clone(), record);
-                id
-            }
-        };
-        let build_id = new_build_id();
-        let build = BuildRecord {
-            template_id: id.clone(),
-            build_id: build_id.clone(),
-            status: BuildState::Waiting,
-            started: false,
-            request: None,
-            reason: None,
-            cpu_count,
-            memory_mb,
-        };
-        s.builds.insert((id.clone(), build_id.clone()), build.clone());
-        let now = now_rfc3339();
-        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        t.builds.push(build_id.clone());
-        for tag in tags {
-            t.tags.insert(tag.clone(), (build_id.clone(), now.clone()));
-        }
-        let t = t.clone();
+        let created = s.records.create_build(name, tags, cpu_count, memory_mb)?;
         self.save(&s)?;
-        Ok((t, build))
+        Ok(created)
     }
 
     fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
-        self.lock().find(id_or_name).cloned()
+        self.lock().records.template(id_or_name)
     }
 
     fn templates(&self) -> Vec<TemplateRecord> {
-        self.lock().templates.values().cloned().collect()
+        self.lock().records.templates()
     }
 
     fn delete_template(&self, id_or_name: &str) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let t = s
-            .find(id_or_name)
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound(format!("template `{id_or_name}` not found")))?;
-        s.templates.remove(&t.id);
-        s.builds.retain(|(tid, _), _| *tid != t.id);
+        let t = s.records.delete(id_or_name)?;
         for b in &t.builds {
             s.logs.remove(b);
             let _ = fs::remove_file(self.root.join("logs").join(format!("{b}.jsonl")));
@@ -286,21 +249,12 @@ impl Store for DiskStore {
     }
 
     fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
-        self.lock().builds.get(&(template_id.to_owned(), build_id.to_owned())).cloned()
+        self.lock().records.build(template_id, build_id)
     }
 
     fn start_build(&self, template_id: &str, build_id: &str, request: serde_json::Value) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let b = s
-            .builds
-            .get_mut(&(template_id.to_owned(), build_id.to_owned()))
-            .ok_or_else(|| StoreError::NotFound(format!("build `{build_id}` of template `{template_id}` not found")))?;
-        if b.started {
-            return Err(StoreError::Conflict(format!("build `{build_id}` was already started")));
-        }
-        b.started = true;
-        b.status = BuildState::Building;
-        b.request = Some(request);
+        s.records.start_build(template_id, build_id, request)?;
         self.save(&s)
     }
 
@@ -331,53 +285,19 @@ impl Store for DiskStore {
 
     fn assign_tags(&self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
         let mut s = self.lock();
-        let id = s
-            .find(name)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
-        let now = now_rfc3339();
-        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        let build = match t.tags.get(from_tag) {
-            Some((b, _)) => b.clone(),
-            None if from_tag == "default" => t
-                .builds
-                .last()
-                .cloned()
-                .ok_or_else(|| StoreError::NotFound(format!("template `{name}` has no build")))?,
-            None => return Err(StoreError::NotFound(format!("tag `{from_tag}` of template `{name}` not found"))),
-        };
-        for tag in tags {
-            t.tags.insert(tag.clone(), (build.clone(), now.clone()));
-        }
+        let build = s.records.assign_tags(name, from_tag, tags)?;
         self.save(&s)?;
         Ok(build)
     }
 
     fn remove_tags(&self, name: &str, tags: &[String]) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let id = s
-            .find(name)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
-        if let Some(t) = s.templates.get_mut(&id) {
-            for tag in tags {
-                t.tags.remove(tag);
-            }
-        }
+        s.records.remove_tags(name, tags)?;
         self.save(&s)
     }
 
     fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
-        self.lock().find(id_or_name).map(|t| {
-            t.tags
-                .iter()
-                .map(|(tag, (build, at))| TemplateTag {
-                    tag: tag.clone(),
-                    build_id: build.clone(),
-                    created_at: at.clone(),
-                })
-                .collect()
-        })
+        self.lock().records.tags(id_or_name)
     }
 
     fn uploads_dir(&self) -> &Path {

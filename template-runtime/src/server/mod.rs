@@ -46,7 +46,8 @@ pub use store::{BuildRecord, MemoryStore, Store, StoreError, TemplateRecord};
 #[cfg(feature = "local")]
 pub(crate) use {
     runner::unpack,
-    util::{new_build_id, new_template_id, now_rfc3339},
+    store::Records,
+    util::{new_build_id, now_rfc3339},
 };
 
 use crate::cloud::ApiKey;

@@ -103,10 +103,176 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
+/// The record keeping both stores share: templates keyed by ID, builds keyed by (template ID,
+/// build ID), and every rule about how they change. [`MemoryStore`] keeps it behind its mutex;
+/// `DiskStore` keeps the same and writes it to `state.json` after each change, so the two
+/// cannot drift apart in what a request does.
+#[derive(Default)]
+pub(crate) struct Records {
+    pub(crate) templates: BTreeMap<String, TemplateRecord>,
+    pub(crate) builds: BTreeMap<(String, String), BuildRecord>,
+}
+
+impl Records {
+    /// A template by ID, or by name (a `name:tag` alias finds `name`).
+    pub(crate) fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
+        let name = id_or_name.split(':').next().unwrap_or(id_or_name);
+        self.templates.get(id_or_name).or_else(|| self.templates.values().find(|t| t.name == name))
+    }
+
+    /// The ID of the template `id_or_name`, or the error a request for a missing one gets.
+    fn find_id(&self, id_or_name: &str) -> Result<String, StoreError> {
+        self.find(id_or_name)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| StoreError::NotFound(format!("template `{id_or_name}` not found")))
+    }
+
+    /// See [`Store::create_build`].
+    pub(crate) fn create_build(
+        &mut self,
+        name: &str,
+        tags: &[String],
+        cpu_count: Option<u32>,
+        memory_mb: Option<u32>,
+    ) -> Result<(TemplateRecord, BuildRecord), StoreError> {
+        let id = match self.templates.values().find(|t| t.name == name) {
+            Some(t) => t.id.clone(),
+            None => {
+                let id = new_template_id();
+                let record =
+                    TemplateRecord { id: id.clone(), name: name.to_owned(), builds: vec![], tags: BTreeMap::new() };
+                self.templates.insert(id.clone(), record);
+                id
+            }
+        };
+        let build_id = new_build_id();
+        let build = BuildRecord {
+            template_id: id.clone(),
+            build_id: build_id.clone(),
+            status: BuildState::Waiting,
+            started: false,
+            request: None,
+            reason: None,
+            cpu_count,
+            memory_mb,
+        };
+        self.builds.insert((id.clone(), build_id.clone()), build.clone());
+        let now = now_rfc3339();
+        let t = self.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        t.builds.push(build_id.clone());
+        for tag in tags {
+            t.tags.insert(tag.clone(), (build_id.clone(), now.clone()));
+        }
+        Ok((t.clone(), build))
+    }
+
+    /// Removes a template and its builds; returns the removed template so the caller can drop
+    /// what it keeps per build (logs, staged files).
+    pub(crate) fn delete(&mut self, id_or_name: &str) -> Result<TemplateRecord, StoreError> {
+        let id = self.find_id(id_or_name)?;
+        let t = self.templates.remove(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        self.builds.retain(|(tid, _), _| *tid != id);
+        Ok(t)
+    }
+
+    /// See [`Store::template`].
+    pub(crate) fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
+        self.find(id_or_name).cloned()
+    }
+
+    /// See [`Store::templates`]: ordered by ID.
+    pub(crate) fn templates(&self) -> Vec<TemplateRecord> {
+        self.templates.values().cloned().collect()
+    }
+
+    /// See [`Store::build`].
+    pub(crate) fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
+        self.builds.get(&(template_id.to_owned(), build_id.to_owned())).cloned()
+    }
+
+    /// See [`Store::start_build`].
+    pub(crate) fn start_build(
+        &mut self,
+        template_id: &str,
+        build_id: &str,
+        request: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let b = self
+            .builds
+            .get_mut(&(template_id.to_owned(), build_id.to_owned()))
+            .ok_or_else(|| StoreError::NotFound(format!("build `{build_id}` of template `{template_id}` not found")))?;
+        if b.started {
+            return Err(StoreError::Conflict(format!("build `{build_id}` was already started")));
+        }
+        b.started = true;
+        b.status = BuildState::Building;
+        b.request = Some(request);
+        Ok(())
+    }
+
+    /// See [`Store::set_status`]; an unknown build is left alone.
+    pub(crate) fn set_status(
+        &mut self,
+        template_id: &str,
+        build_id: &str,
+        status: BuildState,
+        reason: Option<StatusReason>,
+    ) {
+        if let Some(b) = self.builds.get_mut(&(template_id.to_owned(), build_id.to_owned())) {
+            b.status = status;
+            b.reason = reason;
+        }
+    }
+
+    /// See [`Store::assign_tags`].
+    pub(crate) fn assign_tags(&mut self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
+        let id = self.find_id(name)?;
+        let now = now_rfc3339();
+        let t = self.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        let build = match t.tags.get(from_tag) {
+            Some((b, _)) => b.clone(),
+            None if from_tag == "default" => t
+                .builds
+                .last()
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound(format!("template `{name}` has no build")))?,
+            None => return Err(StoreError::NotFound(format!("tag `{from_tag}` of template `{name}` not found"))),
+        };
+        for tag in tags {
+            t.tags.insert(tag.clone(), (build.clone(), now.clone()));
+        }
+        Ok(build)
+    }
+
+    /// See [`Store::remove_tags`].
+    pub(crate) fn remove_tags(&mut self, name: &str, tags: &[String]) -> Result<(), StoreError> {
+        let id = self.find_id(name)?;
+        if let Some(t) = self.templates.get_mut(&id) {
+            for tag in tags {
+                t.tags.remove(tag);
+            }
+        }
+        Ok(())
+    }
+
+    /// See [`Store::tags`].
+    pub(crate) fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
+        self.find(id_or_name).map(|t| {
+            t.tags
+                .iter()
+                .map(|(tag, (build, at))| TemplateTag {
+                    tag: tag.clone(),
+                    build_id: build.clone(),
+                    created_at: at.clone(),
+                })
+                .collect()
+        })
+    }
+}
+
 #[derive(Default)]
 struct State {
-    templates: BTreeMap<String, TemplateRecord>,
-    builds: BTreeMap<(String, String), BuildRecord>,
+    records: Records,
     logs: BTreeMap<(String, String), Vec<LogEntry>>,
 }
 
@@ -129,13 +295,6 @@ impl MemoryStore {
     }
 }
 
-impl State {
-    fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
-        let name = id_or_name.split(':').next().unwrap_or(id_or_name);
-        self.templates.get(id_or_name).or_else(|| self.templates.values().find(|t| t.name == name))
-    }
-}
-
 impl Store for MemoryStore {
     fn create_build(
         &self,
@@ -144,82 +303,34 @@ impl Store for MemoryStore {
         cpu_count: Option<u32>,
         memory_mb: Option<u32>,
     ) -> Result<(TemplateRecord, BuildRecord), StoreError> {
-        let mut s = self.lock();
-        let id = match s.templates.values().find(|t| t.name == name) {
-            Some(t) => t.id.clone(),
-            None => {
-                let id = new_template_id();
-                let record =
-                    TemplateRecord { id: id.clone(), name: name.to_owned(), builds: vec![], tags: BTreeMap::new() };
-                s.templates.insert(id.clone(), record);
-                id
-            }
-        };
-        let build_id = new_build_id();
-        let build = BuildRecord {
-            template_id: id.clone(),
-            build_id: build_id.clone(),
-            status: BuildState::Waiting,
-            started: false,
-            request: None,
-            reason: None,
-            cpu_count,
-            memory_mb,
-        };
-        s.builds.insert((id.clone(), build_id.clone()), build.clone());
-        let now = now_rfc3339();
-        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        t.builds.push(build_id.clone());
-        for tag in tags {
-            t.tags.insert(tag.clone(), (build_id.clone(), now.clone()));
-        }
-        Ok((t.clone(), build))
+        self.lock().records.create_build(name, tags, cpu_count, memory_mb)
     }
 
     fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
-        self.lock().find(id_or_name).cloned()
+        self.lock().records.template(id_or_name)
     }
 
     fn templates(&self) -> Vec<TemplateRecord> {
-        self.lock().templates.values().cloned().collect()
+        self.lock().records.templates()
     }
 
     fn delete_template(&self, id_or_name: &str) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let id = s
-            .find(id_or_name)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| StoreError::NotFound(format!("template `{id_or_name}` not found")))?;
-        s.templates.remove(&id);
-        s.builds.retain(|(t, _), _| *t != id);
-        s.logs.retain(|(t, _), _| *t != id);
+        let t = s.records.delete(id_or_name)?;
+        s.logs.retain(|(tid, _), _| *tid != t.id);
         Ok(())
     }
 
     fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
-        self.lock().builds.get(&(template_id.to_owned(), build_id.to_owned())).cloned()
+        self.lock().records.build(template_id, build_id)
     }
 
     fn start_build(&self, template_id: &str, build_id: &str, request: serde_json::Value) -> Result<(), StoreError> {
-        let mut s = self.lock();
-        let b = s
-            .builds
-            .get_mut(&(template_id.to_owned(), build_id.to_owned()))
-            .ok_or_else(|| StoreError::NotFound(format!("build `{build_id}` of template `{template_id}` not found")))?;
-        if b.started {
-            return Err(StoreError::Conflict(format!("build `{build_id}` was already started")));
-        }
-        b.started = true;
-        b.status = BuildState::Building;
-        b.request = Some(request);
-        Ok(())
+        self.lock().records.start_build(template_id, build_id, request)
     }
 
     fn set_status(&self, template_id: &str, build_id: &str, status: BuildState, reason: Option<StatusReason>) {
-        if let Some(b) = self.lock().builds.get_mut(&(template_id.to_owned(), build_id.to_owned())) {
-            b.status = status;
-            b.reason = reason;
-        }
+        self.lock().records.set_status(template_id, build_id, status, reason);
     }
 
     fn append_log(&self, template_id: &str, build_id: &str, entry: LogEntry) {
@@ -235,53 +346,15 @@ impl Store for MemoryStore {
     }
 
     fn assign_tags(&self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
-        let mut s = self.lock();
-        let id = s
-            .find(name)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
-        let now = now_rfc3339();
-        let t = s.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        let build = match t.tags.get(from_tag) {
-            Some((b, _)) => b.clone(),
-            None if from_tag == "default" => t
-                .builds
-                .last()
-                .cloned()
-                .ok_or_else(|| StoreError::NotFound(format!("template `{name}` has no build")))?,
-            None => return Err(StoreError::NotFound(format!("tag `{from_tag}` of template `{name}` not found"))),
-        };
-        for tag in tags {
-            t.tags.insert(tag.clone(), (build.clone(), now.clone()));
-        }
-        Ok(build)
+        self.lock().records.assign_tags(name, from_tag, tags)
     }
 
     fn remove_tags(&self, name: &str, tags: &[String]) -> Result<(), StoreError> {
-        let mut s = self.lock();
-        let id = s
-            .find(name)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| StoreError::NotFound(format!("template `{name}` not found")))?;
-        if let Some(t) = s.templates.get_mut(&id) {
-            for tag in tags {
-                t.tags.remove(tag);
-            }
-        }
-        Ok(())
+        self.lock().records.remove_tags(name, tags)
     }
 
     fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
-        self.lock().find(id_or_name).map(|t| {
-            t.tags
-                .iter()
-                .map(|(tag, (build, at))| TemplateTag {
-                    tag: tag.clone(),
-                    build_id: build.clone(),
-                    created_at: at.clone(),
-                })
-                .collect()
-        })
+        self.lock().records.tags(id_or_name)
     }
 
     fn uploads_dir(&self) -> &Path {
