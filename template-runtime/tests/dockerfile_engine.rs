@@ -10,33 +10,10 @@ use std::path::Path;
 use std::process::Command;
 
 use template_runtime::Template;
-use template_runtime::local::{BuildOptions, Engine, LocalEngine};
+use template_runtime::local::{BuildOptions, LocalEngine};
 
-fn base_image() -> String {
-    std::env::var("SANDBOX_TEMPLATE_TEST_BASE").unwrap_or_else(|_| "localhost/sandbox-base:latest".to_owned())
-}
-
-fn engine() -> Option<LocalEngine> {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    let problem = match LocalEngine::detect(Engine::Auto) {
-        Ok(engine) if engine.has_image(&base_image()) => return Some(engine),
-        Ok(engine) => format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display()),
-        Err(e) => e.to_string(),
-    };
-    let message = format!("Dockerfile engine test cannot run: {problem}\nfix: run `bash .ci/setup-podman.sh` as root");
-    assert!(!in_ci, "{message}");
-    eprintln!("\n!!!!!!!! SKIPPED !!!!!!!! {message}\n");
-    None
-}
-
-struct Images(LocalEngine, Vec<String>);
-impl Drop for Images {
-    fn drop(&mut self) {
-        for image in &self.1 {
-            let _ = self.0.remove_image(image);
-        }
-    }
-}
+mod engine_support;
+use engine_support::{Images, base_image};
 
 fn engine_cmd(engine: &LocalEngine, args: &[&str]) -> String {
     let out = Command::new(engine.program()).args(args).output().unwrap();
@@ -85,7 +62,7 @@ WORKDIR /data
 
 #[test]
 fn a_dockerfile_imported_as_a_template_builds_the_same_image_as_the_engine() {
-    let Some(engine) = engine() else { return };
+    let Some(engine) = engine_support::engine("Dockerfile engine test") else { return };
     let pid = std::process::id();
     let (direct, imported) =
         (format!("sandbox-template-test/df-direct-{pid}"), format!("sandbox-template-test/df-imported-{pid}"));

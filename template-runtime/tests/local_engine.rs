@@ -13,36 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use template_runtime::local::{
-    BuildOptions, Engine, EngineKind, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
+    BuildOptions, EngineKind, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
 };
 use template_runtime::{
     CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
     wait_for_port, wait_for_process, wait_for_url,
 };
 
-/// The image `.ci/setup-podman.sh` creates (override with `SANDBOX_TEMPLATE_TEST_BASE`).
-fn base_image() -> String {
-    std::env::var("SANDBOX_TEMPLATE_TEST_BASE").unwrap_or_else(|_| "localhost/sandbox-base:latest".to_owned())
-}
+mod engine_support;
+use engine_support::base_image;
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
 fn engine() -> Option<LocalEngine> {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    let problem = match LocalEngine::detect(Engine::Auto) {
-        Ok(engine) => {
-            if engine.has_image(&base_image()) {
-                return Some(engine);
-            }
-            format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display())
-        }
-        Err(e) => e.to_string(),
-    };
-    let message = format!("local engine tests cannot run: {problem}\nfix: run `bash .ci/setup-podman.sh` as root");
-    if in_ci {
-        panic!("{message}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED !!!!!!!! {message}\n");
-    None
+    engine_support::engine("local engine tests")
 }
 
 /// Removes the test's image when the test ends, whatever happens.

@@ -14,18 +14,14 @@ use std::process::Command;
 use template_runtime::local::{Engine, LocalEngine};
 use template_runtime::serve::{EngineChoice, ServeOptions};
 
+mod engine_support;
+use engine_support::{Images, base_image, run_in};
+
 const KEY: &str = "e2b_serve_js_sdk_test_key";
 const SDK_VERSION: &str = "2.51.0";
 
-fn base_image() -> String {
-    std::env::var("SANDBOX_TEMPLATE_TEST_BASE").unwrap_or_else(|_| "localhost/sandbox-base:latest".to_owned())
-}
-
 fn skip_or_fail(problem: &str) {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    let message = format!("JS SDK conformance test cannot run: {problem}");
-    assert!(!in_ci, "{message}");
-    eprintln!("\n!!!!!!!! SKIPPED !!!!!!!! {message}\n");
+    engine_support::skip_or_fail(&format!("JS SDK conformance test cannot run: {problem}"));
 }
 
 /// `node_modules` holding the SDK, installed with npm unless already there.
@@ -49,21 +45,6 @@ fn sdk_modules() -> Result<PathBuf, String> {
         }
     }
     Ok(dir.join("node_modules"))
-}
-
-struct Images(LocalEngine, Vec<String>);
-impl Drop for Images {
-    fn drop(&mut self) {
-        for image in &self.1 {
-            let _ = self.0.remove_image(image);
-        }
-    }
-}
-
-fn run_in(engine: &LocalEngine, image: &str, script: &str) -> String {
-    let out = Command::new(engine.program()).args(["run", "--rm", image, "sh", "-c", script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,10 @@
 #![cfg(all(feature = "server", feature = "local"))]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use template_runtime::cloud::{BuildOptions, BuildState, Client, ConnectionOptions};
-use template_runtime::local::{Engine, LocalEngine};
+use template_runtime::local::LocalEngine;
 use template_runtime::serve::{DiskStore, EngineChoice, INTERRUPTED, NO_IMAGE_BUILT, ServeOptions, Serving};
 use template_runtime::server::Store;
 use template_runtime::{
@@ -18,24 +17,14 @@ use template_runtime::{
     Template, wait_for_port,
 };
 
-const KEY: &str = "serve-test-key";
+mod engine_support;
+use engine_support::{Images, base_image, run_in};
 
-fn base_image() -> String {
-    std::env::var("SANDBOX_TEMPLATE_TEST_BASE").unwrap_or_else(|_| "localhost/sandbox-base:latest".to_owned())
-}
+const KEY: &str = "serve-test-key";
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
 fn engine() -> Option<LocalEngine> {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    let problem = match LocalEngine::detect(Engine::Auto) {
-        Ok(engine) if engine.has_image(&base_image()) => return Some(engine),
-        Ok(engine) => format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display()),
-        Err(e) => e.to_string(),
-    };
-    let message = format!("serve engine tests cannot run: {problem}\nfix: run `bash .ci/setup-podman.sh` as root");
-    assert!(!in_ci, "{message}");
-    eprintln!("\n!!!!!!!! SKIPPED !!!!!!!! {message}\n");
-    None
+    engine_support::engine("serve engine tests")
 }
 
 fn client(serving: &Serving) -> Client {
@@ -174,19 +163,6 @@ async fn bad_requests_and_keys_are_refused_with_a_message() {
     serving.server.shutdown().await;
 }
 
-fn engine_run(engine: &LocalEngine, image: &str, script: &str) -> String {
-    let out = Command::new(engine.program()).args(["run", "--rm", image, "sh", "-c", script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-struct ImageGuard(LocalEngine, String);
-impl Drop for ImageGuard {
-    fn drop(&mut self) {
-        let _ = self.0.remove_image(&self.1);
-    }
-}
-
 /// Every step kind busybox can run, through our client and `serve` into a real image, which then
 /// holds the copied files, the env and the results of the file operations. The client only
 /// starts the build and goes away: the build finishes on the server.
@@ -194,7 +170,7 @@ impl Drop for ImageGuard {
 async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
     let Some(engine) = engine() else { return };
     let name = format!("sandbox-template-test/serve-{}", std::process::id());
-    let _guard = ImageGuard(engine.clone(), name.clone());
+    let _guard = Images(engine.clone(), vec![name.clone()]);
     let data = tempfile::tempdir().unwrap();
     let ctx = context();
     let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
@@ -216,7 +192,7 @@ async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
     assert_eq!(status.status, BuildState::Ready, "{:?}\n{}", status.reason, log.join("\n"));
     assert!(log.iter().any(|l| l.starts_with("Ready check passed")), "{}", log.join("\n"));
 
-    let out = engine_run(
+    let out = run_in(
         &engine,
         &name,
         "cat /app/hello.txt /app/sub/data.json; echo \"$GREETING|$MODE\"; pwd; id -un; \
@@ -254,7 +230,7 @@ async fn building_on_the_local_target_reports_like_the_cloud() {
     use template_runtime::serve::{Target, TargetError, build_on};
     let Some(engine) = engine() else { return };
     let name = format!("sandbox-template-test/target-{}", std::process::id());
-    let _guard = ImageGuard(engine.clone(), name.clone());
+    let _guard = Images(engine.clone(), vec![name.clone()]);
     let ctx = context();
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
@@ -263,7 +239,7 @@ async fn building_on_the_local_target_reports_like_the_cloud() {
     let target: Target = "local".parse().unwrap();
     let info = build_on(&template, &name, target, &options).await.unwrap();
     assert_eq!(info.name, name);
-    assert_eq!(engine_run(&engine, &name, "cat /app/hello.txt"), "hello from the context\n");
+    assert_eq!(run_in(&engine, &name, "cat /app/hello.txt"), "hello from the context\n");
     let events = events.lock().unwrap().clone();
     assert!(matches!(events.first(), Some(BuildEvent::Created { .. })), "{events:?}");
     assert!(events.iter().any(|e| matches!(e, BuildEvent::UploadDone { step: 1, .. })), "{events:?}");
@@ -299,7 +275,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     let Some(engine) = engine() else { return };
     let marker = format!("tick-{}", std::process::id());
     let name = format!("sandbox-template-test/stopped-{}", std::process::id());
-    let _guard = ImageGuard(engine.clone(), name.clone());
+    let _guard = Images(engine.clone(), vec![name.clone()]);
     let data = tempfile::tempdir().unwrap();
     let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
     let template =
