@@ -60,3 +60,12 @@ fn load(path: &std::path::Path) -> Option<template_runtime::Template> {
         }
     }
 }
+
+/// The async runtime of the subcommands that talk to a server or an engine (`build`, `serve`);
+/// on failure the error is printed and the exit code returned.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })
+}

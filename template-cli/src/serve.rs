@@ -32,12 +32,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         eprintln!("error: the API key must not be empty (--api-key KEY or SANDBOX_TEMPLATE_API_KEY)");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match crate::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let code = runtime.block_on(async {
         let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr).engine(args.engine);
