@@ -5,30 +5,16 @@ use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
+use template_dsl::ast::STATEMENTS;
 
-/// Pieces of the grammar, so that generated inputs get deep into the parser, not only the lexer.
-const WORDS: &[&str] = &[
-    "context",
-    "ignore",
-    "embed",
-    "skip_cache",
-    "from",
-    "run",
-    "copy",
-    "env",
-    "workdir",
-    "user",
-    "pip",
-    "npm",
-    "bun",
-    "apt",
-    "git",
-    "mkdir",
-    "remove",
-    "rename",
-    "symlink",
-    "start",
-    "ready",
+fn words() -> Vec<&'static str> {
+    STATEMENTS.iter().chain(OTHER_WORDS).copied().collect()
+}
+
+/// Pieces of the grammar besides the statement keywords ([`STATEMENTS`], taken from the parser so
+/// a new statement is fuzzed too), so that generated inputs get deep into the parser, not only the
+/// lexer.
+const OTHER_WORDS: &[&str] = &[
     "install",
     "clone",
     "python",
@@ -96,7 +82,7 @@ const WORDS: &[&str] = &[
 ];
 
 fn grammar_text() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(WORDS), 0..40).prop_map(|w| w.join(" "))
+    prop::collection::vec(prop::sample::select(words()), 0..40).prop_map(|w| w.join(" "))
 }
 
 fn check_everything(text: &str) {
