@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
-use template_runtime::server::{BoxFuture, BuildJob, BuildLog, BuildRunner, MemoryStore, Server, ServerConfig, StepFailure};
+use template_runtime::server::{
+    BoxFuture, BuildJob, BuildLog, BuildRunner, MemoryStore, Server, ServerConfig, StepFailure,
+};
 use template_runtime::{CopyOptions, Provider, Template};
 
 const KEY: &str = "bench-key";
