@@ -37,6 +37,26 @@ pub const STATEMENTS: &[&str] = &[
     "ready",
 ];
 
+/// Every base kind (`from KIND ...`), for "did you mean".
+pub const BASES: &[&str] = &[
+    "python",
+    "node",
+    "bun",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "alpine",
+    "arch",
+    "base",
+    "image",
+    "registry",
+    "aws",
+    "gcp",
+    "huawei",
+    "template",
+    "dockerfile",
+];
+
 /// Every ready-check form, for "did you mean".
 pub const READY_FORMS: &[&str] = &["port", "url", "process", "file", "timeout"];
 

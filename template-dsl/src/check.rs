@@ -27,25 +27,6 @@ pub struct Env {
     pub allow_exprs: bool,
 }
 
-const BASES: &[&str] = &[
-    "python",
-    "node",
-    "bun",
-    "ubuntu",
-    "debian",
-    "fedora",
-    "alpine",
-    "arch",
-    "base",
-    "image",
-    "registry",
-    "aws",
-    "gcp",
-    "huawei",
-    "template",
-    "dockerfile",
-];
-
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
 pub fn check(body: &Body, env: &Env, cx: &mut Ctxt) -> Checked {
     let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None };
@@ -652,7 +633,7 @@ impl Checker<'_> {
             _ => None,
         };
         let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei" | "dockerfile");
-        if s.has_options && !takes_options && BASES.contains(&kind.as_str()) {
+        if s.has_options && !takes_options && crate::ast::BASES.contains(&kind.as_str()) {
             self.cx.push(Diagnostic::new(span, format!("`from {kind}` takes no options")).help("remove the `(...)`"));
             return None;
         }
@@ -761,9 +742,11 @@ impl Checker<'_> {
                 Some(FromResult::Dockerfile(lit, converted))
             }
             other => {
-                self.cx.push(
-                    Diagnostic::new(span, format!("unknown base `{other}`")).help(unknown_help(other, "bases", BASES)),
-                );
+                self.cx.push(Diagnostic::new(span, format!("unknown base `{other}`")).help(unknown_help(
+                    other,
+                    "bases",
+                    crate::ast::BASES,
+                )));
                 None
             }
         }

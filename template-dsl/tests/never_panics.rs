@@ -5,28 +5,18 @@ use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
-use template_dsl::ast::STATEMENTS;
+use template_dsl::ast::{BASES, STATEMENTS};
 
 fn words() -> Vec<&'static str> {
-    STATEMENTS.iter().chain(OTHER_WORDS).copied().collect()
+    STATEMENTS.iter().chain(BASES).chain(OTHER_WORDS).copied().collect()
 }
 
-/// Pieces of the grammar besides the statement keywords ([`STATEMENTS`], taken from the parser so
-/// a new statement is fuzzed too), so that generated inputs get deep into the parser, not only the
+/// Pieces of the grammar besides the statement keywords and base kinds ([`STATEMENTS`], [`BASES`], taken
+/// from the parser so a new one is fuzzed too), so that generated inputs get deep into the parser, not only the
 /// lexer.
 const OTHER_WORDS: &[&str] = &[
     "install",
     "clone",
-    "python",
-    "node",
-    "image",
-    "registry",
-    "aws",
-    "gcp",
-    "huawei",
-    "template",
-    "dockerfile",
-    "base",
     "port",
     "url",
     "status",

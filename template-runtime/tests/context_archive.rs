@@ -2,7 +2,7 @@
 #![cfg(feature = "archive")]
 
 use std::io::Read;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use template_runtime::Template;
@@ -10,22 +10,8 @@ use template_runtime::context::{
     BuildContext, EmbedSource, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind, PlannedKind, plan_embedding,
 };
 
-fn write(dir: &Path, rel: &str, data: &[u8], mode: u32) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, data).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn mkdir(dir: &Path, rel: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(&p).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn ctx(dir: &Path) -> BuildContext {
-    BuildContext::open(dir).unwrap()
-}
+mod context_support;
+use context_support::{ctx, mkdir, write};
 
 // ---------------------------------------------------------------------------------------------
 // The archive, read back

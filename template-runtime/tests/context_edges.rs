@@ -1,25 +1,15 @@
 //! Edge cases of enumeration and hashing: empty folders, symlinks of every kind, non-ASCII and
 //! long names, ignored folders with re-included children, globs, hand-built embedded files.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use template_runtime::Error;
 use template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind};
 
-fn write(dir: &Path, rel: &str, data: &[u8], mode: u32) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, data).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn mkdir(dir: &Path, rel: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(&p).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
+mod context_support;
+use context_support::{ctx, mkdir, write};
 
 fn paths(entries: &[Entry]) -> Vec<String> {
     entries.iter().map(|e| e.path().display().to_string()).collect()
@@ -32,10 +22,6 @@ fn spec_hash(parts: &[&[u8]]) -> String {
         h.update(p);
     }
     format!("{:x}", h.finalize())
-}
-
-fn ctx(dir: &Path) -> BuildContext {
-    BuildContext::open(dir).unwrap()
 }
 
 #[test]
