@@ -52,12 +52,12 @@
 //! literals only: the `from dockerfile` path and its build args
 //! (`from dockerfile "Dockerfile" (arg VERSION = "3.12");`).
 
-pub use template_runtime::*;
+pub use sandbox_template_runtime::*;
 
 /// Checks a sandbox template at compile time and expands into builder calls.
 ///
 /// See the [crate documentation](crate) and the DSL reference in the README.
-pub use template_macros::template;
+pub use sandbox_template_macros::template;
 
 /// The build.rs API: compile every `.tmpl` file of a folder into Rust constants.
 ///
@@ -70,7 +70,7 @@ pub use template_macros::template;
 /// then, in the crate, `mod templates { sandbox_template::include_templates!(); }`.
 #[cfg(feature = "build")]
 pub mod build {
-    pub use template_dsl::build::{BuildError, OUT_FILE, compile_dir, const_name, generate};
+    pub use sandbox_template_dsl::build::{BuildError, OUT_FILE, compile_dir, const_name, generate};
 }
 
 /// Includes the constants a build script generated with `build::compile_dir`
@@ -97,8 +97,8 @@ pub mod __private {
     pub use ::std::string::String;
     pub use ::std::sync::LazyLock;
     pub use ::std::time::Duration;
-    pub use template_runtime;
-    pub use template_runtime::{
+    pub use sandbox_template_runtime;
+    pub use sandbox_template_runtime::{
         AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, MakeDirOptions,
         PipOptions, RemoveOptions, RunOptions, Secret, Strings, Template, wait_for_file, wait_for_port,
         wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,

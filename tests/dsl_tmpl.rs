@@ -21,7 +21,7 @@ fn assert_same_json(from_file: &Template, from_macro: &Template, hashes: bool) {
 
 #[test]
 fn api_tmpl_equals_the_macro() {
-    let from_file = template_dsl::tmpl::load(&tmpl("api.tmpl")).unwrap();
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("api.tmpl")).unwrap();
     let from_macro = template! {
         // The API image: everything but COPY (which needs the build context to hash).
         skip_cache;
@@ -48,7 +48,7 @@ fn private_registry_tmpl_equals_the_macro() {
         std::env::set_var("DSL_TMPL_KEY", "key-id");
         std::env::set_var("DSL_TMPL_SECRET", "secret");
     }
-    let from_file = template_dsl::tmpl::load(&tmpl("private.tmpl")).unwrap();
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("private.tmpl")).unwrap();
     let from_macro = template! {
         from aws "1.dkr.ecr.us-west-2.amazonaws.com/app:1" (
             access_key_id = env("DSL_TMPL_KEY"),
@@ -73,7 +73,7 @@ fn site_macro() -> Template {
 
 #[test]
 fn copy_tmpl_equals_the_macro_without_hashes() {
-    let from_file = template_dsl::tmpl::load(&tmpl("site.tmpl")).unwrap();
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("site.tmpl")).unwrap();
     let from_macro = site_macro();
     assert_eq!(from_file.context_dir(), from_macro.context_dir());
     assert_same_json(&from_file, &from_macro, false);
@@ -81,20 +81,20 @@ fn copy_tmpl_equals_the_macro_without_hashes() {
 
 #[test]
 fn copy_tmpl_equals_the_macro_with_hashes() {
-    let from_file = template_dsl::tmpl::load(&tmpl("site.tmpl")).unwrap();
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("site.tmpl")).unwrap();
     assert_same_json(&from_file, &site_macro(), true);
 }
 
 #[test]
 fn tmpl_errors_point_into_the_file() {
-    let err = template_dsl::tmpl::load(&tmpl("broken.tmpl")).unwrap_err();
+    let err = sandbox_template_dsl::tmpl::load(&tmpl("broken.tmpl")).unwrap_err();
     assert_eq!(err.count, 4);
     assert!(err.rendered.contains("broken.tmpl:4:24"), "{err}");
 }
 
 #[test]
 fn tmpl_files_cannot_run_rust() {
-    let err = template_dsl::tmpl::load_str("from python {v};", "x.tmpl", None).unwrap_err();
+    let err = sandbox_template_dsl::tmpl::load_str("from python {v};", "x.tmpl", None).unwrap_err();
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
     assert!(err.rendered.contains("x.tmpl:1:13"), "{err}");
 }
@@ -102,7 +102,7 @@ fn tmpl_files_cannot_run_rust() {
 #[test]
 fn steps_from_a_tmpl_file_remember_their_line() {
     let path = tmpl("api.tmpl");
-    let t = template_dsl::tmpl::load(&path).unwrap();
+    let t = sandbox_template_dsl::tmpl::load(&path).unwrap();
     let base = t.base_location().unwrap();
     assert!(base.file.ends_with("api.tmpl"), "{base}");
     assert_eq!((base.line, base.column), (3, 1));
@@ -114,7 +114,7 @@ fn steps_from_a_tmpl_file_remember_their_line() {
 
 #[test]
 fn dockerfile_build_args_tmpl_equals_the_macro() {
-    let from_file = template_dsl::tmpl::load(&tmpl("dockerfile_args.tmpl")).unwrap();
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("dockerfile_args.tmpl")).unwrap();
     let from_macro = template! {
         from dockerfile "ui/dockerfile/args.Dockerfile" (arg PY = "3.12");
         run "echo after";
@@ -128,7 +128,7 @@ fn dockerfile_build_args_tmpl_equals_the_macro() {
 fn tmpl_build_args_are_checked_against_the_dockerfiles_args() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/dockerfile");
     let text = "from dockerfile \"args.Dockerfile\" (arg PY = \"3.12\", arg PYTON = \"3\", arg PY = \"3.13\");";
-    let err = template_dsl::tmpl::load_str(text, "x.tmpl", Some(&dir)).unwrap_err();
+    let err = sandbox_template_dsl::tmpl::load_str(text, "x.tmpl", Some(&dir)).unwrap_err();
     assert_eq!(err.count, 2, "{err}");
     assert!(
         err.rendered.contains("build arg `PYTON` is not declared by an `ARG` of `args.Dockerfile`\n --> x.tmpl:1:57"),
@@ -137,8 +137,12 @@ fn tmpl_build_args_are_checked_against_the_dockerfiles_args() {
     assert!(err.rendered.contains("`PY`, `GREETING`"), "{err}");
     assert!(err.rendered.contains("build arg `PY` given twice\n --> x.tmpl:1:74"), "{err}");
 
-    let err = template_dsl::tmpl::load_str("from dockerfile \"args.Dockerfile\" (arg PY = {v});", "x.tmpl", Some(&dir))
-        .unwrap_err();
+    let err = sandbox_template_dsl::tmpl::load_str(
+        "from dockerfile \"args.Dockerfile\" (arg PY = {v});",
+        "x.tmpl",
+        Some(&dir),
+    )
+    .unwrap_err();
     assert_eq!(err.count, 1, "{err}");
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use template_runtime::cloud::{BuildEvent, BuildInfo, BuildOptions, Client, CloudError};
-use template_runtime::{Provider, Template};
+use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, BuildOptions, Client, CloudError};
+use sandbox_template_runtime::{Provider, Template};
 
 /// Arguments of `sandbox-template build`.
 #[derive(Args, Debug, Clone)]
@@ -49,7 +49,7 @@ pub struct BuildArgs {
 /// Loads a `.tmpl` file (checked like `sandbox-template check`; its folder is the context).
 fn load_template(path: &Path) -> Result<Template, String> {
     // The rendered diagnostics start with `error: `, which `run` prints itself.
-    template_dsl::tmpl::load(path).map_err(|e| e.to_string().trim_start_matches("error: ").to_owned())
+    sandbox_template_dsl::tmpl::load(path).map_err(|e| e.to_string().trim_start_matches("error: ").to_owned())
 }
 
 /// Runs the subcommand.
@@ -206,8 +206,8 @@ impl Display {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use template_runtime::cloud::ConnectionOptions;
-    use template_runtime::server::{Server, ServerConfig};
+    use sandbox_template_runtime::cloud::ConnectionOptions;
+    use sandbox_template_runtime::server::{Server, ServerConfig};
 
     fn args(name: &str) -> BuildArgs {
         BuildArgs {

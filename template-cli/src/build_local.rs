@@ -1,14 +1,14 @@
 //! `sandbox-template build FILE.tmpl --name N --local`: the same build, on this machine's Docker or
-//! Podman, through the same client and API as a cloud build (see `template_runtime::serve::Target`),
+//! Podman, through the same client and API as a cloud build (see `sandbox_template_runtime::serve::Target`),
 //! so the progress display and the exit codes are the cloud's.
 
 use std::process::ExitCode;
 
 use indicatif::ProgressDrawTarget;
-use template_runtime::Template;
-use template_runtime::cloud::BuildInfo;
-use template_runtime::local::Engine;
-use template_runtime::serve::{Target, TargetError, build_on};
+use sandbox_template_runtime::Template;
+use sandbox_template_runtime::cloud::BuildInfo;
+use sandbox_template_runtime::local::Engine;
+use sandbox_template_runtime::serve::{Target, TargetError, build_on};
 
 use crate::build::{BuildArgs, progress_options, report};
 
@@ -52,7 +52,7 @@ fn report_local(args: &BuildArgs, result: Result<BuildInfo, TargetError>) -> Exi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use template_runtime::local::LocalEngine;
+    use sandbox_template_runtime::local::LocalEngine;
 
     fn args(name: &str) -> BuildArgs {
         use clap::Parser;

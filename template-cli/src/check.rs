@@ -13,7 +13,7 @@ pub struct Args {
 pub fn run(args: &Args) -> ExitCode {
     let mut failed = 0;
     for file in &args.files {
-        match template_dsl::tmpl::check_file(file) {
+        match sandbox_template_dsl::tmpl::check_file(file) {
             Ok(_) => {}
             Err(e) => {
                 eprintln!("{e}\n");

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use template_runtime::{JsonOptions, Provider};
+use sandbox_template_runtime::{JsonOptions, Provider};
 
 /// Print the build request JSON of a `.tmpl` file, exactly as `Template::to_json` makes it
 /// (`env("VAR")` secrets are read now).

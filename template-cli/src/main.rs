@@ -51,8 +51,8 @@ fn main() -> ExitCode {
 }
 
 /// Loads a `.tmpl` file, printing its diagnostics to stderr on failure.
-fn load(path: &std::path::Path) -> Option<template_runtime::Template> {
-    match template_dsl::tmpl::load(path) {
+fn load(path: &std::path::Path) -> Option<sandbox_template_runtime::Template> {
+    match sandbox_template_dsl::tmpl::load(path) {
         Ok(t) => Some(t),
         Err(e) => {
             eprintln!("{e}");

@@ -45,12 +45,14 @@ fn json_is_to_json_of_the_interpreted_template() {
     let path = tmpl("api.tmpl");
     let out = run(&["json", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let expected = template_dsl::tmpl::load(&path).unwrap().to_json().unwrap();
+    let expected = sandbox_template_dsl::tmpl::load(&path).unwrap().to_json().unwrap();
     assert_eq!(text(&out.stdout), format!("{expected}\n"));
     let compact = run(&["json", "--compact", "--provider", "novita", path.to_str().unwrap()]);
-    let expected = template_dsl::tmpl::load(&path)
+    let expected = sandbox_template_dsl::tmpl::load(&path)
         .unwrap()
-        .to_json_with(template_runtime::JsonOptions::for_provider(template_runtime::Provider::Novita).compact())
+        .to_json_with(
+            sandbox_template_runtime::JsonOptions::for_provider(sandbox_template_runtime::Provider::Novita).compact(),
+        )
         .unwrap();
     assert_eq!(text(&compact.stdout), format!("{expected}\n"));
 }

@@ -4,8 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use template_runtime::cloud::{BuildOptions, Client, ConnectionOptions};
-use template_runtime::{Provider, Template};
+use sandbox_template_runtime::cloud::{BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::{Provider, Template};
 
 const KEY: &str = "cli-serve-key";
 

@@ -2,8 +2,8 @@
 //!
 //! ```no_run
 //! // build.rs (with `sandbox-template = { features = ["build"] }` in [build-dependencies])
-//! fn main() -> Result<(), template_dsl::build::BuildError> {
-//!     template_dsl::build::compile_dir("templates")
+//! fn main() -> Result<(), sandbox_template_dsl::build::BuildError> {
+//!     sandbox_template_dsl::build::compile_dir("templates")
 //! }
 //! ```
 //!

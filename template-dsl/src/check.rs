@@ -1,5 +1,5 @@
 //! The checker: turns parsed statements into a [`Checked`] template, running the runtime's rules
-//! (`template_runtime::rules`, the single source of truth) and the compile-time checks of
+//! (`sandbox_template_runtime::rules`, the single source of truth) and the compile-time checks of
 //! DESIGN.md on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
 //! offending token, with what to write instead.
 
@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
+use sandbox_template_runtime::rules::{self, Rule};
+use sandbox_template_runtime::{ReadyCmd, StepKind};
 use syn::{LitInt, LitStr};
-use template_runtime::rules::{self, Rule};
-use template_runtime::{ReadyCmd, StepKind};
 
 use crate::ast::{self, Body, OptValue, Options, Ready, SecretValue, Stmt, Str};
 use crate::diag::{Ctxt, Diagnostic, unknown_help};

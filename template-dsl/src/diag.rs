@@ -25,8 +25,8 @@ impl Diagnostic {
         self
     }
 
-    /// A broken runtime rule ([`template_runtime::Rule`]), with the rule's own help.
-    pub fn rule(span: Span, rule: &template_runtime::Rule) -> Self {
+    /// A broken runtime rule ([`sandbox_template_runtime::Rule`]), with the rule's own help.
+    pub fn rule(span: Span, rule: &sandbox_template_runtime::Rule) -> Self {
         Diagnostic { span, message: rule.to_string(), help: rule.help() }
     }
 
@@ -75,7 +75,7 @@ impl Ctxt {
     }
 
     /// Records a broken rule at `span`.
-    pub fn rule(&mut self, span: Span, result: Result<(), template_runtime::Rule>) {
+    pub fn rule(&mut self, span: Span, result: Result<(), sandbox_template_runtime::Rule>) {
         if let Err(rule) = result {
             self.push(Diagnostic::rule(span, &rule));
         }

@@ -2,4 +2,4 @@
 //! runtime's converter, the one `Template::from_dockerfile` uses, so the macro and the runtime
 //! import agree on every instruction.
 
-pub use template_runtime::dockerfile::{Converted, DockerfileError, DockerfileOptions, convert};
+pub use sandbox_template_runtime::dockerfile::{Converted, DockerfileError, DockerfileOptions, convert};

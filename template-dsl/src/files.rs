@@ -1,14 +1,14 @@
 //! Reading the build context at compile time: which files a `copy` source names (for the
 //! "matches nothing" and "symlink escapes" checks, rebuild tracking and `embed;`).
 //!
-//! The enumeration is the runtime's own ([`template_runtime::context::BuildContext`]): the same
+//! The enumeration is the runtime's own ([`sandbox_template_runtime::context::BuildContext`]): the same
 //! globs, `.dockerignore` rules and symlink handling as when the template is hashed and uploaded,
 //! so the macro accepts exactly the copies the build will accept.
 
 use std::path::{Path, PathBuf};
 
-use template_runtime::Error;
-use template_runtime::context::{self as rt, BuildContext};
+use sandbox_template_runtime::Error;
+use sandbox_template_runtime::context::{self as rt, BuildContext};
 
 /// At most this many copied files are tracked for rebuilds with `include_bytes!` (each tracked file
 /// is read by rustc on every build of the crate). Beyond it, edits to the remaining files do not

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use template_runtime::{
+use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings, Template, Version, wait_for_file,
     wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,

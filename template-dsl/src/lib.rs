@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Problems are collected in a [`Ctxt`] and reported all at once, each spanned at the offending
-//! token with what to write instead. The rules are the runtime's own ([`template_runtime::rules`]).
+//! token with what to write instead. The rules are the runtime's own ([`sandbox_template_runtime::rules`]).
 //!
 //! Most users meet this crate through `sandbox_template::template!` and the CLI; the entry points
 //! here are [`expand`] (the macro), [`tmpl::load`] (a `.tmpl` file) and [`build::compile_dir`]
@@ -57,7 +57,7 @@
 //!
 //! ```
 //! let text = r#"from python "3.12"; run "echo hi";"#;
-//! let template = template_dsl::tmpl::load_str(text, "inline.tmpl", None).unwrap();
+//! let template = sandbox_template_dsl::tmpl::load_str(text, "inline.tmpl", None).unwrap();
 //! assert_eq!(template.steps().len(), 1);
 //! ```
 

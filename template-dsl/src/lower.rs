@@ -43,7 +43,7 @@ pub fn lower(c: &Checked) -> TokenStream {
     }
     if let (Some(entries), ContextDir::Dir(dir)) = (&c.embed, &c.context) {
         let dir = dir.to_string_lossy();
-        let ctx = quote!(#p::template_runtime::context);
+        let ctx = quote!(#p::sandbox_template_runtime::context);
         let entries = entries.iter().filter(|e| e.kind != EntryKind::Other).map(|e| {
             let rel = &e.rel;
             let mode = Literal::u32_unsuffixed(e.mode);

@@ -68,11 +68,34 @@ pub enum BaseOp {
     /// `from image|registry STR [(username, password)]`.
     Image(Str, Option<(SecretSrc, SecretSrc)>),
     /// `from aws STR (...)`.
-    Aws { image: Str, access_key_id: SecretSrc, secret_access_key: SecretSrc, region: Str },
+    Aws {
+        /// The image reference.
+        image: Str,
+        /// `access_key_id = SECRET`.
+        access_key_id: SecretSrc,
+        /// `secret_access_key = SECRET`.
+        secret_access_key: SecretSrc,
+        /// `region = STR`.
+        region: Str,
+    },
     /// `from gcp STR (service_account_json = ...)`.
-    Gcp { image: Str, service_account: SecretSrc },
+    Gcp {
+        /// The image reference.
+        image: Str,
+        /// `service_account_json = SECRET`.
+        service_account: SecretSrc,
+    },
     /// `from huawei STR (...)`.
-    Huawei { image: Str, access_key_id: SecretSrc, secret_access_key: SecretSrc, region: Str },
+    Huawei {
+        /// The image reference.
+        image: Str,
+        /// `access_key_id = SECRET`.
+        access_key_id: SecretSrc,
+        /// `secret_access_key = SECRET`.
+        secret_access_key: SecretSrc,
+        /// `region = STR`.
+        region: Str,
+    },
     /// `from template STR`.
     Template(Str),
 }

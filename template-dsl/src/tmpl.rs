@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use proc_macro2::TokenStream;
-use template_runtime::Template;
+use sandbox_template_runtime::Template;
 
 use crate::check::Env;
 use crate::diag::Diagnostic;
@@ -118,7 +118,7 @@ pub fn check_file(path: &Path) -> Result<Checked, TmplError> {
 /// Reads, checks and builds a `.tmpl` file.
 ///
 /// ```no_run
-/// let template = template_dsl::tmpl::load(std::path::Path::new("templates/api.tmpl"))?;
+/// let template = sandbox_template_dsl::tmpl::load(std::path::Path::new("templates/api.tmpl"))?;
 /// println!("{}", template.to_json()?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

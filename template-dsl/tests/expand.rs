@@ -5,7 +5,7 @@ use std::str::FromStr;
 use proc_macro2::TokenStream;
 
 fn expand(text: &str, dir: &std::path::Path) -> String {
-    template_dsl::expand(TokenStream::from_str(text).unwrap(), Some(dir.to_owned())).to_string()
+    sandbox_template_dsl::expand(TokenStream::from_str(text).unwrap(), Some(dir.to_owned())).to_string()
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn build_inputs_include_copied_files() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("site.html"), "<h1>hi</h1>").unwrap();
     std::fs::write(dir.path().join("web.tmpl"), "from node;\ncopy \"site.html\" => \"/srv/\";\n").unwrap();
-    let (code, inputs) = template_dsl::build::generate(dir.path()).unwrap();
+    let (code, inputs) = sandbox_template_dsl::build::generate(dir.path()).unwrap();
     assert!(inputs.iter().any(|p| p.ends_with("site.html")), "{inputs:?}");
     assert!(code.contains("pub static WEB"), "{code}");
 }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
-use template_dsl::ast::{BASES, STATEMENTS};
+use sandbox_template_dsl::ast::{BASES, STATEMENTS};
 
 fn words() -> Vec<&'static str> {
     STATEMENTS.iter().chain(BASES).chain(OTHER_WORDS).copied().collect()
@@ -77,11 +77,12 @@ fn grammar_text() -> impl Strategy<Value = String> {
 
 fn check_everything(text: &str) {
     // The `.tmpl` path: lexer, parser, checker, interpreter.
-    let _ = template_dsl::tmpl::load_str(text, "fuzz.tmpl", None);
-    let _ = template_dsl::tmpl::load_str(text, "fuzz.tmpl", Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))));
+    let _ = sandbox_template_dsl::tmpl::load_str(text, "fuzz.tmpl", None);
+    let _ =
+        sandbox_template_dsl::tmpl::load_str(text, "fuzz.tmpl", Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))));
     // The macro path: expression and item forms, lowering.
     if let Ok(tokens) = TokenStream::from_str(text) {
-        let _ = template_dsl::expand(tokens, None);
+        let _ = sandbox_template_dsl::expand(tokens, None);
     }
 }
 
@@ -107,7 +108,7 @@ proptest! {
 #[test]
 fn valid_text_really_is_accepted() {
     // Guards the property tests above against passing because everything is rejected.
-    let t =
-        template_dsl::tmpl::load_str("from python \"3.12\"; run \"x\" (user = \"root\");", "ok.tmpl", None).unwrap();
+    let t = sandbox_template_dsl::tmpl::load_str("from python \"3.12\"; run \"x\" (user = \"root\");", "ok.tmpl", None)
+        .unwrap();
     assert_eq!(t.steps().len(), 1);
 }

@@ -15,7 +15,7 @@ use proc_macro::TokenStream;
 /// See the `sandbox-template` crate documentation for the grammar.
 #[proc_macro]
 pub fn template(input: TokenStream) -> TokenStream {
-    template_dsl::expand(input.into(), source_dir()).into()
+    sandbox_template_dsl::expand(input.into(), source_dir()).into()
 }
 
 /// The folder of the source file that invokes the macro: relative paths resolve against it, like

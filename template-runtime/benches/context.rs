@@ -2,13 +2,16 @@
 //! plus one 8 MiB file): enumeration, `filesHash`, tar.gz, and ignore-rule matching.
 //! Whole-command timings on the big trees of `mkctx.sh` are in `bench/` (hyperfine).
 //!
-//! `cargo bench -p template-runtime --bench context`
+//! `cargo bench -p sandbox-template-runtime --bench context`
+
+// `criterion_group!` defines an undocumented `pub fn`.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use template_runtime::context::BuildContext;
+use sandbox_template_runtime::context::BuildContext;
 
 fn tree(root: &Path) -> u64 {
     let mut bytes = 0;

@@ -11,11 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
-use template_runtime::server::{
+use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::server::{
     BoxFuture, BuildJob, BuildLog, BuildRunner, MemoryStore, Server, ServerConfig, StepFailure,
 };
-use template_runtime::{CopyOptions, Provider, Template};
+use sandbox_template_runtime::{CopyOptions, Provider, Template};
 
 const KEY: &str = "bench-key";
 

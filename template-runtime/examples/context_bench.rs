@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use template_runtime::context::BuildContext;
+use sandbox_template_runtime::context::BuildContext;
 
 fn main() -> ExitCode {
     match run() {

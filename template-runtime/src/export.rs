@@ -105,7 +105,7 @@ impl Template {
     /// Validates first; reads the context (to hash COPY sources) and secrets.
     ///
     /// ```
-    /// use template_runtime::{Template, wait_for_port};
+    /// use sandbox_template_runtime::{Template, wait_for_port};
     /// let json = Template::new()
     ///     .from_python_image("3.12")
     ///     .run_cmd("pip install flask")
@@ -191,7 +191,7 @@ impl Template {
     /// represented. Templates based on another template cannot be shown this way.
     ///
     /// ```
-    /// use template_runtime::Template;
+    /// use sandbox_template_runtime::Template;
     /// let df = Template::new().from_node_image("22").npm_install("express").to_dockerfile().unwrap();
     /// assert_eq!(df, "FROM node:22\nRUN npm install express\n");
     /// ```

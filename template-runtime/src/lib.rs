@@ -5,7 +5,7 @@
 //! everything here also works on its own, for templates assembled at run time:
 //!
 //! ```
-//! use template_runtime::{Template, wait_for_port};
+//! use sandbox_template_runtime::{Template, wait_for_port};
 //!
 //! let template = Template::new()
 //!     .from_python_image("3.12")

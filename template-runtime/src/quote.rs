@@ -12,7 +12,7 @@
 /// * anything else is wrapped in single quotes, each `'` inside written as `'"'"'`.
 ///
 /// ```
-/// use template_runtime::shell_quote;
+/// use sandbox_template_runtime::shell_quote;
 /// assert_eq!(shell_quote("simple"), "simple");
 /// assert_eq!(shell_quote("with space"), "'with space'");
 /// assert_eq!(shell_quote("it's"), r#"'it'"'"'s'"#);

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// Build one with the helpers ([`wait_for_port`], [`wait_for_url`], …) or from any shell command:
 ///
 /// ```
-/// use template_runtime::{ReadyCmd, wait_for_port, Provider};
+/// use sandbox_template_runtime::{ReadyCmd, wait_for_port, Provider};
 /// assert_eq!(wait_for_port(8000).command(Provider::E2b), r#"[ -n "$(ss -Htuln sport = :8000)" ]"#);
 /// let custom: ReadyCmd = "curl -f localhost:3000".into();
 /// assert_eq!(custom.command(Provider::E2b), "curl -f localhost:3000");

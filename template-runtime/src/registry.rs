@@ -56,7 +56,7 @@ impl RegistryCredentials {
 /// A GCP service-account key.
 ///
 /// ```
-/// use template_runtime::{GcpServiceAccount, Secret};
+/// use sandbox_template_runtime::{GcpServiceAccount, Secret};
 /// // A key file, relative to the template's context folder, read when the build runs:
 /// let from_file = GcpServiceAccount::file("sa.json");
 /// // The JSON text itself (from a vault, an env var, ...):

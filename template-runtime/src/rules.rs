@@ -157,7 +157,7 @@ pub fn path(what: &'static str, path: &str) -> Result<(), Rule> {
 ///
 /// Follows the SDKs' check: `normalize(src)` must not be `..` nor start with `../`.
 /// ```
-/// use template_runtime::rules::{copy_source, Rule};
+/// use sandbox_template_runtime::rules::{copy_source, Rule};
 /// assert!(copy_source("app/main.py").is_ok());
 /// assert!(matches!(copy_source("/etc/passwd"), Err(Rule::AbsoluteSource(_))));
 /// assert!(matches!(copy_source("app/../../x"), Err(Rule::EscapingSource(_))));
@@ -249,7 +249,7 @@ pub fn command(cmd: &str) -> Result<(), Rule> {
 ///
 /// Written by hand: the grammar is small and the macro must stay free of a regex engine.
 /// ```
-/// use template_runtime::rules::image_reference;
+/// use sandbox_template_runtime::rules::image_reference;
 /// assert!(image_reference("python:3.12").is_ok());
 /// assert!(image_reference("ghcr.io/acme/app:1.2.3").is_ok());
 /// assert!(image_reference("localhost:5000/app@sha256:0123456789abcdef0123456789abcdef").is_ok());

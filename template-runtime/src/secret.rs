@@ -12,7 +12,7 @@ use crate::error::Error;
 /// A credential used to pull a private base image.
 ///
 /// ```
-/// use template_runtime::Secret;
+/// use sandbox_template_runtime::Secret;
 /// let password = Secret::from_env("REGISTRY_PASSWORD");
 /// assert_eq!(format!("{password:?}"), r#"Secret(env "REGISTRY_PASSWORD")"#);
 /// let inline = Secret::new("hunter2");

@@ -13,7 +13,7 @@ use crate::step::{CopyStep, SourceLocation, Step, StepKind};
 /// and return the template by value, so a template is one expression:
 ///
 /// ```
-/// use template_runtime::{Template, wait_for_port};
+/// use sandbox_template_runtime::{Template, wait_for_port};
 ///
 /// let template = Template::new()
 ///     .from_python_image("3.12")

@@ -50,7 +50,7 @@ impl Template {
     /// by [`Template::to_json`] and builds.
     ///
     /// ```
-    /// use template_runtime::Template;
+    /// use sandbox_template_runtime::Template;
     /// let t = Template::new().from_image("python:3.12").set_envs([("1BAD", "x")]).copy("/etc/passwd", "/x");
     /// let errors = t.validate().unwrap_err();
     /// assert_eq!(errors.0.len(), 2);

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloud_support::*;
-use template_runtime::Template;
-use template_runtime::cloud::{BuildOptions, CloudError};
-use template_runtime::server::{
+use sandbox_template_runtime::Template;
+use sandbox_template_runtime::cloud::{BuildOptions, CloudError};
+use sandbox_template_runtime::server::{
     BoxFuture, BuildJob, BuildLog, BuildRunner, FaultAction, MemoryStore, Server, ServerConfig, ServerHandle,
     StepFailure,
 };
@@ -97,7 +97,7 @@ async fn gateway_errors_are_retried_everywhere_it_is_safe() {
 async fn retries_are_bounded() {
     let server = server().await;
     server.faults().add(Some("POST"), "/v3/templates", 10, status(503, None));
-    let client = client_with(&server, template_runtime::Provider::E2b, |o| o.retries(2));
+    let client = client_with(&server, sandbox_template_runtime::Provider::E2b, |o| o.retries(2));
     let err = client.build(&Template::new().from_base_image(), "busy", &BuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::ServiceBusy { status: 503, .. }), "{err:?}");
     assert_eq!(count(&server, "POST", "/v3/templates"), 3, "1 try + 2 retries");
@@ -146,10 +146,11 @@ async fn a_start_that_may_have_been_acted_on_is_not_repeated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_time_out_and_are_retried() {
     let server = server().await;
-    let fast_timeout = |o: template_runtime::cloud::ConnectionOptions| o.request_timeout(Duration::from_millis(300));
+    let fast_timeout =
+        |o: sandbox_template_runtime::cloud::ConnectionOptions| o.request_timeout(Duration::from_millis(300));
     // One slow status answer: timed out, retried, the build completes.
     server.faults().add(Some("GET"), "/status", 1, FaultAction::Delay(Duration::from_secs(3)));
-    let client = client_with(&server, template_runtime::Provider::E2b, fast_timeout);
+    let client = client_with(&server, sandbox_template_runtime::Provider::E2b, fast_timeout);
     client.build(&Template::new().from_base_image(), "slow-once", &recording().0).await.unwrap();
     // Always slow: a timeout error after the retries.
     server.faults().add(Some("GET"), "/status", 10, FaultAction::Delay(Duration::from_secs(3)));
@@ -175,8 +176,9 @@ async fn log_lines_survive_transient_failures_exactly_once_in_order() {
     for (i, fault) in faults.into_iter().enumerate() {
         f.add_after(Some("GET"), "/status", 2 * i as u32, 1, fault);
     }
-    let client =
-        client_with(&server, template_runtime::Provider::E2b, |o| o.request_timeout(Duration::from_millis(500)));
+    let client = client_with(&server, sandbox_template_runtime::Provider::E2b, |o| {
+        o.request_timeout(Duration::from_millis(500))
+    });
     let (options, events) = recording();
     client.build(&Template::new().from_base_image(), "logs", &options).await.unwrap();
     assert_eq!(f.pending(), 0, "every fault was hit");

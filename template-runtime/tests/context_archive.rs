@@ -5,8 +5,8 @@ use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use template_runtime::Template;
-use template_runtime::context::{
+use sandbox_template_runtime::Template;
+use sandbox_template_runtime::context::{
     BuildContext, EmbedSource, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind, PlannedKind, plan_embedding,
 };
 

@@ -4,9 +4,9 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
+use sandbox_template_runtime::Error;
+use sandbox_template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind};
 use sha2::{Digest, Sha256};
-use template_runtime::Error;
-use template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind};
 
 mod context_support;
 use context_support::{ctx, mkdir, write};

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use template_runtime::context::{BuildContext, EntryKind};
-use template_runtime::{CopyOptions, Error, Template};
+use sandbox_template_runtime::context::{BuildContext, EntryKind};
+use sandbox_template_runtime::{CopyOptions, Error, Template};
 
 /// Builds the fixture in a scratch folder; returns (guard, folder holding ctx/, ctx-ignore/...).
 /// `e2b-reference/vectors` in the shared folder beside this repository, or `$SANDBOX_TEMPLATE_VECTORS`.
@@ -21,6 +21,7 @@ fn vectors_dir() -> PathBuf {
     dir
 }
 
+/// The SDK fixture tree, made by `make_fixture.sh` in a scratch folder.
 pub fn fixture() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let script = tmp.path().join("make_fixture.sh");

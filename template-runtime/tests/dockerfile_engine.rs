@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use template_runtime::Template;
-use template_runtime::local::{BuildOptions, LocalEngine};
+use sandbox_template_runtime::Template;
+use sandbox_template_runtime::local::{BuildOptions, LocalEngine};
 
 mod engine_support;
 use engine_support::{Images, base_image};

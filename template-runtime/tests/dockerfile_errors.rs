@@ -1,7 +1,7 @@
 //! Dockerfile import: every unsupported feature and malformed input is a clear error at the
 //! right line and column, with help saying what to write instead.
 
-use template_runtime::dockerfile::{DockerfileError, DockerfileOptions, convert};
+use sandbox_template_runtime::dockerfile::{DockerfileError, DockerfileOptions, convert};
 
 fn err(text: &str) -> DockerfileError {
     match convert(text, &DockerfileOptions::new()) {

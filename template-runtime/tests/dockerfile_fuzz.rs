@@ -3,8 +3,8 @@
 //! conversion or a located error.
 
 use proptest::prelude::*;
-use template_runtime::StepKind;
-use template_runtime::dockerfile::{DockerfileOptions, convert};
+use sandbox_template_runtime::StepKind;
+use sandbox_template_runtime::dockerfile::{DockerfileOptions, convert};
 
 const TOKENS: &[&str] = &[
     "FROM",

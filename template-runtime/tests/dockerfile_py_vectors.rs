@@ -11,8 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sandbox_template_runtime::{Provider, Template};
 use serde_json::{Value, json};
-use template_runtime::{Provider, Template};
 
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
@@ -177,7 +177,7 @@ fn every_python_vector_converts_with_docker_semantics() {
         assert_eq!(
             py_json["fromImage"],
             json!(match t.base() {
-                template_runtime::Base::Image(i) => i.clone(),
+                sandbox_template_runtime::Base::Image(i) => i.clone(),
                 other => panic!("{name}: base {other:?}"),
             })
         );

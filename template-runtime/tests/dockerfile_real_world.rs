@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use template_runtime::dockerfile::{Converted, DockerfileOptions, convert};
-use template_runtime::{Provider, Step, StepKind, Template};
+use sandbox_template_runtime::dockerfile::{Converted, DockerfileOptions, convert};
+use sandbox_template_runtime::{Provider, Step, StepKind, Template};
 
 fn dockerfile(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dockerfiles").join(name);
@@ -23,8 +23,9 @@ fn conv(name: &str) -> Converted {
 fn render(c: &Converted) -> String {
     let mut out = format!("FROM {}\n", c.base_image);
     for s in &c.steps {
-        let i = Step { kind: s.kind.clone(), force: false, location: template_runtime::SourceLocation::caller() }
-            .instruction();
+        let i =
+            Step { kind: s.kind.clone(), force: false, location: sandbox_template_runtime::SourceLocation::caller() }
+                .instruction();
         let args = serde_json::to_string(&i.args).unwrap();
         writeln!(out, "{:>3} {} {args}", s.line, i.kind).unwrap();
     }

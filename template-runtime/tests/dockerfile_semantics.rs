@@ -1,7 +1,7 @@
 //! Dockerfile import: each reading and mapping rule, as a user would notice it in the template.
 
-use template_runtime::dockerfile::{Converted, DockerfileOptions, convert};
-use template_runtime::{CopyStep, Provider, StepKind, Template};
+use sandbox_template_runtime::dockerfile::{Converted, DockerfileOptions, convert};
+use sandbox_template_runtime::{CopyStep, Provider, StepKind, Template};
 
 fn conv(text: &str) -> Converted {
     convert(text, &DockerfileOptions::new()).unwrap_or_else(|e| panic!("{e}"))
@@ -433,5 +433,5 @@ fn later_builder_calls_add_steps_after_the_dockerfile() {
 fn with_options_passes_build_args() {
     let options = DockerfileOptions::new().build_args([("TAG", "3.20")]);
     let t = Template::new().from_dockerfile_with("ARG TAG=3.19\nFROM alpine:$TAG\n", &options).unwrap();
-    assert_eq!(t.base(), &template_runtime::Base::Image("alpine:3.20".into()));
+    assert_eq!(t.base(), &sandbox_template_runtime::Base::Image("alpine:3.20".into()));
 }

@@ -12,10 +12,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use template_runtime::local::{
+use sandbox_template_runtime::local::{
     BuildOptions, EngineKind, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
 };
-use template_runtime::{
+use sandbox_template_runtime::{
     CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
     wait_for_port, wait_for_process, wait_for_url,
 };

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use template_runtime::local::{Engine, LocalEngine};
-use template_runtime::serve::{EngineChoice, ServeOptions};
+use sandbox_template_runtime::local::{Engine, LocalEngine};
+use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
 
 mod engine_support;
 use engine_support::{Images, base_image, run_in};

@@ -8,11 +8,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use template_runtime::cloud::{BuildOptions, BuildState, Client, ConnectionOptions};
-use template_runtime::local::LocalEngine;
-use template_runtime::serve::{DiskStore, EngineChoice, INTERRUPTED, NO_IMAGE_BUILT, ServeOptions, Serving};
-use template_runtime::server::Store;
-use template_runtime::{
+use sandbox_template_runtime::cloud::{BuildOptions, BuildState, Client, ConnectionOptions};
+use sandbox_template_runtime::local::LocalEngine;
+use sandbox_template_runtime::serve::{DiskStore, EngineChoice, INTERRUPTED, NO_IMAGE_BUILT, ServeOptions, Serving};
+use sandbox_template_runtime::server::Store;
+use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions,
     Template, wait_for_port,
 };
@@ -85,7 +85,7 @@ async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survive
         let skipped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s = skipped.clone();
         let o = BuildOptions::default().on_event(move |e| {
-            if matches!(e, template_runtime::cloud::BuildEvent::UploadSkipped { .. }) {
+            if matches!(e, sandbox_template_runtime::cloud::BuildEvent::UploadSkipped { .. }) {
                 s.store(true, std::sync::atomic::Ordering::SeqCst);
             }
         });
@@ -226,8 +226,8 @@ fn every_step_kind(ctx: &Path) -> Template {
 /// step reported as `BuildFailed` at that step, pointing at the builder call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn building_on_the_local_target_reports_like_the_cloud() {
-    use template_runtime::cloud::{BuildEvent, CloudError};
-    use template_runtime::serve::{Target, TargetError, build_on};
+    use sandbox_template_runtime::cloud::{BuildEvent, CloudError};
+    use sandbox_template_runtime::serve::{Target, TargetError, build_on};
     let Some(engine) = engine() else { return };
     let name = format!("sandbox-template-test/target-{}", std::process::id());
     let _guard = Images(engine.clone(), vec![name.clone()]);
@@ -315,7 +315,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
 /// travels through a client and `serve` (wire form and back), for every step kind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_sent_through_serve_gives_the_dockerfile_of_a_direct_local_build() {
-    use template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
+    use sandbox_template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
     let data = tempfile::tempdir().unwrap();
     let ctx = context();
     let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();

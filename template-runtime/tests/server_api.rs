@@ -33,7 +33,7 @@ impl Api {
     }
 }
 
-async fn api() -> (template_runtime::server::ServerHandle, Api) {
+async fn api() -> (sandbox_template_runtime::server::ServerHandle, Api) {
     let server = server().await;
     let api = Api { http: reqwest::Client::new(), base: server.url() };
     (server, api)

@@ -4,7 +4,7 @@
 mod cloud_support;
 
 use cloud_support::*;
-use template_runtime::cloud::{BuildEvent, BuildState};
+use sandbox_template_runtime::cloud::{BuildEvent, BuildState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_template_builds_and_sends_the_js_sdk_body() {
@@ -57,8 +57,8 @@ async fn seed_template_builds_and_sends_the_js_sdk_body() {
 
 use std::time::Duration;
 
-use template_runtime::cloud::{BuildOptions, CloudError};
-use template_runtime::{
+use sandbox_template_runtime::cloud::{BuildOptions, CloudError};
+use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions, PipOptions, Provider,
     RemoveOptions, RunOptions, Secret, Template, wait_for_file, wait_for_url,
 };
@@ -279,7 +279,12 @@ async fn novita_sends_its_defaults_and_env_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_request_timeout_option_is_applied() {
     let server = server().await;
-    server.faults().add(None, "/status", 10, template_runtime::server::FaultAction::Delay(Duration::from_secs(5)));
+    server.faults().add(
+        None,
+        "/status",
+        10,
+        sandbox_template_runtime::server::FaultAction::Delay(Duration::from_secs(5)),
+    );
     let options = recording().0.request_timeout(Duration::from_millis(200));
     let err = client(&server).build(&Template::new().from_base_image(), "slow", &options).await.unwrap_err();
     assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");

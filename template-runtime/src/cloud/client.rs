@@ -212,9 +212,9 @@ impl BuildOptions {
 /// A client of one build service (E2B, Novita, or a `sandbox-template serve`).
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), template_runtime::cloud::CloudError> {
-/// use template_runtime::{Provider, Template, wait_for_port};
-/// use template_runtime::cloud::{BuildOptions, Client};
+/// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+/// use sandbox_template_runtime::{Provider, Template, wait_for_port};
+/// use sandbox_template_runtime::cloud::{BuildOptions, Client};
 ///
 /// let template = Template::new()
 ///     .from_python_image("3.12")

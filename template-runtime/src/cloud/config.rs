@@ -12,7 +12,7 @@ use super::error::CloudError;
 /// [`ClientConfig`] can be logged or put in an error message.
 ///
 /// ```
-/// use template_runtime::cloud::ApiKey;
+/// use sandbox_template_runtime::cloud::ApiKey;
 /// let key = ApiKey::new("e2b_0123456789abcdef");
 /// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
 /// assert!(!format!("{key}").contains("0123"));
@@ -128,8 +128,8 @@ impl ConnectionOptions {
 /// The resolved connection: provider, URL, credentials, timeouts.
 ///
 /// ```
-/// use template_runtime::Provider;
-/// use template_runtime::cloud::{ClientConfig, ConnectionOptions};
+/// use sandbox_template_runtime::Provider;
+/// use sandbox_template_runtime::cloud::{ClientConfig, ConnectionOptions};
 ///
 /// let env = |name: &str| match name {
 ///     "E2B_DOMAIN" => Some("example.dev".to_owned()),

@@ -9,9 +9,9 @@
 //! future cancels it.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), template_runtime::cloud::CloudError> {
-//! use template_runtime::{Provider, Template};
-//! use template_runtime::cloud::{BuildEvent, BuildOptions, Client};
+//! # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+//! use sandbox_template_runtime::{Provider, Template};
+//! use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client};
 //!
 //! let template = Template::new().from_node_image("22").npm_install("express");
 //! let options = BuildOptions::default().tag("v1").on_event(|e| {

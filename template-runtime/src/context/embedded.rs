@@ -38,7 +38,7 @@ pub struct EmbeddedEntry {
 /// A build context compiled into the binary.
 ///
 /// ```
-/// use template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind};
+/// use sandbox_template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind};
 ///
 /// static FILES: EmbeddedDir = EmbeddedDir::new("/src/app", &[
 ///     EmbeddedEntry { path: ".", mode: 0o040755, kind: EmbeddedKind::Dir },
@@ -301,7 +301,7 @@ pub struct EmbedSource {
 /// # let dir = tempfile::tempdir().unwrap();
 /// std::fs::create_dir(dir.path().join("app")).unwrap();
 /// std::fs::write(dir.path().join("app/main.py"), "print(1)\n").unwrap();
-/// use template_runtime::context::{EmbedSource, PlannedKind, plan_embedding};
+/// use sandbox_template_runtime::context::{EmbedSource, PlannedKind, plan_embedding};
 /// let plan = plan_embedding(dir.path(), &[], &[EmbedSource { src: "app".into(), resolve_symlinks: false }])
 ///     .unwrap();
 /// let paths: Vec<&str> = plan.iter().map(|e| e.path.as_str()).collect();

@@ -28,7 +28,7 @@
 //! # std::fs::write(dir.path().join("app/main.py"), "print(1)\n").unwrap();
 //! # std::fs::write(dir.path().join("app/logs/x.log"), "").unwrap();
 //! # std::fs::write(dir.path().join(".dockerignore"), "**/logs\n").unwrap();
-//! use template_runtime::context::BuildContext;
+//! use sandbox_template_runtime::context::BuildContext;
 //!
 //! let ctx = BuildContext::open(dir.path()).unwrap(); // reads `.dockerignore`
 //! let entries = ctx.entries("app", false).unwrap();
@@ -139,7 +139,7 @@ enum Source {
 /// # std::fs::write(dir.path().join("hello.txt"), "hello world\n").unwrap();
 /// # use std::os::unix::fs::PermissionsExt;
 /// # std::fs::set_permissions(dir.path().join("hello.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
-/// use template_runtime::context::BuildContext;
+/// use sandbox_template_runtime::context::BuildContext;
 ///
 /// let ctx = BuildContext::open(dir.path()).unwrap().with_ignore_patterns(["*.log"]).unwrap();
 /// let copy = ctx.source("hello.txt", "/home/user/hello.txt", false).unwrap();
@@ -362,7 +362,7 @@ impl CopySource<'_> {
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
     /// # std::fs::write(dir.path().join("hello.txt"), "hello world\n").unwrap();
-    /// use template_runtime::context::BuildContext;
+    /// use sandbox_template_runtime::context::BuildContext;
     /// let ctx = BuildContext::open(dir.path()).unwrap();
     /// let mut tar_gz = Vec::new();
     /// let n = ctx.source("hello.txt", "/x", false).unwrap().write_archive(&mut tar_gz).unwrap();

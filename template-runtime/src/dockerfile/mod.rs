@@ -6,7 +6,7 @@
 //! template. The `template!` macro runs the same [`convert`] at compile time.
 //!
 //! ```
-//! use template_runtime::Template;
+//! use sandbox_template_runtime::Template;
 //!
 //! let template = Template::new()
 //!     .from_dockerfile(
@@ -109,7 +109,7 @@ impl DockerfileOptions {
     /// Sets build arg `name` to `value` (a later value for the same name wins).
     ///
     /// ```
-    /// use template_runtime::dockerfile::{convert, DockerfileOptions};
+    /// use sandbox_template_runtime::dockerfile::{convert, DockerfileOptions};
     /// let options = DockerfileOptions::new().build_arg("PY", "3.13");
     /// let converted = convert("ARG PY=3.12\nFROM python:${PY}-slim\n", &options).unwrap();
     /// assert_eq!(converted.base_image, "python:3.13-slim");
@@ -186,7 +186,7 @@ impl fmt::Display for DockerfileWarning {
 /// the column, and the help:
 ///
 /// ```
-/// use template_runtime::dockerfile::{convert, DockerfileOptions};
+/// use sandbox_template_runtime::dockerfile::{convert, DockerfileOptions};
 /// let err = convert("FROM alpine\nCOPY --from=build /out /app\n", &DockerfileOptions::new()).unwrap_err();
 /// assert_eq!((err.line, err.column), (2, 6));
 /// assert!(err.to_string().starts_with("Dockerfile:2:6: COPY --from is not supported"));
@@ -264,8 +264,8 @@ impl std::error::Error for DockerfileError {}
 /// `template!` macro can run it at compile time.
 ///
 /// ```
-/// use template_runtime::dockerfile::{convert, DockerfileOptions};
-/// use template_runtime::StepKind;
+/// use sandbox_template_runtime::dockerfile::{convert, DockerfileOptions};
+/// use sandbox_template_runtime::StepKind;
 ///
 /// let c = convert(
 ///     "FROM node:20\nARG PORT=3000\nENV PORT=$PORT\nENTRYPOINT [\"node\", \"server.js\"]\nCMD [\"--port\", \"3000\"]\n",
@@ -300,7 +300,7 @@ impl Template {
     /// [`ConvertedStep::line`]).
     ///
     /// ```
-    /// use template_runtime::Template;
+    /// use sandbox_template_runtime::Template;
     /// let t = Template::new().from_dockerfile("FROM alpine:3.20\nRUN apk add curl\nCMD sleep infinity\n").unwrap();
     /// assert_eq!(t.steps().len(), 5); // USER root, WORKDIR /, RUN, USER user, WORKDIR /home/user
     /// assert_eq!(t.start_cmd(), Some("sleep infinity"));

@@ -105,8 +105,8 @@ impl LocalDockerfile {
     /// [`write_build_context`]: super::write_build_context
     ///
     /// ```
-    /// use template_runtime::{Template, RunOptions};
-    /// use template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
+    /// use sandbox_template_runtime::{Template, RunOptions};
+    /// use sandbox_template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
     ///
     /// let t = Template::new()
     ///     .from_image("localhost/sandbox-base:latest")

@@ -17,7 +17,7 @@ pub const ENGINE_ENV: &str = "SANDBOX_TEMPLATE_ENGINE";
 /// Which container engine to use.
 ///
 /// ```
-/// use template_runtime::local::Engine;
+/// use sandbox_template_runtime::local::Engine;
 /// assert_eq!("podman".parse::<Engine>().unwrap(), Engine::Podman);
 /// assert!("lxc".parse::<Engine>().is_err());
 /// ```

@@ -2,8 +2,8 @@
 //! then its start command run and its ready check awaited. No cloud account needed.
 //!
 //! ```no_run
-//! use template_runtime::{Template, wait_for_file};
-//! use template_runtime::local::{BuildOptions, Engine, LocalEngine, LocalEvent, StartOptions};
+//! use sandbox_template_runtime::{Template, wait_for_file};
+//! use sandbox_template_runtime::local::{BuildOptions, Engine, LocalEngine, LocalEvent, StartOptions};
 //!
 //! let template = Template::new()
 //!     .from_image("localhost/sandbox-base:latest")
@@ -16,7 +16,7 @@
 //! let sandbox = engine.start(&template, &image, &StartOptions::new(), &mut show)?;
 //! assert_eq!(sandbox.exec("cat /greeting")?.stdout, "hello\n");
 //! // dropping `sandbox` removes the container
-//! # Ok::<(), template_runtime::local::LocalError>(())
+//! # Ok::<(), sandbox_template_runtime::local::LocalError>(())
 //! ```
 //!
 //! What differs from the cloud, and why:

@@ -169,8 +169,8 @@ fn logs(engine: &LocalEngine, id: &str, lines: usize) -> Vec<String> {
 /// the same thing on any Linux image.
 ///
 /// ```
-/// use template_runtime::{wait_for_file, wait_for_port};
-/// use template_runtime::local::local_ready_command;
+/// use sandbox_template_runtime::{wait_for_file, wait_for_port};
+/// use sandbox_template_runtime::local::local_ready_command;
 /// assert_eq!(local_ready_command(&wait_for_file("/tmp/ready")), "[ -f /tmp/ready ]");
 /// assert!(local_ready_command(&wait_for_port(8080)).contains(":1F90 "));
 /// ```

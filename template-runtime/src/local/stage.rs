@@ -22,8 +22,8 @@ use super::error::LocalError;
 /// `docker build -f .sandbox-template.Dockerfile - < context.tar`.
 ///
 /// ```
-/// use template_runtime::Template;
-/// use template_runtime::local::{LocalDockerfileOptions, write_build_context};
+/// use sandbox_template_runtime::Template;
+/// use sandbox_template_runtime::local::{LocalDockerfileOptions, write_build_context};
 ///
 /// let mut tar = Vec::new();
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi");

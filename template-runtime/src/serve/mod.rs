@@ -20,7 +20,7 @@
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use template_runtime::serve::{EngineChoice, ServeOptions};
+//! use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
 //!
 //! let serve = ServeOptions::new("./serve-data", "my-key").engine(EngineChoice::Auto).start().await?;
 //! println!("E2B_API_URL={} ({})", serve.server.url(), serve.engine_description());

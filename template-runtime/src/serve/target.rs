@@ -81,9 +81,9 @@ pub enum TargetError {
 /// Builds `template` as `name` on `target`, reporting progress to `options.on_event`.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), template_runtime::serve::TargetError> {
-/// use template_runtime::{Template, cloud::BuildOptions};
-/// use template_runtime::serve::{Target, build_on};
+/// # async fn demo() -> Result<(), sandbox_template_runtime::serve::TargetError> {
+/// use sandbox_template_runtime::{Template, cloud::BuildOptions};
+/// use sandbox_template_runtime::serve::{Target, build_on};
 ///
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi > /hi");
 /// let info = build_on(&t, "hello", "local".parse::<Target>().unwrap(), &BuildOptions::default()).await?;

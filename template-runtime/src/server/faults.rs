@@ -55,7 +55,7 @@ pub struct BuildFailure {
 /// [`ServerHandle::faults`](super::ServerHandle::faults).
 ///
 /// ```
-/// use template_runtime::server::{FaultAction, FaultPlan};
+/// use sandbox_template_runtime::server::{FaultAction, FaultPlan};
 /// let plan = FaultPlan::default();
 /// plan.add(Some("POST"), "/v3/templates", 1, FaultAction::Status { code: 429, retry_after: Some(1), message: "slow down".into() });
 /// assert_eq!(plan.pending(), 1);

@@ -10,7 +10,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
-//! use template_runtime::server::{Server, ServerConfig};
+//! use sandbox_template_runtime::server::{Server, ServerConfig};
 //!
 //! let server = Server::start(ServerConfig::new("test-key")).await?;
 //! println!("E2B_API_URL={}", server.url());

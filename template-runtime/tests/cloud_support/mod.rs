@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
-use template_runtime::server::{Server, ServerConfig, ServerHandle};
-use template_runtime::{Provider, Template, wait_for_port};
+use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::server::{Server, ServerConfig, ServerHandle};
+use sandbox_template_runtime::{Provider, Template, wait_for_port};
 
 pub const KEY: &str = "e2b_test_key_0123456789abcdef0123456789ab";
 

@@ -3,7 +3,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use template_runtime::context::BuildContext;
+use sandbox_template_runtime::context::BuildContext;
 
 /// Writes `data` to `dir/rel` (making parents) with permission bits `mode`.
 pub fn write(dir: &Path, rel: &str, data: &[u8], mode: u32) {

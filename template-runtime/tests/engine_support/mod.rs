@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use template_runtime::local::{Engine, LocalEngine};
+use sandbox_template_runtime::local::{Engine, LocalEngine};
 
 /// The image `.ci/setup-podman.sh` creates (override with `SANDBOX_TEMPLATE_TEST_BASE`).
 pub fn base_image() -> String {
