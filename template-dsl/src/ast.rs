@@ -10,6 +10,8 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser, Result};
 use syn::{Ident, LitBool, LitInt, LitStr, Token, braced, parenthesized};
 
+use sandbox_template_runtime::DISTROS;
+
 use crate::diag::{Ctxt, err, unknown_help};
 
 /// Every statement keyword, for "did you mean".
@@ -37,25 +39,31 @@ pub const STATEMENTS: &[&str] = &[
     "ready",
 ];
 
-/// Every base kind (`from KIND ...`), for "did you mean".
-pub const BASES: &[&str] = &[
-    "python",
-    "node",
-    "bun",
-    "ubuntu",
-    "debian",
-    "fedora",
-    "alpine",
-    "arch",
-    "base",
-    "image",
-    "registry",
-    "aws",
-    "gcp",
-    "huawei",
-    "template",
-    "dockerfile",
-];
+/// Every base kind (`from KIND ...`), for "did you mean": the distros of the runtime's table
+/// ([`DISTROS`]), then the other bases.
+pub const BASES: &[&str] = &BASE_KEYWORDS;
+
+const BASE_KEYWORDS: [&str; DISTROS.len() + OTHER_BASES.len()] = base_keywords();
+
+/// `DISTROS`' keywords followed by `OTHER_BASES` (a `const fn`: slices cannot be concatenated
+/// in a `const` otherwise).
+const fn base_keywords<const N: usize>() -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < DISTROS.len() {
+        out[i] = DISTROS[i].keyword;
+        i += 1;
+    }
+    let mut j = 0;
+    while j < OTHER_BASES.len() {
+        out[i + j] = OTHER_BASES[j];
+        j += 1;
+    }
+    out
+}
+
+/// The bases that are not distros.
+const OTHER_BASES: &[&str] = &["base", "image", "registry", "aws", "gcp", "huawei", "template", "dockerfile"];
 
 /// Every ready-check form, for "did you mean".
 pub const READY_FORMS: &[&str] = &["port", "url", "process", "file", "timeout"];

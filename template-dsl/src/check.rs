@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
 use sandbox_template_runtime::rules::{self, Rule};
-use sandbox_template_runtime::{ReadyCmd, StepKind};
+use sandbox_template_runtime::{Distro, ReadyCmd, StepKind};
 use syn::{LitInt, LitStr};
 
 use crate::ast::{self, Body, OptValue, Options, Ready, SecretValue, Stmt, Str};
@@ -621,28 +621,17 @@ impl Checker<'_> {
     fn from(&mut self, s: &ast::FromStmt) -> Option<FromResult> {
         let kind = s.kind.to_string();
         let span = s.kind.span();
-        let named = match kind.as_str() {
-            "python" => Some(("from_python_image", "python:", "3")),
-            "node" => Some(("from_node_image", "node:", "lts")),
-            "bun" => Some(("from_bun_image", "oven/bun:", "latest")),
-            "ubuntu" => Some(("from_ubuntu_image", "ubuntu:", "latest")),
-            "debian" => Some(("from_debian_image", "debian:", "stable")),
-            "fedora" => Some(("from_fedora_image", "fedora:", "44")),
-            "alpine" => Some(("from_alpine_image", "alpine:", "3.24")),
-            "arch" => Some(("from_arch_image", "archlinux:", "latest")),
-            _ => None,
-        };
         let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei" | "dockerfile");
         if s.has_options && !takes_options && crate::ast::BASES.contains(&kind.as_str()) {
             self.cx.push(Diagnostic::new(span, format!("`from {kind}` takes no options")).help("remove the `(...)`"));
             return None;
         }
-        if let Some((method, prefix, _)) = named {
+        if let Some(distro) = Distro::find(&kind) {
             if let Some(v) = &s.arg {
                 self.str(v);
-                self.lit_rule(v, |v| rules::image_reference(&format!("{prefix}{v}")));
+                self.lit_rule(v, |v| rules::image_reference(&distro.reference(v)));
             }
-            return Some(FromResult::Base(BaseOp::Named(method, s.arg.clone())));
+            return Some(FromResult::Base(BaseOp::Distro(distro, s.arg.clone())));
         }
         let need_arg = |this: &mut Self, what: &str, example: &str| -> Option<Str> {
             match &s.arg {

@@ -68,21 +68,12 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
         t = match &op.kind {
             OpKind::SkipCache => t.skip_cache(),
             OpKind::Base(b) => match b {
-                BaseOp::Named(method, v) => {
+                BaseOp::Distro(distro, v) => {
                     let v = match v {
                         Some(v) => Version::Tag(s(v)?),
                         None => Version::Default,
                     };
-                    match *method {
-                        "from_python_image" => t.from_python_image(v),
-                        "from_node_image" => t.from_node_image(v),
-                        "from_bun_image" => t.from_bun_image(v),
-                        "from_ubuntu_image" => t.from_ubuntu_image(v),
-                        "from_debian_image" => t.from_debian_image(v),
-                        "from_fedora_image" => t.from_fedora_image(v),
-                        "from_alpine_image" => t.from_alpine_image(v),
-                        _ => t.from_arch_image(v),
-                    }
+                    t.from_distro_image(distro, v)
                 }
                 BaseOp::Default => t.from_base_image(),
                 BaseOp::Image(image, None) => t.from_image(s(image)?),

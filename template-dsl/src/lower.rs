@@ -99,13 +99,18 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
     match kind {
         OpKind::SkipCache => quote_spanned!(span=> .skip_cache()),
         OpKind::Base(b) => match b {
-            BaseOp::Named(method, v) => {
-                let method = format_ident!("{method}", span = span);
+            BaseOp::Distro(distro, v) => {
+                // Found by keyword at compile time, so the expansion names the table's entry
+                // instead of a method per distro.
+                let keyword = distro.keyword;
                 let v = match v {
                     Some(v) => one(v),
                     None => quote!(::core::option::Option::<&::core::primitive::str>::None),
                 };
-                quote_spanned!(span=> .#method(#v))
+                quote_spanned!(span=> .from_distro_image(
+                    const { #p::sandbox_template_runtime::Distro::named(#keyword) },
+                    #v
+                ))
             }
             BaseOp::Default => quote_spanned!(span=> .from_base_image()),
             BaseOp::Image(image, None) => {

@@ -61,8 +61,8 @@ pub enum SecretSrc {
 /// The base.
 #[derive(Clone)]
 pub enum BaseOp {
-    /// `from python|node|... [STR]`: the builder method and the version.
-    Named(&'static str, Option<Str>),
+    /// `from python|node|... [STR]`: the distro and the version.
+    Distro(&'static sandbox_template_runtime::Distro, Option<Str>),
     /// `from base`.
     Default,
     /// `from image|registry STR [(username, password)]`.

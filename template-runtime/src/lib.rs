@@ -21,6 +21,7 @@
 #[cfg(feature = "cloud")]
 pub mod cloud;
 pub mod context;
+mod distro;
 pub mod dockerfile;
 mod error;
 mod export;
@@ -42,6 +43,7 @@ mod step;
 mod template;
 mod validate;
 
+pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::{BuildRequest, JsonOptions, WireStep};
 pub use provider::{Provider, UnknownProvider};
@@ -55,5 +57,5 @@ pub use secret::Secret;
 pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
 pub use template::{
     AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
-    PipOptions, RemoveOptions, RunOptions, Strings, Template, Version,
+    PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::distro::{Distro, Version};
 use crate::ready::ReadyCmd;
 use crate::registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 use crate::secret::Secret;
@@ -96,39 +97,6 @@ impl<S: AsRef<str>, const N: usize> From<[S; N]> for Strings {
 impl<S: AsRef<str>> From<Vec<S>> for Strings {
     fn from(v: Vec<S>) -> Self {
         Strings(v.iter().map(|s| s.as_ref().to_owned()).collect())
-    }
-}
-
-/// An image version or variant; `None` (or `Version::Default`) picks the SDKs' default.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Version {
-    /// The SDKs' default for this image (`python:3`, `node:lts`, `ubuntu:latest`, …).
-    #[default]
-    Default,
-    /// This tag.
-    Tag(String),
-}
-impl From<&str> for Version {
-    fn from(s: &str) -> Self {
-        Version::Tag(s.to_owned())
-    }
-}
-impl From<String> for Version {
-    fn from(s: String) -> Self {
-        Version::Tag(s)
-    }
-}
-impl From<Option<&str>> for Version {
-    fn from(s: Option<&str>) -> Self {
-        s.map_or(Version::Default, Version::from)
-    }
-}
-impl Version {
-    fn or(self, default: &str) -> String {
-        match self {
-            Version::Default => default.to_owned(),
-            Version::Tag(t) => t,
-        }
     }
 }
 
@@ -478,52 +446,66 @@ impl Template {
         self.set_base(Base::ProviderDefault)
     }
 
+    /// Starts from a distro's image (see [`DISTROS`](crate::DISTROS)): `IMAGE:VERSION`, or the
+    /// distro's default tag for [`Version::Default`] (or `None`).
+    ///
+    /// ```
+    /// use sandbox_template_runtime::{Base, Distro, Template};
+    ///
+    /// let t = Template::new().from_distro_image(Distro::find("node").unwrap(), None);
+    /// assert_eq!(t.base(), &Base::Image("node:lts".into()));
+    /// ```
+    #[track_caller]
+    pub fn from_distro_image(self, distro: &Distro, version: impl Into<Version>) -> Self {
+        self.from_image(distro.reference(version))
+    }
+
     /// `python:VERSION` (default `3`).
     #[track_caller]
     pub fn from_python_image(self, version: impl Into<Version>) -> Self {
-        self.from_image(format!("python:{}", version.into().or("3")))
+        self.from_distro_image(const { Distro::named("python") }, version)
     }
 
     /// `node:VARIANT` (default `lts`).
     #[track_caller]
     pub fn from_node_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("node:{}", variant.into().or("lts")))
+        self.from_distro_image(const { Distro::named("node") }, variant)
     }
 
     /// `oven/bun:VARIANT` (default `latest`).
     #[track_caller]
     pub fn from_bun_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("oven/bun:{}", variant.into().or("latest")))
+        self.from_distro_image(const { Distro::named("bun") }, variant)
     }
 
     /// `ubuntu:VARIANT` (default `latest`).
     #[track_caller]
     pub fn from_ubuntu_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("ubuntu:{}", variant.into().or("latest")))
+        self.from_distro_image(const { Distro::named("ubuntu") }, variant)
     }
 
     /// `debian:VARIANT` (default `stable`).
     #[track_caller]
     pub fn from_debian_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("debian:{}", variant.into().or("stable")))
+        self.from_distro_image(const { Distro::named("debian") }, variant)
     }
 
     /// `fedora:VARIANT` (default `44`).
     #[track_caller]
     pub fn from_fedora_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("fedora:{}", variant.into().or("44")))
+        self.from_distro_image(const { Distro::named("fedora") }, variant)
     }
 
     /// `alpine:VARIANT` (default `3.24`).
     #[track_caller]
     pub fn from_alpine_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("alpine:{}", variant.into().or("3.24")))
+        self.from_distro_image(const { Distro::named("alpine") }, variant)
     }
 
     /// `archlinux:VARIANT` (default `latest`).
     #[track_caller]
     pub fn from_arch_image(self, variant: impl Into<Version>) -> Self {
-        self.from_image(format!("archlinux:{}", variant.into().or("latest")))
+        self.from_distro_image(const { Distro::named("arch") }, variant)
     }
 
     /// Starts from another template of the build service. Registry credentials set earlier are
