@@ -25,6 +25,7 @@ mod distro;
 pub mod dockerfile;
 mod error;
 mod export;
+mod image_ref;
 #[cfg(feature = "local")]
 pub mod local;
 mod provider;
@@ -46,6 +47,7 @@ mod validate;
 pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::{BuildRequest, JsonOptions, WireStep};
+pub use image_ref::ImageRef;
 pub use provider::{Provider, UnknownProvider};
 pub use quote::shell_quote;
 pub use ready::{

@@ -245,9 +245,8 @@ pub fn command(cmd: &str) -> Result<(), Rule> {
 }
 
 /// An image reference, by Docker's reference grammar
-/// (`[host[:port]/]path[:tag][@algorithm:hex]`, lower-case path components).
-///
-/// Written by hand: the grammar is small and the macro must stay free of a regex engine.
+/// (`[host[:port]/]path[:tag][@algorithm:hex]`, lower-case path components); see
+/// [`ImageRef`](crate::ImageRef), which splits it into its parts.
 /// ```
 /// use sandbox_template_runtime::rules::image_reference;
 /// assert!(image_reference("python:3.12").is_ok());
@@ -257,138 +256,7 @@ pub fn command(cmd: &str) -> Result<(), Rule> {
 /// assert!(image_reference("app:").is_err());
 /// ```
 pub fn image_reference(reference: &str) -> Result<(), Rule> {
-    let fail =
-        |reason: &str| Rule::InvalidImageReference { reference: reference.to_owned(), reason: reason.to_owned() };
-    if reference.is_empty() {
-        return Err(fail("it is empty"));
-    }
-    let (rest, digest) = match reference.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (reference, None),
-    };
-    if let Some(d) = digest {
-        digest_ok(d).map_err(|r| fail(&r))?;
-    }
-    // A tag is after the last ':' that comes after the last '/'.
-    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
-        None => (rest, None),
-    };
-    if let Some(tag) = tag {
-        let mut chars = tag.chars();
-        let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric() || c == '_');
-        if !first_ok || tag.len() > 128 || !chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-            return Err(fail(&format!(
-                "tag `{tag}` must be 1 to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
-            )));
-        }
-    }
-    if name.is_empty() {
-        return Err(fail("the image name is empty"));
-    }
-    if name.len() > 255 {
-        return Err(fail("the name is longer than 255 characters"));
-    }
-    let mut components: Vec<&str> = name.split('/').collect();
-    let first = components[0];
-    let has_domain = components.len() > 1
-        && (first.contains('.')
-            || first.contains(':')
-            || first == "localhost"
-            || first.chars().any(|c| c.is_ascii_uppercase()));
-    if has_domain {
-        domain_ok(first).map_err(|r| fail(&r))?;
-        components.remove(0);
-    }
-    for c in components {
-        path_component_ok(c).map_err(|r| fail(&r))?;
-    }
-    Ok(())
-}
-
-fn domain_ok(domain: &str) -> Result<(), String> {
-    let (host, port) = match domain.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
-        _ => (domain, None),
-    };
-    if let Some(p) = port {
-        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("registry port `{p}` is not a number"));
-        }
-    }
-    if host.starts_with('[') && host.ends_with(']') {
-        return Ok(());
-    }
-    for label in host.split('.') {
-        let ok = !label.is_empty()
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        if !ok {
-            return Err(format!("registry host `{host}` is not a valid host name"));
-        }
-    }
-    Ok(())
-}
-
-fn path_component_ok(c: &str) -> Result<(), String> {
-    let bad = || format!("`{c}` must be lower-case letters and digits, separated by `.`, `_`, `__` or dashes");
-    if c.is_empty() {
-        return Err("the name has an empty path component (`//` or a trailing `/`)".to_owned());
-    }
-    let bytes = c.as_bytes();
-    if !bytes[0].is_ascii_lowercase() && !bytes[0].is_ascii_digit() {
-        return Err(bad());
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_lowercase() || b.is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        // a separator: `.`, `_`, `__`, or one or more `-`
-        let start = i;
-        match b {
-            b'.' => i += 1,
-            b'_' => {
-                i += 1;
-                if bytes.get(i) == Some(&b'_') {
-                    i += 1;
-                }
-            }
-            b'-' => {
-                while bytes.get(i) == Some(&b'-') {
-                    i += 1;
-                }
-            }
-            _ => return Err(bad()),
-        }
-        let next_ok = bytes.get(i).is_some_and(|n| n.is_ascii_lowercase() || n.is_ascii_digit());
-        if !next_ok || start == 0 {
-            return Err(bad());
-        }
-    }
-    Ok(())
-}
-
-fn digest_ok(d: &str) -> Result<(), String> {
-    let Some((algo, hex)) = d.split_once(':') else {
-        return Err(format!("digest `{d}` must be `algorithm:hex`, e.g. `sha256:…`"));
-    };
-    let algo_ok = !algo.is_empty()
-        && algo.split(['+', '.', '-', '_']).all(|p| {
-            let mut cs = p.chars();
-            matches!(cs.next(), Some(c) if c.is_ascii_alphabetic()) && cs.all(|c| c.is_ascii_alphanumeric())
-        });
-    if !algo_ok {
-        return Err(format!("digest algorithm `{algo}` is not valid"));
-    }
-    if hex.len() < 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("digest `{hex}` must be at least 32 hexadecimal digits"));
-    }
-    Ok(())
+    crate::ImageRef::parse(reference).map(|_| ())
 }
 
 /// Wraps a [`Rule`] with where it was broken.

@@ -6,6 +6,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::ImageRef;
 use crate::template::{Base, Template};
 
 use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
@@ -330,14 +331,11 @@ impl LocalEngine {
 }
 
 /// `python:3.12` → `docker.io/library/python:3.12`, `org/app` → `docker.io/org/app`, as Docker
-/// reads a name without a registry; names with a registry (`ghcr.io/...`, `localhost:5000/...`,
-/// `localhost/...`) stay as they are.
+/// reads a name without a registry ([`ImageRef::normalized`]); names with a registry
+/// (`ghcr.io/...`, `localhost:5000/...`, `localhost/...`) stay as they are. A name that does not
+/// parse goes to the engine as written, for it to refuse.
 fn qualified(image: &str) -> String {
-    match image.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => image.to_owned(),
-        Some(_) => format!("docker.io/{image}"),
-        None => format!("docker.io/library/{image}"),
-    }
+    ImageRef::parse(image).map_or_else(|_| image.to_owned(), |r| r.normalized())
 }
 
 /// What [`LocalError::StepFailed`] says about the template part behind an engine step.
@@ -451,6 +449,10 @@ mod tests {
         assert_eq!(qualified("ghcr.io/org/app:1"), "ghcr.io/org/app:1");
         assert_eq!(qualified("localhost:5000/app"), "localhost:5000/app");
         assert_eq!(qualified("localhost/sandbox-base:latest"), "localhost/sandbox-base:latest");
+        assert_eq!(qualified("docker.io/python:3"), "docker.io/library/python:3");
+        // Docker reads an upper-case first component as a registry (this used to prefix docker.io).
+        assert_eq!(qualified("Registry/app:1"), "Registry/app:1");
+        assert_eq!(qualified("not an image"), "not an image");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::ImageRef;
 use crate::registry::RegistryCredentials;
 use crate::template::Template;
 
@@ -61,12 +62,10 @@ impl Drop for AuthDir {
     }
 }
 
-/// The registry host of an image reference (`docker.io` when the name has none).
-pub(super) fn registry_host(image: &str) -> &str {
-    match image.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
-        _ => "docker.io",
-    }
+/// The registry host of an image reference (`docker.io` when the name has none). A reference
+/// that does not parse is left to the engine to refuse; its login goes to Docker Hub.
+pub(super) fn registry_host(image: &str) -> String {
+    ImageRef::parse(image).map_or_else(|_| "docker.io".to_owned(), |r| r.registry().to_owned())
 }
 
 /// How long a login may take.
@@ -101,7 +100,7 @@ pub(super) fn login(
             });
         }
     };
-    let registry = registry_host(image).to_owned();
+    let registry = registry_host(image);
     let auth = AuthDir::create()
         .map_err(|source| LocalError::Io { what: "cannot create a temporary folder".into(), source })?;
     let mut cmd = engine.command();
@@ -141,6 +140,9 @@ mod tests {
         assert_eq!(registry_host("ghcr.io/org/img:1"), "ghcr.io");
         assert_eq!(registry_host("localhost:5000/img"), "localhost:5000");
         assert_eq!(registry_host("localhost/img"), "localhost");
+        assert_eq!(registry_host("index.docker.io/org/img"), "docker.io");
+        // Docker reads an upper-case first component as a registry (this used to say docker.io).
+        assert_eq!(registry_host("Registry/img"), "Registry");
     }
 
     #[test]
