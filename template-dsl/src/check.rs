@@ -862,7 +862,10 @@ impl Checker<'_> {
                         *span,
                         format!("build arg `{name}` is not declared by an `ARG` of `{}`", lit.value()),
                     );
-                    let d = match crate::diag::did_you_mean(name, c.declared_args.iter().map(String::as_str)) {
+                    let d = match sandbox_template_runtime::did_you_mean(
+                        name,
+                        c.declared_args.iter().map(String::as_str),
+                    ) {
                         Some(best) => d.help(format!("did you mean `{best}`? ({declared})")),
                         None => d.help(format!("{declared}; add `ARG {name}` to the Dockerfile or remove this `arg`")),
                     };

@@ -1,6 +1,7 @@
 //! Error collection: every problem in a template is reported at once (serde_derive's `Ctxt`).
 
 use proc_macro2::{Span, TokenStream};
+use sandbox_template_runtime::did_you_mean;
 
 /// One problem in a template: where, what is wrong, and what to write instead.
 #[derive(Clone, Debug)]
@@ -104,35 +105,11 @@ impl Ctxt {
     }
 }
 
-/// "did you mean `x`?" for a misspelled keyword or option, by edit distance.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 /// The help for an unknown word: "did you mean" if something is close, else the list.
 pub(crate) fn unknown_help(word: &str, what: &str, candidates: &[&str]) -> String {
     let list = candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     match did_you_mean(word, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!("{what}: {list}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_close_words_only() {
-        let kws = ["run", "copy", "workdir", "from"];
-        assert_eq!(did_you_mean("rnu", kws), Some("run"));
-        assert_eq!(did_you_mean("wokdir", kws), Some("workdir"));
-        assert_eq!(did_you_mean("frm", kws), Some("from"));
-        assert_eq!(did_you_mean("zzzzzzz", kws), None);
     }
 }

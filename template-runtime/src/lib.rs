@@ -36,6 +36,7 @@ pub mod rules;
 mod secret;
 #[cfg(all(feature = "server", feature = "local"))]
 pub mod serve;
+mod suggest;
 #[cfg(all(feature = "server", feature = "local"))]
 pub use serve::{Target, build_on};
 #[cfg(feature = "server")]
@@ -57,6 +58,7 @@ pub use registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 pub use rules::Rule;
 pub use secret::Secret;
 pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
+pub use suggest::did_you_mean;
 pub use template::{
     AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template,

@@ -954,24 +954,5 @@ fn reference_at(chars: &[char]) -> (Option<String>, usize) {
 
 /// The known instruction closest to `keyword`, for "did you mean".
 fn suggestion(keyword: &str) -> Option<&'static str> {
-    INSTRUCTIONS
-        .iter()
-        .map(|k| (edit_distance(keyword, k), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::did_you_mean(keyword, INSTRUCTIONS)
 }
