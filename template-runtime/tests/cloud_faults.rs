@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cloud_support::*;
 use sandbox_template_runtime::Template;
-use sandbox_template_runtime::cloud::{BuildOptions, CloudError};
+use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError};
 use sandbox_template_runtime::server::{
     BoxFuture, BuildJob, BuildLog, BuildRunner, FaultAction, MemoryStore, Server, ServerConfig, ServerHandle,
     StepFailure,
@@ -98,13 +98,15 @@ async fn retries_are_bounded() {
     let server = server().await;
     server.faults().add(Some("POST"), "/v3/templates", 10, status(503, None));
     let client = client_with(&server, sandbox_template_runtime::Provider::E2b, |o| o.retries(2));
-    let err = client.build(&Template::new().from_base_image(), "busy", &BuildOptions::default()).await.unwrap_err();
+    let err =
+        client.build(&Template::new().from_base_image(), "busy", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::ServiceBusy { status: 503, .. }), "{err:?}");
     assert_eq!(count(&server, "POST", "/v3/templates"), 3, "1 try + 2 retries");
 
     server.faults().clear();
     server.faults().add(Some("POST"), "/v3/templates", 10, status(429, Some(0)));
-    let err = client.build(&Template::new().from_base_image(), "limited", &BuildOptions::default()).await.unwrap_err();
+    let err =
+        client.build(&Template::new().from_base_image(), "limited", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::RateLimit { .. }), "{err:?}");
     assert!(err.to_string().starts_with("Rate limit exceeded"), "{err}");
 
@@ -113,7 +115,7 @@ async fn retries_are_bounded() {
     server.faults().add(Some("POST"), "/v3/templates", 1, status(403, None));
     let before = count(&server, "POST", "/v3/templates");
     let err =
-        client.build(&Template::new().from_base_image(), "forbidden", &BuildOptions::default()).await.unwrap_err();
+        client.build(&Template::new().from_base_image(), "forbidden", &CloudBuildOptions::default()).await.unwrap_err();
     assert_eq!(err.to_string(), "403: injected 403");
     assert_eq!(count(&server, "POST", "/v3/templates"), before + 1);
 }
@@ -235,7 +237,7 @@ fn a_cancelled_build_leaves_nothing_running() {
         let template = seed_template(ctx.path());
         let task = client_rt.spawn({
             let client = client.clone();
-            async move { client.build(&template, name, &BuildOptions::default().tag(name)).await }
+            async move { client.build(&template, name, &CloudBuildOptions::default().tag(name)).await }
         });
         // Wait until the slow request is in flight.
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -98,7 +98,7 @@ pub type EventHandler = Arc<dyn Fn(&BuildEvent) + Send + Sync>;
 /// Options of [`Client::build`].
 #[derive(Clone)]
 #[non_exhaustive]
-pub struct BuildOptions {
+pub struct CloudBuildOptions {
     /// Tags for the new build.
     pub tags: Vec<String>,
     /// CPU cores (Novita: default 2).
@@ -123,9 +123,9 @@ pub struct BuildOptions {
     pub on_event: Option<EventHandler>,
 }
 
-impl Default for BuildOptions {
+impl Default for CloudBuildOptions {
     fn default() -> Self {
-        BuildOptions {
+        CloudBuildOptions {
             tags: Vec::new(),
             cpu_count: None,
             memory_mb: None,
@@ -141,9 +141,9 @@ impl Default for BuildOptions {
     }
 }
 
-impl fmt::Debug for BuildOptions {
+impl fmt::Debug for CloudBuildOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BuildOptions")
+        f.debug_struct("CloudBuildOptions")
             .field("tags", &self.tags)
             .field("cpu_count", &self.cpu_count)
             .field("memory_mb", &self.memory_mb)
@@ -156,7 +156,7 @@ impl fmt::Debug for BuildOptions {
     }
 }
 
-impl BuildOptions {
+impl CloudBuildOptions {
     /// Adds a tag.
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
@@ -214,13 +214,13 @@ impl BuildOptions {
 /// ```no_run
 /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
 /// use sandbox_template_runtime::{Provider, Template, wait_for_port};
-/// use sandbox_template_runtime::cloud::{BuildOptions, Client};
+/// use sandbox_template_runtime::cloud::{CloudBuildOptions, Client};
 ///
 /// let template = Template::new()
 ///     .from_python_image("3.12")
 ///     .set_start_cmd("python -m http.server 8000", wait_for_port(8000));
 /// let client = Client::from_env(Provider::E2b)?; // E2B_API_KEY
-/// let info = client.build(&template, "my-template", &BuildOptions::default().tag("v1")).await?;
+/// let info = client.build(&template, "my-template", &CloudBuildOptions::default().tag("v1")).await?;
 /// println!("built {} ({})", info.template_id, info.build_id);
 /// # Ok(()) }
 /// ```
@@ -235,7 +235,7 @@ pub async fn build(
     template: &Template,
     name: &str,
     provider: Provider,
-    options: &BuildOptions,
+    options: &CloudBuildOptions,
 ) -> Result<BuildInfo, CloudError> {
     Client::from_env(provider)?.build(template, name, options).await
 }
@@ -282,7 +282,7 @@ impl Client {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let span = tracing::info_span!("template_build", name, provider = %self.provider());
         let work = async {
@@ -299,7 +299,7 @@ impl Client {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let span = tracing::info_span!("template_build", name, provider = %self.provider(), background = true);
         let work = async {
@@ -315,7 +315,7 @@ impl Client {
         &self,
         template: &Template,
         info: &BuildInfo,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<(), CloudError> {
         with_timeout(options.timeout, self.follow(template, info, options)).await
     }
@@ -389,7 +389,12 @@ impl Client {
     // ----- the build, step by step -------------------------------------------------------
 
     /// Validates, hashes every COPY source and renders the start body: nothing is sent.
-    async fn prepare(&self, template: &Template, name: &str, options: &BuildOptions) -> Result<Prepared, CloudError> {
+    async fn prepare(
+        &self,
+        template: &Template,
+        name: &str,
+        options: &CloudBuildOptions,
+    ) -> Result<Prepared, CloudError> {
         if name.trim().is_empty() {
             return Err(CloudError::Config(
                 "a template name is required (e.g. \"my-template\" or \"my-template:v1\")".into(),
@@ -418,7 +423,7 @@ impl Client {
         &self,
         prepared: &Prepared,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let transport = self.transport_for(options);
         let created = self.create(&transport, name, options).await?;
@@ -455,7 +460,7 @@ impl Client {
         &self,
         transport: &Transport,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<CreateTemplateResponse, CloudError> {
         let (cpu, memory, disk) = match self.provider() {
             Provider::E2b => (options.cpu_count, options.memory_mb, options.min_free_disk_mb),
@@ -489,7 +494,7 @@ impl Client {
         transport: &Transport,
         prepared: &Prepared,
         template_id: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<(), CloudError> {
         let limit = Arc::new(Semaphore::new(options.upload_concurrency.max(1)));
         let mut tasks = JoinSet::new();
@@ -537,7 +542,12 @@ impl Client {
     /// Polls the status every `poll_interval`, delivering each log line once: the offset only
     /// advances on a successful answer, and transient failures are retried by the transport.
     /// After a terminal state, drains the remaining pages.
-    async fn follow(&self, template: &Template, info: &BuildInfo, options: &BuildOptions) -> Result<(), CloudError> {
+    async fn follow(
+        &self,
+        template: &Template,
+        info: &BuildInfo,
+        options: &CloudBuildOptions,
+    ) -> Result<(), CloudError> {
         let transport = self.transport_for(options);
         let mut offset = 0usize;
         loop {
@@ -590,7 +600,7 @@ impl Client {
         transport.unwrap_or(&self.transport).json(&call).await
     }
 
-    fn transport_for(&self, options: &BuildOptions) -> Transport {
+    fn transport_for(&self, options: &CloudBuildOptions) -> Transport {
         let mut t = self.transport.clone();
         if let Some(timeout) = options.request_timeout {
             t.request_timeout = (!timeout.is_zero()).then_some(timeout);
@@ -667,7 +677,7 @@ impl UploadJob {
     }
 }
 
-fn deliver(options: &BuildOptions, entries: &[LogEntry]) -> usize {
+fn deliver(options: &CloudBuildOptions, entries: &[LogEntry]) -> usize {
     for e in entries {
         let clean = LogEntry { message: strip_ansi(&e.message), ..e.clone() };
         tracing::debug!(level = %clean.level, step = clean.step.as_deref().unwrap_or(""), "{}", clean.message);
@@ -676,7 +686,7 @@ fn deliver(options: &BuildOptions, entries: &[LogEntry]) -> usize {
     entries.len()
 }
 
-fn emit(options: &BuildOptions, event: BuildEvent) {
+fn emit(options: &CloudBuildOptions, event: BuildEvent) {
     if let Some(h) = &options.on_event {
         h(&event);
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::template::{Base, Template};
 
 use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
-use super::engine::{EngineKind, LocalEngine, TempPath, command_line, hint, last_lines};
+use super::engine::{Engine, EngineKind, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
 use super::{LocalEvent, LocalImage, stage};
@@ -24,10 +24,10 @@ pub const DEFAULT_BASE_ENV: &str = "SANDBOX_TEMPLATE_DEFAULT_BASE";
 /// How long a pull of the base image may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Options of [`LocalEngine::build`].
+/// Options of [`Engine::build`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct BuildOptions {
+pub struct LocalBuildOptions {
     /// Rebuild every step instead of using the engine's layer cache. Also implied by
     /// `Template::force_rebuild` and `skip_cache` (locally the whole image is rebuilt: the engines
     /// have no per-step cache switch).
@@ -43,7 +43,7 @@ pub struct BuildOptions {
     pub insecure_registry: bool,
 }
 
-impl BuildOptions {
+impl LocalBuildOptions {
     /// Defaults: layer cache on, `e2bdev/base` as the default base, the engine's network.
     pub fn new() -> Self {
         Self::default()
@@ -116,17 +116,17 @@ fn descendants(root: u32) -> Vec<u32> {
     found
 }
 
-impl LocalEngine {
+impl Engine {
     /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]),
     /// with the base image's user looked up when the image is present.
-    pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
+    pub fn dockerfile(&self, template: &Template, options: &LocalBuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
         let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
         let base_user = self.image_user(&df.base_image);
         staged.dockerfile(template, &self.dockerfile_options(options, base_user))
     }
 
-    fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
+    fn dockerfile_options(&self, options: &LocalBuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
         let mut opts = LocalDockerfileOptions::default();
         if let Some(base) = options.default_base.clone().or_else(|| std::env::var(DEFAULT_BASE_ENV).ok()) {
             opts.default_base = base;
@@ -164,7 +164,7 @@ impl LocalEngine {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &LocalBuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<LocalImage, LocalError> {
         let _span = tracing::info_span!("local_build", engine = self.kind.program(), image = name).entered();
@@ -264,7 +264,7 @@ impl LocalEngine {
         &self,
         template: &Template,
         image: &str,
-        options: &BuildOptions,
+        options: &LocalBuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<(String, String), LocalError> {
         if let Some(user) = self.image_user(image) {
