@@ -287,5 +287,5 @@ async fn per_request_timeout_option_is_applied() {
     );
     let options = recording().0.request_timeout(Duration::from_millis(200));
     let err = client(&server).build(&Template::new().from_base_image(), "slow", &options).await.unwrap_err();
-    assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, CloudError::RequestTimeout { .. }), "{err:?}");
 }

@@ -15,11 +15,11 @@ use super::api::{
 };
 use super::config::{ClientConfig, ConnectionOptions};
 use super::context_bridge;
-use super::error::CloudError;
-use super::http::{Call, RetryPolicy, Transport, encode_segment};
+use super::error::{CloudError, ConfigError, UploadError, joined};
+use super::http::{Call, RetryPolicy, Transport, encode_segment, permit};
 use super::upload;
 use crate::provider::Provider;
-use crate::step::StepKind;
+use crate::step::{CopyStep, StepKind};
 use crate::template::Template;
 
 /// What a finished (or started, for [`Client::build_in_background`]) build is called.
@@ -111,9 +111,9 @@ pub struct CloudBuildOptions {
     pub skip_cache: bool,
     /// Per-request timeout for API calls, overriding the client's.
     pub request_timeout: Option<Duration>,
-    /// Timeout of each archive upload (default 1 hour, as the SDKs).
+    /// Timeout of each archive upload (default 1 hour, as the SDKs; [`UploadError::Timeout`]).
     pub upload_timeout: Duration,
-    /// Give up on the whole build after this long ([`CloudError::Timeout`]).
+    /// Give up on the whole build after this long ([`CloudError::BuildTimeout`]).
     pub timeout: Option<Duration>,
     /// How many archives are prepared and uploaded at once (default 4).
     pub upload_concurrency: usize,
@@ -396,9 +396,7 @@ impl Client {
         options: &CloudBuildOptions,
     ) -> Result<Prepared, CloudError> {
         if name.trim().is_empty() {
-            return Err(CloudError::Config(
-                "a template name is required (e.g. \"my-template\" or \"my-template:v1\")".into(),
-            ));
+            return Err(ConfigError::MissingTemplateName.into());
         }
         let mut template = template.clone();
         if options.skip_cache {
@@ -409,13 +407,12 @@ impl Client {
         let provider = self.provider();
         let t = template.clone();
         // Hashing reads every file: off the async threads.
-        let (hashes, body) = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
+        let hashing = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
             let hashes = context_bridge::files_hashes(&t)?;
             let request = t.build_request_with_hashes(provider, &hashes)?;
             Ok((hashes, to_json(&request)))
-        })
-        .await
-        .map_err(|e| CloudError::Io(std::io::Error::other(format!("hashing stopped: {e}"))))??;
+        });
+        let (hashes, body) = joined(hashing.await, "hashing the build context")??;
         Ok(Prepared { template, hashes, body })
     }
 
@@ -511,7 +508,7 @@ impl Client {
                 template_id: template_id.to_owned(),
                 index,
                 hash: hash.clone(),
-                src: copy.src.clone(),
+                copy: copy.clone(),
                 force: copy.force_upload.unwrap_or(false),
                 upload_timeout: options.upload_timeout,
                 on_event: options.on_event.clone(),
@@ -520,21 +517,15 @@ impl Client {
             let span = tracing::info_span!("upload", step = index + 1, src = %copy.src);
             tasks.spawn(
                 async move {
-                    let _permit = limit
-                        .acquire_owned()
-                        .await
-                        .map_err(|_| CloudError::Protocol("upload limiter closed".into()))?;
+                    let _permit = permit(&limit).await;
                     job.run().await
                 }
                 .instrument(span),
             );
         }
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e), // dropping `tasks` aborts the other uploads
-                Err(e) => return Err(CloudError::Io(std::io::Error::other(format!("upload task failed: {e}")))),
-            }
+            // An error returns at once: dropping `tasks` aborts the other uploads.
+            joined(done, "uploading a build context")??;
         }
         Ok(())
     }
@@ -615,7 +606,7 @@ struct UploadJob {
     template_id: String,
     index: usize,
     hash: String,
-    src: String,
+    copy: CopyStep,
     force: bool,
     upload_timeout: Duration,
     on_event: Option<EventHandler>,
@@ -624,6 +615,7 @@ struct UploadJob {
 impl UploadJob {
     async fn run(self) -> Result<(), CloudError> {
         let step = self.index + 1;
+        let src = &self.copy.src;
         let call = Call {
             method: Method::GET,
             path: format!("/templates/{}/files/{}", encode_segment(&self.template_id), encode_segment(&self.hash)),
@@ -633,7 +625,7 @@ impl UploadJob {
         };
         let info: FileUploadInfo = self.transport.json(&call).await.map_err(|e| match e {
             CloudError::Api { status, message } => {
-                CloudError::Upload { src: self.src.clone(), message: format!("{status}: {message}") }
+                CloudError::Upload { src: src.clone(), source: UploadError::Rejected { status, message } }
             }
             other => other,
         })?;
@@ -645,22 +637,17 @@ impl UploadJob {
         let url = match info.url {
             Some(url) if !info.present || self.force => url,
             _ => {
-                fire(BuildEvent::UploadSkipped { step, src: self.src.clone() });
+                fire(BuildEvent::UploadSkipped { step, src: src.clone() });
                 tracing::info!("already cached, not uploaded");
                 return Ok(());
             }
         };
         let archive = {
-            let _turn = self
-                .transport
-                .spooling
-                .acquire()
-                .await
-                .map_err(|_| CloudError::Protocol("spool limiter closed".into()))?;
-            upload::spool(self.template.clone(), self.index).await?
+            let _turn = permit(&self.transport.spooling).await;
+            upload::spool(self.template.clone(), self.copy.clone()).await?
         };
         let total = archive.len;
-        fire(BuildEvent::UploadStarted { step, src: self.src.clone(), bytes: total });
+        fire(BuildEvent::UploadStarted { step, src: src.clone(), bytes: total });
         let on_event = self.on_event.clone();
         let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |sent| {
             if let Some(h) = &on_event {
@@ -670,8 +657,8 @@ impl UploadJob {
         let headers = info.headers.unwrap_or_default();
         upload::put(&self.transport, &url, &headers, &archive, Some(self.upload_timeout), progress)
             .await
-            .map_err(|message| CloudError::Upload { src: self.src.clone(), message })?;
-        fire(BuildEvent::UploadDone { step, src: self.src.clone(), bytes: total });
+            .map_err(|source| CloudError::Upload { src: src.clone(), source })?;
+        fire(BuildEvent::UploadDone { step, src: src.clone(), bytes: total });
         tracing::info!(bytes = total, "uploaded");
         Ok(())
     }
@@ -702,9 +689,7 @@ async fn with_timeout<T>(
     work: impl std::future::Future<Output = Result<T, CloudError>>,
 ) -> Result<T, CloudError> {
     match timeout {
-        Some(t) => tokio::time::timeout(t, work)
-            .await
-            .map_err(|_| CloudError::Timeout(format!("the build did not finish within {}s", t.as_secs_f64())))?,
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| CloudError::BuildTimeout { limit })?,
         None => work.await,
     }
 }

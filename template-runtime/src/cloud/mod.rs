@@ -34,4 +34,4 @@ mod upload;
 pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
 pub use client::{BuildEvent, BuildInfo, Client, CloudBuildOptions, EventHandler, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions, USER_AGENT};
-pub use error::CloudError;
+pub use error::{CloudError, ConfigError, RequestPhase, UploadError};

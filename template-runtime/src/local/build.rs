@@ -226,12 +226,14 @@ impl Engine {
             tail.push_back(line.clone());
             on_event(LocalEvent::Log(line));
         }
+        // A panicking helper thread is a bug: its panic continues here (and `child`'s guard kills
+        // the engine) rather than the build going on without its output or its context.
         for r in readers {
-            let _ = r.join();
+            r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         let status =
             child.0.wait().map_err(|source| LocalError::Io { what: format!("waiting for `{line}`"), source })?;
-        let written = writer.join().unwrap_or(Ok(()));
+        let written = writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         if let Err(e @ (crate::Error::Io { .. } | crate::Error::SymlinkEscapes { .. })) = written {
             // The context could not be read (a file vanished or changed type mid-build): that,
             // not the engine's complaint about a cut-off archive, is the problem.

@@ -299,8 +299,9 @@ pub(super) fn run_with_input(
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    // A panicking pipe reader is a bug: its panic continues here rather than an empty output.
+    let stdout = out.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let stderr = err.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(Captured { status, stdout, stderr, timed_out })
 }
 
