@@ -1,6 +1,6 @@
-//! The build client: create, upload what the service lacks, start, follow the log.
+//! The build client: create, upload what the service lacks, start, follow the log (`logs.rs`).
+//! Its options and progress events are in `options.rs`.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,13 +10,15 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::api::{
-    AliasResponse, AssignTagsRequest, AssignedTags, BuildState, BuildStatus, CreateTemplateRequest,
-    CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo, LogEntry, TemplateTag, strip_ansi,
+    AliasResponse, AssignTagsRequest, AssignedTags, BuildStatus, CreateTemplateRequest, CreateTemplateResponse,
+    DeleteTagsRequest, FileUploadInfo, TemplateTag,
 };
 use super::config::{ClientConfig, ConnectionOptions};
 use super::context_bridge;
 use super::error::{CloudError, ConfigError, UploadError, joined};
 use super::http::{Call, RetryPolicy, Transport, encode_segment, permit};
+use super::logs;
+use super::options::{BuildEvent, CloudBuildOptions, EventHandler, emit};
 use super::upload;
 use crate::provider::Provider;
 use crate::step::{CopyStep, StepKind};
@@ -33,180 +35,6 @@ pub struct BuildInfo {
     pub name: String,
     /// The tags of the build, as the service reports them.
     pub tags: Vec<String>,
-}
-
-/// Progress of a build, in order: `Created`, uploads (`UploadStarted`, `UploadProgress`…,
-/// `UploadDone`, or `UploadSkipped`), `Started`, `Log`…, `Finished`.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum BuildEvent {
-    /// The service created the template build.
-    Created {
-        /// Template ID.
-        template_id: String,
-        /// Build ID.
-        build_id: String,
-    },
-    /// An archive is being uploaded.
-    UploadStarted {
-        /// 1-based step number (the service's numbering).
-        step: usize,
-        /// The COPY source.
-        src: String,
-        /// Archive size.
-        bytes: u64,
-    },
-    /// Bytes sent so far for one upload.
-    UploadProgress {
-        /// 1-based step number.
-        step: usize,
-        /// Bytes sent.
-        sent: u64,
-        /// Archive size.
-        total: u64,
-    },
-    /// The service already has this content.
-    UploadSkipped {
-        /// 1-based step number.
-        step: usize,
-        /// The COPY source.
-        src: String,
-    },
-    /// An upload finished.
-    UploadDone {
-        /// 1-based step number.
-        step: usize,
-        /// The COPY source.
-        src: String,
-        /// Archive size.
-        bytes: u64,
-    },
-    /// The build was started on the service.
-    Started,
-    /// A line of the build log (ANSI colours stripped), each delivered exactly once.
-    Log(LogEntry),
-    /// The build reached `ready` or `error`.
-    Finished {
-        /// The final state.
-        status: BuildState,
-    },
-}
-
-/// Receives [`BuildEvent`]s. Called from the build's task; keep it quick.
-pub type EventHandler = Arc<dyn Fn(&BuildEvent) + Send + Sync>;
-
-/// Options of [`Client::build`].
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct CloudBuildOptions {
-    /// Tags for the new build.
-    pub tags: Vec<String>,
-    /// CPU cores (Novita: default 2).
-    pub cpu_count: Option<u32>,
-    /// Memory in MiB (Novita: default 1024).
-    pub memory_mb: Option<u32>,
-    /// Minimum free disk after the build, in MiB (E2B only).
-    pub min_free_disk_mb: Option<u32>,
-    /// Rebuild every step instead of using the service's cache.
-    pub skip_cache: bool,
-    /// Per-request timeout for API calls, overriding the client's.
-    pub request_timeout: Option<Duration>,
-    /// Timeout of each archive upload (default 1 hour, as the SDKs; [`UploadError::Timeout`]).
-    pub upload_timeout: Duration,
-    /// Give up on the whole build after this long ([`CloudError::BuildTimeout`]).
-    pub timeout: Option<Duration>,
-    /// How many archives are prepared and uploaded at once (default 4).
-    pub upload_concurrency: usize,
-    /// Status poll interval (default 200 ms, as the SDKs).
-    pub poll_interval: Duration,
-    /// Progress callback.
-    pub on_event: Option<EventHandler>,
-}
-
-impl Default for CloudBuildOptions {
-    fn default() -> Self {
-        CloudBuildOptions {
-            tags: Vec::new(),
-            cpu_count: None,
-            memory_mb: None,
-            min_free_disk_mb: None,
-            skip_cache: false,
-            request_timeout: None,
-            upload_timeout: Duration::from_secs(3600),
-            timeout: None,
-            upload_concurrency: 4,
-            poll_interval: Duration::from_millis(200),
-            on_event: None,
-        }
-    }
-}
-
-impl fmt::Debug for CloudBuildOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CloudBuildOptions")
-            .field("tags", &self.tags)
-            .field("cpu_count", &self.cpu_count)
-            .field("memory_mb", &self.memory_mb)
-            .field("min_free_disk_mb", &self.min_free_disk_mb)
-            .field("skip_cache", &self.skip_cache)
-            .field("timeout", &self.timeout)
-            .field("upload_concurrency", &self.upload_concurrency)
-            .field("on_event", &self.on_event.as_ref().map(|_| "<callback>"))
-            .finish_non_exhaustive()
-    }
-}
-
-impl CloudBuildOptions {
-    /// Adds a tag.
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
-    }
-    /// Sets CPU cores.
-    pub fn cpu_count(mut self, n: u32) -> Self {
-        self.cpu_count = Some(n);
-        self
-    }
-    /// Sets memory in MiB.
-    pub fn memory_mb(mut self, mb: u32) -> Self {
-        self.memory_mb = Some(mb);
-        self
-    }
-    /// Sets the minimum free disk in MiB.
-    pub fn min_free_disk_mb(mut self, mb: u32) -> Self {
-        self.min_free_disk_mb = Some(mb);
-        self
-    }
-    /// Rebuilds everything.
-    pub fn skip_cache(mut self, yes: bool) -> Self {
-        self.skip_cache = yes;
-        self
-    }
-    /// Sets the overall build timeout.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-    /// Sets the per-request timeout.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-    /// Sets how many uploads run at once (at least 1).
-    pub fn upload_concurrency(mut self, n: usize) -> Self {
-        self.upload_concurrency = n.max(1);
-        self
-    }
-    /// Sets the status poll interval.
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
-        self
-    }
-    /// Receives progress events.
-    pub fn on_event(mut self, handler: impl Fn(&BuildEvent) + Send + Sync + 'static) -> Self {
-        self.on_event = Some(Arc::new(handler));
-        self
-    }
 }
 
 /// A client of one build service (E2B, Novita, or a `sandbox-template serve`).
@@ -288,7 +116,7 @@ impl Client {
         let work = async {
             let prepared = self.prepare(template, name, options).await?;
             let info = self.create_upload_start(&prepared, name, options).await?;
-            self.follow(&prepared.template, &info, options).await?;
+            logs::follow(&self.transport_for(options), &prepared.template, &info, options).await?;
             Ok(info)
         };
         with_timeout(options.timeout, work.instrument(span)).await
@@ -317,7 +145,7 @@ impl Client {
         info: &BuildInfo,
         options: &CloudBuildOptions,
     ) -> Result<(), CloudError> {
-        with_timeout(options.timeout, self.follow(template, info, options)).await
+        with_timeout(options.timeout, logs::follow(&self.transport_for(options), template, info, options)).await
     }
 
     /// One status request: state, and log lines from `logs_offset` (one page).
@@ -327,7 +155,7 @@ impl Client {
         build_id: &str,
         logs_offset: usize,
     ) -> Result<BuildStatus, CloudError> {
-        self.status_page(template_id, build_id, logs_offset, None).await
+        logs::status_page(&self.transport, template_id, build_id, logs_offset).await
     }
 
     /// Whether a template with this name (or `name:tag`) exists: also true when it belongs to
@@ -530,67 +358,6 @@ impl Client {
         Ok(())
     }
 
-    /// Polls the status every `poll_interval`, delivering each log line once: the offset only
-    /// advances on a successful answer, and transient failures are retried by the transport.
-    /// After a terminal state, drains the remaining pages.
-    async fn follow(
-        &self,
-        template: &Template,
-        info: &BuildInfo,
-        options: &CloudBuildOptions,
-    ) -> Result<(), CloudError> {
-        let transport = self.transport_for(options);
-        let mut offset = 0usize;
-        loop {
-            let status = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
-            offset += deliver(options, &status.log_entries);
-            if status.status.is_terminal() {
-                let mut last_page = status.log_entries.len();
-                while last_page > 0 {
-                    let more = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
-                    last_page = deliver(options, &more.log_entries);
-                    offset += last_page;
-                }
-                emit(options, BuildEvent::Finished { status: status.status });
-                return match status.status {
-                    BuildState::Ready => Ok(()),
-                    _ => {
-                        let reason = status.reason.unwrap_or(super::api::StatusReason {
-                            message: "Unknown error".into(),
-                            step: None,
-                            log_entries: vec![],
-                        });
-                        let location = reason.step.as_deref().and_then(|s| template.locate_step(s));
-                        Err(CloudError::BuildFailed {
-                            message: reason.message,
-                            step: reason.step,
-                            location,
-                            logs: reason.log_entries.iter().map(|e| strip_ansi(&e.message)).collect(),
-                        })
-                    }
-                };
-            }
-            tokio::time::sleep(options.poll_interval).await;
-        }
-    }
-
-    async fn status_page(
-        &self,
-        template_id: &str,
-        build_id: &str,
-        offset: usize,
-        transport: Option<&Transport>,
-    ) -> Result<BuildStatus, CloudError> {
-        let call = Call {
-            method: Method::GET,
-            path: format!("/templates/{}/builds/{}/status", encode_segment(template_id), encode_segment(build_id)),
-            query: vec![("logsOffset", offset.to_string())],
-            body: None,
-            retry: RetryPolicy::Idempotent,
-        };
-        transport.unwrap_or(&self.transport).json(&call).await
-    }
-
     fn transport_for(&self, options: &CloudBuildOptions) -> Transport {
         let mut t = self.transport.clone();
         if let Some(timeout) = options.request_timeout {
@@ -661,21 +428,6 @@ impl UploadJob {
         fire(BuildEvent::UploadDone { step, src: src.clone(), bytes: total });
         tracing::info!(bytes = total, "uploaded");
         Ok(())
-    }
-}
-
-fn deliver(options: &CloudBuildOptions, entries: &[LogEntry]) -> usize {
-    for e in entries {
-        let clean = LogEntry { message: strip_ansi(&e.message), ..e.clone() };
-        tracing::debug!(level = %clean.level, step = clean.step.as_deref().unwrap_or(""), "{}", clean.message);
-        emit(options, BuildEvent::Log(clean));
-    }
-    entries.len()
-}
-
-fn emit(options: &CloudBuildOptions, event: BuildEvent) {
-    if let Some(h) = &options.on_event {
-        h(&event);
     }
 }
 

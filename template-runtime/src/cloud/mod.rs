@@ -29,9 +29,12 @@ mod config;
 pub(crate) mod context_bridge;
 mod error;
 mod http;
+mod logs;
+mod options;
 mod upload;
 
 pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
-pub use client::{BuildEvent, BuildInfo, Client, CloudBuildOptions, EventHandler, build};
+pub use client::{BuildInfo, Client, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions, USER_AGENT};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
+pub use options::{BuildEvent, CloudBuildOptions, EventHandler};
