@@ -350,10 +350,10 @@ impl FakeRegistry {
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
-                    if let Some((name, value)) = line.split_once(':') {
-                        if name.eq_ignore_ascii_case("authorization") {
-                            auth = Some(value.trim().to_owned());
-                        }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("authorization")
+                    {
+                        auth = Some(value.trim().to_owned());
                     }
                 }
                 let authorized = auth.as_deref() == Some(expected_authorization.as_str());
@@ -530,10 +530,10 @@ fn an_abandoned_build_stops_the_engine_and_its_step() {
         .output()
         .unwrap();
     for line in String::from_utf8_lossy(&listed.stdout).lines() {
-        if let Some((id, names)) = line.split_once(' ') {
-            if names.starts_with(&working) {
-                let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
-            }
+        if let Some((id, names)) = line.split_once(' ')
+            && names.starts_with(&working)
+        {
+            let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
         }
     }
 }

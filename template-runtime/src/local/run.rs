@@ -128,10 +128,10 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if !self.removed {
-            if let Err(e) = remove(&self.engine, &self.id) {
-                tracing::warn!(container = %self.id, error = %e, "could not remove the container");
-            }
+        if !self.removed
+            && let Err(e) = remove(&self.engine, &self.id)
+        {
+            tracing::warn!(container = %self.id, error = %e, "could not remove the container");
         }
     }
 }
