@@ -7,6 +7,22 @@ use crate::step::SourceLocation;
 
 /// Everything that can go wrong talking to a build service. Messages carry the server's own
 /// message; they never contain the API key.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+/// use sandbox_template_runtime::{Provider, Template};
+/// use sandbox_template_runtime::cloud::{Client, CloudBuildOptions, CloudError};
+///
+/// let template = Template::new().from_base_image().run_cmd("make");
+/// let client = Client::from_env(Provider::E2b)?;
+/// match client.build(&template, "app", &CloudBuildOptions::default()).await {
+///     Ok(info) => println!("built {}", info.build_id),
+///     Err(CloudError::BuildFailed { logs, .. }) => logs.iter().for_each(|line| eprintln!("| {line}")),
+///     Err(e) if e.is_transient() => eprintln!("try again later: {e}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CloudError {
@@ -150,6 +166,16 @@ impl std::fmt::Display for RequestPhase {
 
 /// A configuration problem, found before anything is sent ([`CloudError::Config`]). Never
 /// contains a credential.
+///
+/// ```
+/// use sandbox_template_runtime::Provider;
+/// use sandbox_template_runtime::cloud::{ClientConfig, CloudError, ConfigError, ConnectionOptions};
+///
+/// let no_env = |_: &str| None;
+/// let err = ClientConfig::resolve(Provider::E2b, ConnectionOptions::default(), no_env).unwrap_err();
+/// assert!(matches!(err, CloudError::Config(ConfigError::MissingApiKey { provider: Provider::E2b })));
+/// assert!(err.to_string().contains("set the E2B_API_KEY environment variable"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
