@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sandbox_template::{Provider, Template, wait_for_port};
-use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
-use sandbox_template_runtime::local::{self, Engine, LocalEngine, LocalEvent, StartOptions};
+use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
+use sandbox_template_runtime::local::{self, Engine, EnginePreference, LocalEvent, StartOptions};
 use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
 
 /// The image `.ci/setup-podman.sh` makes from busybox-static where nothing can be pulled.
@@ -95,14 +95,14 @@ fn on_cloud(provider: Provider) -> Result<(), String> {
     println!("== Building `{NAME}` on {provider} (its API key is set)");
     runtime()?.block_on(async {
         let client = Client::from_env(provider).map_err(|e| e.to_string())?;
-        let options = BuildOptions::default().on_event(print_event);
+        let options = CloudBuildOptions::default().on_event(print_event);
         let info = client.build(&template(), NAME, &options).await.map_err(|e| e.to_string())?;
         println!("Built {} on {provider}: template {}, build {}", info.name, info.template_id, info.build_id);
         Ok(())
     })
 }
 
-fn on_engine(engine: &LocalEngine) -> Result<(), String> {
+fn on_engine(engine: &Engine) -> Result<(), String> {
     let program = engine.kind().program();
     let template = if !engine.has_image(PYTHON_IMAGE) && engine.has_image(LOCAL_BASE) {
         println!(
@@ -122,7 +122,7 @@ fn on_engine(engine: &LocalEngine) -> Result<(), String> {
         _ => {}
     };
     let (image, sandbox) = engine
-        .build_and_start(&template, NAME, &local::BuildOptions::new(), &StartOptions::new(), &mut show)
+        .build_and_start(&template, NAME, &local::LocalBuildOptions::new(), &StartOptions::new(), &mut show)
         .map_err(|e| e.to_string())?;
     let answer = sandbox
         .exec("wget -qO- http://127.0.0.1:8000/ 2>/dev/null || curl -s http://127.0.0.1:8000/")
@@ -146,7 +146,7 @@ fn on_local_server(why: &str) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let connection = ConnectionOptions::with_api_key("quickstart-key").api_url(serving.server.url());
         let client = Client::with_options(Provider::E2b, connection).map_err(|e| e.to_string())?;
-        let options = BuildOptions::default().on_event(print_event);
+        let options = CloudBuildOptions::default().on_event(print_event);
         let result = client.build(&template(), NAME, &options).await;
         serving.server.shutdown().await;
         let info = result.map_err(|e| e.to_string())?;
@@ -166,7 +166,7 @@ fn run() -> Result<(), String> {
     if let Some(provider) = cloud_provider() {
         return on_cloud(provider);
     }
-    match LocalEngine::detect(Engine::Auto) {
+    match Engine::detect(EnginePreference::Auto) {
         Ok(engine) => on_engine(&engine),
         Err(e) => on_local_server(&e.to_string().replace('\n', " ")),
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, BuildOptions, Client, CloudError};
+use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, CloudBuildOptions, Client, CloudError};
 use sandbox_template_runtime::{Provider, Template};
 
 /// Arguments of `sandbox-template build`.
@@ -137,10 +137,10 @@ async fn build_with_progress_to(
 }
 
 /// Build options as `args` say, drawing upload bars and the build log on `target`.
-pub(crate) fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> BuildOptions {
+pub(crate) fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildOptions {
     let multi = MultiProgress::with_draw_target(target);
     let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
-    let mut options = BuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| display.show(e));
+    let mut options = CloudBuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| display.show(e));
     options.tags = args.tags.clone();
     options.cpu_count = args.cpu;
     options.memory_mb = args.memory;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use indicatif::ProgressDrawTarget;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::cloud::BuildInfo;
-use sandbox_template_runtime::local::Engine;
+use sandbox_template_runtime::local::EnginePreference;
 use sandbox_template_runtime::serve::{Target, TargetError, build_on};
 
 use crate::build::{BuildArgs, progress_options, report};
@@ -35,7 +35,7 @@ pub async fn build(
     args: &BuildArgs,
     target: ProgressDrawTarget,
 ) -> Result<BuildInfo, TargetError> {
-    build_on(template, &args.name, Target::Local(Engine::Auto), &progress_options(args, target)).await
+    build_on(template, &args.name, Target::Local(EnginePreference::Auto), &progress_options(args, target)).await
 }
 
 fn report_local(args: &BuildArgs, result: Result<BuildInfo, TargetError>) -> ExitCode {
@@ -52,7 +52,7 @@ fn report_local(args: &BuildArgs, result: Result<BuildInfo, TargetError>) -> Exi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sandbox_template_runtime::local::LocalEngine;
+    use sandbox_template_runtime::local::Engine;
 
     fn args(name: &str) -> BuildArgs {
         use clap::Parser;
@@ -80,7 +80,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn builds_locally_and_a_failing_step_exits_non_zero() {
         let base = "localhost/sandbox-base:latest";
-        let engine = match LocalEngine::detect(Engine::Auto) {
+        let engine = match Engine::detect(EnginePreference::Auto) {
             Ok(e) if e.has_image(base) => e,
             other => {
                 let problem = format!("no engine with {base}: {:?}; run `bash .ci/setup-podman.sh`", other.err());

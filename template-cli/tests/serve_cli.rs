@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use sandbox_template_runtime::cloud::{BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::cloud::{Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::{Provider, Template};
 
 const KEY: &str = "cli-serve-key";
@@ -42,7 +42,7 @@ async fn a_build_and_its_log_survive_a_restart_of_serve() {
         Client::with_options(Provider::E2b, ConnectionOptions::with_api_key(KEY).api_url(url.to_owned())).unwrap()
     };
     let template = Template::new().from_image("busybox").run_cmd("echo hi");
-    let info = client(&url).build(&template, "cli-served", &BuildOptions::default()).await.unwrap();
+    let info = client(&url).build(&template, "cli-served", &CloudBuildOptions::default()).await.unwrap();
     let before = client(&url).build_status(&info.template_id, &info.build_id, 0).await.unwrap();
     stop(child);
 

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::server::{
     BoxFuture, BuildJob, BuildLog, BuildRunner, MemoryStore, Server, ServerConfig, StepFailure,
 };
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
                 template = template.copy_with(src, format!("/data{i}"), CopyOptions::new().force_upload(true));
             }
             // Phase times on stderr: hashed+created, archive spooled, uploaded, started.
-            let options = BuildOptions::default().on_event(move |e| {
+            let options = CloudBuildOptions::default().on_event(move |e| {
                 let phase = match e {
                     BuildEvent::Created { .. } => "hashed and created",
                     BuildEvent::UploadStarted { .. } => "archive spooled",
@@ -95,7 +95,7 @@ fn main() -> ExitCode {
                     .from_base_image()
                     .copy(*src, "/data")
                     .run_cmd(format!("echo {i}"));
-                async move { client.build(&template, &unique("many"), &BuildOptions::default()).await }
+                async move { client.build(&template, &unique("many"), &CloudBuildOptions::default()).await }
             });
             let results = futures_util::future::join_all(builds).await;
             let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();

@@ -64,6 +64,14 @@ pub enum Error {
     /// A template that cannot be expressed as a Dockerfile.
     #[error("{0}")]
     Unsupported(String),
+    /// A worker thread (reading, hashing or compressing files) ended without delivering its
+    /// results. A worker that panicked is not reported this way: its panic continues in the
+    /// calling thread.
+    #[error("the {worker} thread stopped before it delivered its results")]
+    WorkerStopped {
+        /// Which worker, e.g. `file reader`.
+        worker: &'static str,
+    },
 }
 
 fn at(location: &Option<SourceLocation>) -> String {

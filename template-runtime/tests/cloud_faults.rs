@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cloud_support::*;
 use sandbox_template_runtime::Template;
-use sandbox_template_runtime::cloud::{BuildOptions, CloudError};
+use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError, UploadError};
 use sandbox_template_runtime::server::{
     BoxFuture, BuildJob, BuildLog, BuildRunner, FaultAction, MemoryStore, Server, ServerConfig, ServerHandle,
     StepFailure,
@@ -98,13 +98,15 @@ async fn retries_are_bounded() {
     let server = server().await;
     server.faults().add(Some("POST"), "/v3/templates", 10, status(503, None));
     let client = client_with(&server, sandbox_template_runtime::Provider::E2b, |o| o.retries(2));
-    let err = client.build(&Template::new().from_base_image(), "busy", &BuildOptions::default()).await.unwrap_err();
+    let err =
+        client.build(&Template::new().from_base_image(), "busy", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::ServiceBusy { status: 503, .. }), "{err:?}");
     assert_eq!(count(&server, "POST", "/v3/templates"), 3, "1 try + 2 retries");
 
     server.faults().clear();
     server.faults().add(Some("POST"), "/v3/templates", 10, status(429, Some(0)));
-    let err = client.build(&Template::new().from_base_image(), "limited", &BuildOptions::default()).await.unwrap_err();
+    let err =
+        client.build(&Template::new().from_base_image(), "limited", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::RateLimit { .. }), "{err:?}");
     assert!(err.to_string().starts_with("Rate limit exceeded"), "{err}");
 
@@ -113,7 +115,7 @@ async fn retries_are_bounded() {
     server.faults().add(Some("POST"), "/v3/templates", 1, status(403, None));
     let before = count(&server, "POST", "/v3/templates");
     let err =
-        client.build(&Template::new().from_base_image(), "forbidden", &BuildOptions::default()).await.unwrap_err();
+        client.build(&Template::new().from_base_image(), "forbidden", &CloudBuildOptions::default()).await.unwrap_err();
     assert_eq!(err.to_string(), "403: injected 403");
     assert_eq!(count(&server, "POST", "/v3/templates"), before + 1);
 }
@@ -139,7 +141,8 @@ async fn a_start_that_may_have_been_acted_on_is_not_repeated() {
     let server = server().await;
     server.faults().add(Some("POST"), "/v2/templates/", 1, FaultAction::DropAfterHandling);
     let err = client(&server).build(&Template::new().from_base_image(), "once", &recording().0).await.unwrap_err();
-    assert!(matches!(err, CloudError::Connection(_)), "{err:?}");
+    assert!(matches!(err, CloudError::Connection { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("connection to the build service failed while sending the request: "), "{err}");
     assert_eq!(count(&server, "POST", "/v2/templates/"), 1);
 }
 
@@ -155,7 +158,7 @@ async fn slow_answers_time_out_and_are_retried() {
     // Always slow: a timeout error after the retries.
     server.faults().add(Some("GET"), "/status", 10, FaultAction::Delay(Duration::from_secs(3)));
     let err = client.build(&Template::new().from_base_image(), "slow", &recording().0).await.unwrap_err();
-    assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, CloudError::RequestTimeout { .. }), "{err:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,9 +205,10 @@ async fn upload_errors_name_the_source() {
     server.faults().add(Some("PUT"), "/upload/", 1, status(403, None));
     let err = client(&server).build(&seed_template(ctx.path()), "denied", &recording().0).await.unwrap_err();
     match &err {
-        CloudError::Upload { src, message } => {
+        CloudError::Upload { src, source } => {
             assert_eq!(src, "fixture");
-            assert!(message.contains("403"), "{message}");
+            assert!(matches!(source, UploadError::Rejected { status: 403, .. }), "{source:?}");
+            assert!(err.to_string().contains("403"), "{err}");
         }
         other => panic!("expected an upload error, got {other:?}"),
     }
@@ -216,7 +220,7 @@ async fn the_overall_timeout_stops_a_build_that_never_ends() {
     let server = server_with(StuckRunner).await;
     let options = recording().0.timeout(Duration::from_millis(500));
     let err = client(&server).build(&Template::new().from_base_image(), "stuck", &options).await.unwrap_err();
-    assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, CloudError::BuildTimeout { limit } if limit == Duration::from_millis(500)), "{err:?}");
     assert!(err.to_string().contains("did not finish"), "{err}");
 }
 
@@ -235,7 +239,7 @@ fn a_cancelled_build_leaves_nothing_running() {
         let template = seed_template(ctx.path());
         let task = client_rt.spawn({
             let client = client.clone();
-            async move { client.build(&template, name, &BuildOptions::default().tag(name)).await }
+            async move { client.build(&template, name, &CloudBuildOptions::default().tag(name)).await }
         });
         // Wait until the slow request is in flight.
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -10,12 +10,12 @@ use std::path::Path;
 use std::process::Command;
 
 use sandbox_template_runtime::Template;
-use sandbox_template_runtime::local::{BuildOptions, LocalEngine};
+use sandbox_template_runtime::local::{Engine, LocalBuildOptions};
 
 mod engine_support;
 use engine_support::{Images, base_image};
 
-fn engine_cmd(engine: &LocalEngine, args: &[&str]) -> String {
+fn engine_cmd(engine: &Engine, args: &[&str]) -> String {
     let out = Command::new(engine.program()).args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -76,7 +76,7 @@ fn a_dockerfile_imported_as_a_template_builds_the_same_image_as_the_engine() {
         &["build", "-q", "-t", &direct, "-f", dockerfile.to_str().unwrap(), ctx.path().to_str().unwrap()],
     );
     let template = Template::new().with_context(ctx.path()).from_dockerfile("Dockerfile").unwrap();
-    engine.build(&template, &imported, &BuildOptions::new(), &mut |_| {}).unwrap();
+    engine.build(&template, &imported, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
 
     let survey = |image: &str| engine_cmd(&engine, &["run", "--rm", "--user", "0", image, "sh", "-c", SURVEY]);
     let (a, b) = (survey(&direct), survey(&imported));

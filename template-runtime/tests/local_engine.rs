@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sandbox_template_runtime::local::{
-    BuildOptions, EngineKind, LocalEngine, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
+    Engine, EngineKind, LocalBuildOptions, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
 };
 use sandbox_template_runtime::{
     CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
@@ -24,12 +24,12 @@ mod engine_support;
 use engine_support::base_image;
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
-fn engine() -> Option<LocalEngine> {
+fn engine() -> Option<Engine> {
     engine_support::engine("local engine tests")
 }
 
 /// Removes the test's image when the test ends, whatever happens.
-struct ImageGuard<'a>(&'a LocalEngine, String);
+struct ImageGuard<'a>(&'a Engine, String);
 
 impl Drop for ImageGuard<'_> {
     fn drop(&mut self) {
@@ -47,7 +47,7 @@ fn check(sandbox: &Sandbox, command: &str) -> String {
     out.stdout
 }
 
-fn container_exists(engine: &LocalEngine, id: &str) -> bool {
+fn container_exists(engine: &Engine, id: &str) -> bool {
     Command::new(engine.program()).args(["container", "inspect", id]).output().is_ok_and(|o| o.status.success())
 }
 
@@ -91,7 +91,9 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
     let _cleanup = ImageGuard(&engine, image_name.clone());
     let mut events = Vec::new();
     let (image, sandbox) = engine
-        .build_and_start(&template, &image_name, &BuildOptions::new(), &StartOptions::new(), &mut |e| events.push(e))
+        .build_and_start(&template, &image_name, &LocalBuildOptions::new(), &StartOptions::new(), &mut |e| {
+            events.push(e)
+        })
         .unwrap_or_else(|e| panic!("{e}"));
 
     assert!(!image.id.is_empty());
@@ -142,7 +144,12 @@ fn port_url_and_process_ready_checks_work_on_busybox() {
         .make_dir("/srv/www")
         .run_cmd("echo '<h1>hello</h1>' > /srv/www/index.html");
     let image = engine
-        .build(&base.clone().set_start_cmd(serve, wait_for_port(8080)), &image_name, &BuildOptions::new(), &mut |_| {})
+        .build(
+            &base.clone().set_start_cmd(serve, wait_for_port(8080)),
+            &image_name,
+            &LocalBuildOptions::new(),
+            &mut |_| {},
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     for ready in [wait_for_port(8080), wait_for_url("http://127.0.0.1:8080/index.html"), wait_for_process("httpd")] {
         let template = base.clone().set_start_cmd(serve, ready.clone());
@@ -172,7 +179,7 @@ fn a_failing_run_step_names_the_step_and_its_source_line() {
     let line = line!() - 1;
     let mut logs = Vec::new();
     let err = engine
-        .build(&template, &image_name, &BuildOptions::new(), &mut |e| {
+        .build(&template, &image_name, &LocalBuildOptions::new(), &mut |e| {
             if let LocalEvent::Log(l) = e {
                 logs.push(l)
             }
@@ -203,7 +210,7 @@ fn a_ready_check_that_never_passes_times_out_with_the_logs_and_leaves_no_contain
         .from_image(base_image())
         .set_start_cmd("echo warming up; sleep 1000", wait_for_file("/tmp/never"));
     let line = line!() - 1;
-    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let image = engine.build(&template, &image_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
     let mut container = None;
     let options = StartOptions::new().ready_timeout(Duration::from_secs(2));
     let err = engine
@@ -229,7 +236,7 @@ fn a_start_command_that_kills_the_container_is_reported_as_exited() {
     // `kill 1` stops the container's main process, as `podman stop` or an OOM kill would.
     let template =
         Template::new().from_image(base_image()).set_start_cmd("echo crashing; kill 1", wait_for_file("/tmp/never"));
-    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let image = engine.build(&template, &image_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
     let err = engine.start(&template, &image, &StartOptions::new(), &mut |_| {}).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, LocalError::Exited { .. }), "{text}");
@@ -244,16 +251,17 @@ fn a_template_based_on_a_locally_built_template_builds_from_its_image() {
     let _parent = ImageGuard(&engine, parent_name.clone());
     let _child = ImageGuard(&engine, child_name.clone());
     let parent = Template::new().from_image(base_image()).run_cmd("echo from-parent > /parent");
-    engine.build(&parent, &parent_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    engine.build(&parent, &parent_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
     let child = Template::new().from_template(&parent_name).run_cmd("cat /parent > /child");
-    let image = engine.build(&child, &child_name, &BuildOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let image =
+        engine.build(&child, &child_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
     let sandbox = engine.start(&child, &image, &StartOptions::new(), &mut |_| {}).unwrap();
     assert_eq!(check(&sandbox, "cat /child"), "from-parent\n");
 
     assert!(engine.has_image(&parent_name) && !engine.has_image("sandbox-template-test/never-built"));
     let orphan = Template::new().from_template("sandbox-template-test/never-built");
     let line = line!() - 1;
-    let err = engine.build(&orphan, &name("orphan"), &BuildOptions::new(), &mut |_| {}).unwrap_err().to_string();
+    let err = engine.build(&orphan, &name("orphan"), &LocalBuildOptions::new(), &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("`sandbox-template-test/never-built` has not been built locally"), "{err}");
     assert!(err.contains(&format!("{}:{line}", file!())), "{err}");
 }
@@ -269,7 +277,8 @@ fn a_registry_password_never_shows_in_errors_or_events() {
         Secret::new(PASSWORD),
     );
     let mut events = Vec::new();
-    let err = engine.build(&template, &name("private"), &BuildOptions::new(), &mut |e| events.push(e)).unwrap_err();
+    let err =
+        engine.build(&template, &name("private"), &LocalBuildOptions::new(), &mut |e| events.push(e)).unwrap_err();
     let shown = format!("{err}\n{err:?}\n{events:?}");
     assert!(matches!(err, LocalError::Login { ref registry, .. } if registry == "127.0.0.1:9"), "{shown}");
     assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
@@ -278,8 +287,12 @@ fn a_registry_password_never_shows_in_errors_or_events() {
 #[test]
 fn an_engine_error_before_any_step_is_not_blamed_on_a_step() {
     let Some(engine) = engine() else { return };
-    let err =
-        engine.build(&Template::new().from_image(base_image()), "Not A Valid Name", &BuildOptions::new(), &mut |_| {});
+    let err = engine.build(
+        &Template::new().from_image(base_image()),
+        "Not A Valid Name",
+        &LocalBuildOptions::new(),
+        &mut |_| {},
+    );
     let err = err.unwrap_err().to_string();
     assert!(err.contains("`Not A Valid Name` cannot be an image name"), "{err}");
 }
@@ -290,7 +303,7 @@ fn containers_of_a_killed_process_are_removed_as_orphans_and_live_ones_are_kept(
     let image_name = name("orphans");
     let _cleanup = ImageGuard(&engine, image_name.clone());
     let template = Template::new().from_image(base_image()).set_start_cmd("sleep 1000", wait_for_process("sleep"));
-    let image = engine.build(&template, &image_name, &BuildOptions::new(), &mut |_| {}).unwrap();
+    let image = engine.build(&template, &image_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
     let ours = engine.start(&template, &image, &StartOptions::new(), &mut |_| {}).unwrap();
     // What a process killed with SIGKILL leaves: a container whose owner no longer runs (PIDs never
     // reach 4294967295).
@@ -337,10 +350,10 @@ impl FakeRegistry {
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
-                    if let Some((name, value)) = line.split_once(':') {
-                        if name.eq_ignore_ascii_case("authorization") {
-                            auth = Some(value.trim().to_owned());
-                        }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("authorization")
+                    {
+                        auth = Some(value.trim().to_owned());
                     }
                 }
                 let authorized = auth.as_deref() == Some(expected_authorization.as_str());
@@ -390,7 +403,7 @@ fn registry_credentials_reach_the_registry_through_the_engine_login_and_nowhere_
     const PASSWORD: &str = "pa55-Right-Secret-0451";
     let registry = FakeRegistry::start(basic("robot", PASSWORD));
     let image = format!("127.0.0.1:{}/private/base:1", registry.port);
-    let options = BuildOptions::new().insecure_registry(true);
+    let options = LocalBuildOptions::new().insecure_registry(true);
 
     // Right password: the login passes, then the pull fails (the registry has no images), at the base.
     let template = Template::new().from_image_with_credentials(&image, Secret::new("robot"), Secret::new(PASSWORD));
@@ -428,7 +441,7 @@ fn the_layer_cache_is_used_unless_the_template_skips_it() {
     let cached_steps = |t: &Template| {
         let mut logs = Vec::new();
         engine
-            .build(t, &image_name, &BuildOptions::new(), &mut |e| {
+            .build(t, &image_name, &LocalBuildOptions::new(), &mut |e| {
                 if let LocalEvent::Log(l) = e {
                     logs.push(l)
                 }
@@ -470,14 +483,19 @@ fn an_abandoned_build_stops_the_engine_and_its_step() {
     let base_name = name("abandoned-base");
     let _base = ImageGuard(&engine, base_name.clone());
     engine
-        .build(&Template::new().from_image(base_image()).run_cmd("true"), &base_name, &BuildOptions::new(), &mut |_| {})
+        .build(
+            &Template::new().from_image(base_image()).run_cmd("true"),
+            &base_name,
+            &LocalBuildOptions::new(),
+            &mut |_| {},
+        )
         .unwrap();
     let template = Template::new().from_image(&base_name).run_cmd(format!("echo started; sleep {seconds}"));
     let image_name = name("abandoned");
     let _cleanup = ImageGuard(&engine, image_name.clone());
     let mut saw_step = false;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.build(&template, &image_name, &BuildOptions::new().no_cache(true), &mut |e| {
+        engine.build(&template, &image_name, &LocalBuildOptions::new().no_cache(true), &mut |e| {
             if e == LocalEvent::Log("started".into()) {
                 // `echo` printed; `sleep` starts right after.
                 for _ in 0..100 {
@@ -512,10 +530,10 @@ fn an_abandoned_build_stops_the_engine_and_its_step() {
         .output()
         .unwrap();
     for line in String::from_utf8_lossy(&listed.stdout).lines() {
-        if let Some((id, names)) = line.split_once(' ') {
-            if names.starts_with(&working) {
-                let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
-            }
+        if let Some((id, names)) = line.split_once(' ')
+            && names.starts_with(&working)
+        {
+            let _ = Command::new(engine.program()).args(["rm", "-f", id]).output();
         }
     }
 }
@@ -525,7 +543,7 @@ fn a_base_image_that_cannot_be_had_fails_at_the_base_with_its_source_line() {
     let Some(engine) = engine() else { return };
     let template = Template::new().from_image("sandbox-template-test/absent-base:1").run_cmd("true");
     let line = line!() - 1;
-    let err = engine.build(&template, &name("absent"), &BuildOptions::new(), &mut |_| {}).unwrap_err();
+    let err = engine.build(&template, &name("absent"), &LocalBuildOptions::new(), &mut |_| {}).unwrap_err();
     let text = err.to_string();
     let LocalError::StepFailed { step, .. } = &err else { panic!("expected a failure at the base: {text}") };
     assert_eq!(step.origin, StepOrigin::Base);

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sandbox_template_runtime::local::{Engine, LocalEngine};
+use sandbox_template_runtime::local::{Engine, EnginePreference};
 use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
 
 mod engine_support;
@@ -49,7 +49,7 @@ fn sdk_modules() -> Result<PathBuf, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_js_sdk_builds_the_seed_and_every_step_kind_against_serve() {
-    let engine = match LocalEngine::detect(Engine::Podman).or_else(|_| LocalEngine::detect(Engine::Auto)) {
+    let engine = match Engine::detect(EnginePreference::Podman).or_else(|_| Engine::detect(EnginePreference::Auto)) {
         Ok(e) if e.has_image(&base_image()) => e,
         Ok(_) => {
             return skip_or_fail(&format!(

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sandbox_template_runtime::cloud::{BuildOptions, BuildState, Client, ConnectionOptions};
-use sandbox_template_runtime::local::LocalEngine;
+use sandbox_template_runtime::cloud::{BuildState, Client, CloudBuildOptions, ConnectionOptions};
+use sandbox_template_runtime::local::Engine;
 use sandbox_template_runtime::serve::{DiskStore, EngineChoice, INTERRUPTED, NO_IMAGE_BUILT, ServeOptions, Serving};
 use sandbox_template_runtime::server::Store;
 use sandbox_template_runtime::{
@@ -23,7 +23,7 @@ use engine_support::{Images, base_image, run_in};
 const KEY: &str = "serve-test-key";
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
-fn engine() -> Option<LocalEngine> {
+fn engine() -> Option<Engine> {
     engine_support::engine("serve engine tests")
 }
 
@@ -62,7 +62,7 @@ async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survive
         .set_envs([("GREETING", "hi")])
         .copy("app", "/app")
         .set_start_cmd("sleep 1000", wait_for_port(8000));
-    let info = client(&serving).build(&template, "staged", &BuildOptions::default()).await.unwrap();
+    let info = client(&serving).build(&template, "staged", &CloudBuildOptions::default()).await.unwrap();
 
     let status = status_json(&serving, &info.template_id, &info.build_id).await;
     assert_eq!(status["status"], "ready");
@@ -84,7 +84,7 @@ async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survive
     let (options, uploads_skipped) = {
         let skipped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s = skipped.clone();
-        let o = BuildOptions::default().on_event(move |e| {
+        let o = CloudBuildOptions::default().on_event(move |e| {
             if matches!(e, sandbox_template_runtime::cloud::BuildEvent::UploadSkipped { .. }) {
                 s.store(true, std::sync::atomic::Ordering::SeqCst);
             }
@@ -138,7 +138,7 @@ async fn package_and_git_steps_are_validated_and_staged_without_an_engine() {
         .npm_install(["left-pad"])
         .apt_install_with(["curl"], AptOptions::new().no_install_recommends(true))
         .git_clone_with("https://example.com/r.git", GitCloneOptions::new().path("/src").depth(1));
-    let info = client(&serving).build(&template, "packages", &BuildOptions::default()).await.unwrap();
+    let info = client(&serving).build(&template, "packages", &CloudBuildOptions::default()).await.unwrap();
     let status = status_json(&serving, &info.template_id, &info.build_id).await;
     assert_eq!(status["status"], "ready");
     let dockerfile =
@@ -176,7 +176,7 @@ async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
     let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
     assert!(serving.engine.is_some());
     let template = every_step_kind(ctx.path());
-    let info = client(&serving).build_in_background(&template, &name, &BuildOptions::default()).await.unwrap();
+    let info = client(&serving).build_in_background(&template, &name, &CloudBuildOptions::default()).await.unwrap();
     // The client is gone; the build goes on. Poll the server's own record.
     let store = serving.server.store().clone();
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
@@ -234,7 +234,7 @@ async fn building_on_the_local_target_reports_like_the_cloud() {
     let ctx = context();
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
-    let options = BuildOptions::default().on_event(move |e| sink.lock().unwrap().push(e.clone()));
+    let options = CloudBuildOptions::default().on_event(move |e| sink.lock().unwrap().push(e.clone()));
     let template = Template::new().with_context(ctx.path()).from_image(base_image()).copy("app", "/app");
     let target: Target = "local".parse().unwrap();
     let info = build_on(&template, &name, target, &options).await.unwrap();
@@ -247,7 +247,7 @@ async fn building_on_the_local_target_reports_like_the_cloud() {
 
     let failing = template.run_cmd("echo about to fail && exit 3");
     let line = line!() - 1;
-    let err = build_on(&failing, &name, target, &BuildOptions::default()).await.unwrap_err();
+    let err = build_on(&failing, &name, target, &CloudBuildOptions::default()).await.unwrap_err();
     let TargetError::Build(CloudError::BuildFailed { step, location, message, .. }) = err else {
         panic!("expected BuildFailed, got {err:?}")
     };
@@ -280,7 +280,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
     let template =
         Template::new().from_image(base_image()).run_cmd(format!("while true; do echo {marker}; sleep 1; done"));
-    let info = client(&serving).build_in_background(&template, &name, &BuildOptions::default()).await.unwrap();
+    let info = client(&serving).build_in_background(&template, &name, &CloudBuildOptions::default()).await.unwrap();
     let store = serving.server.store().clone();
     let mut running = false;
     for _ in 0..600 {
@@ -336,7 +336,7 @@ async fn a_template_sent_through_serve_gives_the_dockerfile_of_a_direct_local_bu
         .set_user("user")
         .run_cmd("echo done")
         .set_start_cmd("python -m http.server", wait_for_port(8000));
-    let info = client(&serving).build(&template, "same", &BuildOptions::default()).await.unwrap();
+    let info = client(&serving).build(&template, "same", &CloudBuildOptions::default()).await.unwrap();
     let staged = std::fs::read_to_string(data.path().join("builds").join(&info.build_id).join("Dockerfile")).unwrap();
     let direct = LocalDockerfile::for_template(&template, &LocalDockerfileOptions::default()).unwrap();
     assert_eq!(staged, direct.text);

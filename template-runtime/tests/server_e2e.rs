@@ -57,7 +57,7 @@ async fn seed_template_builds_and_sends_the_js_sdk_body() {
 
 use std::time::Duration;
 
-use sandbox_template_runtime::cloud::{BuildOptions, CloudError};
+use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError};
 use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions, PipOptions, Provider,
     RemoveOptions, RunOptions, Secret, Template, wait_for_file, wait_for_url,
@@ -170,20 +170,20 @@ async fn a_bad_template_creates_nothing_on_the_server() {
     let server = server().await;
     let client = client(&server);
     let missing = Template::new().with_context(ctx.path()).from_base_image().copy("does-not-exist", "/x");
-    let err = client.build(&missing, "missing", &BuildOptions::default()).await.unwrap_err();
+    let err = client.build(&missing, "missing", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::Validation(_)), "{err:?}");
     assert!(err.to_string().contains("does-not-exist"), "{err}");
     let invalid = Template::new().from_base_image().set_envs([("1BAD KEY", "x")]);
-    let err = client.build(&invalid, "invalid", &BuildOptions::default()).await.unwrap_err();
+    let err = client.build(&invalid, "invalid", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::Validation(_)), "{err:?}");
     let secret = Template::new().from_image_with_credentials(
         "ghcr.io/a/b:1",
         Secret::new("u"),
         Secret::from_env("SANDBOX_TEMPLATE_SURELY_UNSET_VAR"),
     );
-    let err = client.build(&secret, "secret", &BuildOptions::default()).await.unwrap_err();
+    let err = client.build(&secret, "secret", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(err.to_string().contains("SANDBOX_TEMPLATE_SURELY_UNSET_VAR"), "{err}");
-    let err = client.build(&Template::new(), " ", &BuildOptions::default()).await.unwrap_err();
+    let err = client.build(&Template::new(), " ", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::Config(_)), "{err:?}");
     assert_eq!(server.requests(), vec![], "nothing may be sent for a template that cannot build");
 }
@@ -214,7 +214,7 @@ async fn a_failed_build_names_the_step_and_the_line_that_added_it() {
 async fn a_wrong_key_is_an_authentication_error_and_not_retried() {
     let server = server().await;
     let client = client_with(&server, Provider::E2b, |o| o.api_key("e2b_wrong"));
-    let err = client.build(&Template::new().from_base_image(), "x", &BuildOptions::default()).await.unwrap_err();
+    let err = client.build(&Template::new().from_base_image(), "x", &CloudBuildOptions::default()).await.unwrap_err();
     assert!(matches!(err, CloudError::Authentication { .. }), "{err:?}");
     assert_eq!(err.to_string(), "Unauthorized, please check your credentials. - Invalid API key");
     assert!(!format!("{err:?} {client:?}").contains("e2b_wrong"));
@@ -287,5 +287,5 @@ async fn per_request_timeout_option_is_applied() {
     );
     let options = recording().0.request_timeout(Duration::from_millis(200));
     let err = client(&server).build(&Template::new().from_base_image(), "slow", &options).await.unwrap_err();
-    assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, CloudError::RequestTimeout { .. }), "{err:?}");
 }

@@ -1,6 +1,6 @@
-//! The build client: create, upload what the service lacks, start, follow the log.
+//! The build client: create, upload what the service lacks, start, follow the log (`logs.rs`).
+//! Its options and progress events are in `options.rs`.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,16 +10,18 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::api::{
-    AliasResponse, AssignTagsRequest, AssignedTags, BuildState, BuildStatus, CreateTemplateRequest,
-    CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo, LogEntry, TemplateTag, strip_ansi,
+    AliasResponse, AssignTagsRequest, AssignedTags, BuildStatus, CreateTemplateRequest, CreateTemplateResponse,
+    DeleteTagsRequest, FileUploadInfo, TemplateTag,
 };
 use super::config::{ClientConfig, ConnectionOptions};
 use super::context_bridge;
-use super::error::CloudError;
-use super::http::{Call, RetryPolicy, Transport, encode_segment};
+use super::error::{CloudError, ConfigError, UploadError, joined};
+use super::http::{Call, RetryPolicy, Transport, encode_segment, permit};
+use super::logs;
+use super::options::{BuildEvent, CloudBuildOptions, EventHandler, emit};
 use super::upload;
 use crate::provider::Provider;
-use crate::step::StepKind;
+use crate::step::{CopyStep, StepKind};
 use crate::template::Template;
 
 /// What a finished (or started, for [`Client::build_in_background`]) build is called.
@@ -35,192 +37,18 @@ pub struct BuildInfo {
     pub tags: Vec<String>,
 }
 
-/// Progress of a build, in order: `Created`, uploads (`UploadStarted`, `UploadProgress`…,
-/// `UploadDone`, or `UploadSkipped`), `Started`, `Log`…, `Finished`.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum BuildEvent {
-    /// The service created the template build.
-    Created {
-        /// Template ID.
-        template_id: String,
-        /// Build ID.
-        build_id: String,
-    },
-    /// An archive is being uploaded.
-    UploadStarted {
-        /// 1-based step number (the service's numbering).
-        step: usize,
-        /// The COPY source.
-        src: String,
-        /// Archive size.
-        bytes: u64,
-    },
-    /// Bytes sent so far for one upload.
-    UploadProgress {
-        /// 1-based step number.
-        step: usize,
-        /// Bytes sent.
-        sent: u64,
-        /// Archive size.
-        total: u64,
-    },
-    /// The service already has this content.
-    UploadSkipped {
-        /// 1-based step number.
-        step: usize,
-        /// The COPY source.
-        src: String,
-    },
-    /// An upload finished.
-    UploadDone {
-        /// 1-based step number.
-        step: usize,
-        /// The COPY source.
-        src: String,
-        /// Archive size.
-        bytes: u64,
-    },
-    /// The build was started on the service.
-    Started,
-    /// A line of the build log (ANSI colours stripped), each delivered exactly once.
-    Log(LogEntry),
-    /// The build reached `ready` or `error`.
-    Finished {
-        /// The final state.
-        status: BuildState,
-    },
-}
-
-/// Receives [`BuildEvent`]s. Called from the build's task; keep it quick.
-pub type EventHandler = Arc<dyn Fn(&BuildEvent) + Send + Sync>;
-
-/// Options of [`Client::build`].
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct BuildOptions {
-    /// Tags for the new build.
-    pub tags: Vec<String>,
-    /// CPU cores (Novita: default 2).
-    pub cpu_count: Option<u32>,
-    /// Memory in MiB (Novita: default 1024).
-    pub memory_mb: Option<u32>,
-    /// Minimum free disk after the build, in MiB (E2B only).
-    pub min_free_disk_mb: Option<u32>,
-    /// Rebuild every step instead of using the service's cache.
-    pub skip_cache: bool,
-    /// Per-request timeout for API calls, overriding the client's.
-    pub request_timeout: Option<Duration>,
-    /// Timeout of each archive upload (default 1 hour, as the SDKs).
-    pub upload_timeout: Duration,
-    /// Give up on the whole build after this long ([`CloudError::Timeout`]).
-    pub timeout: Option<Duration>,
-    /// How many archives are prepared and uploaded at once (default 4).
-    pub upload_concurrency: usize,
-    /// Status poll interval (default 200 ms, as the SDKs).
-    pub poll_interval: Duration,
-    /// Progress callback.
-    pub on_event: Option<EventHandler>,
-}
-
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            tags: Vec::new(),
-            cpu_count: None,
-            memory_mb: None,
-            min_free_disk_mb: None,
-            skip_cache: false,
-            request_timeout: None,
-            upload_timeout: Duration::from_secs(3600),
-            timeout: None,
-            upload_concurrency: 4,
-            poll_interval: Duration::from_millis(200),
-            on_event: None,
-        }
-    }
-}
-
-impl fmt::Debug for BuildOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BuildOptions")
-            .field("tags", &self.tags)
-            .field("cpu_count", &self.cpu_count)
-            .field("memory_mb", &self.memory_mb)
-            .field("min_free_disk_mb", &self.min_free_disk_mb)
-            .field("skip_cache", &self.skip_cache)
-            .field("timeout", &self.timeout)
-            .field("upload_concurrency", &self.upload_concurrency)
-            .field("on_event", &self.on_event.as_ref().map(|_| "<callback>"))
-            .finish_non_exhaustive()
-    }
-}
-
-impl BuildOptions {
-    /// Adds a tag.
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
-    }
-    /// Sets CPU cores.
-    pub fn cpu_count(mut self, n: u32) -> Self {
-        self.cpu_count = Some(n);
-        self
-    }
-    /// Sets memory in MiB.
-    pub fn memory_mb(mut self, mb: u32) -> Self {
-        self.memory_mb = Some(mb);
-        self
-    }
-    /// Sets the minimum free disk in MiB.
-    pub fn min_free_disk_mb(mut self, mb: u32) -> Self {
-        self.min_free_disk_mb = Some(mb);
-        self
-    }
-    /// Rebuilds everything.
-    pub fn skip_cache(mut self, yes: bool) -> Self {
-        self.skip_cache = yes;
-        self
-    }
-    /// Sets the overall build timeout.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-    /// Sets the per-request timeout.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-    /// Sets how many uploads run at once (at least 1).
-    pub fn upload_concurrency(mut self, n: usize) -> Self {
-        self.upload_concurrency = n.max(1);
-        self
-    }
-    /// Sets the status poll interval.
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
-        self
-    }
-    /// Receives progress events.
-    pub fn on_event(mut self, handler: impl Fn(&BuildEvent) + Send + Sync + 'static) -> Self {
-        self.on_event = Some(Arc::new(handler));
-        self
-    }
-}
-
 /// A client of one build service (E2B, Novita, or a `sandbox-template serve`).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
 /// use sandbox_template_runtime::{Provider, Template, wait_for_port};
-/// use sandbox_template_runtime::cloud::{BuildOptions, Client};
+/// use sandbox_template_runtime::cloud::{CloudBuildOptions, Client};
 ///
 /// let template = Template::new()
 ///     .from_python_image("3.12")
 ///     .set_start_cmd("python -m http.server 8000", wait_for_port(8000));
 /// let client = Client::from_env(Provider::E2b)?; // E2B_API_KEY
-/// let info = client.build(&template, "my-template", &BuildOptions::default().tag("v1")).await?;
+/// let info = client.build(&template, "my-template", &CloudBuildOptions::default().tag("v1")).await?;
 /// println!("built {} ({})", info.template_id, info.build_id);
 /// # Ok(()) }
 /// ```
@@ -235,7 +63,7 @@ pub async fn build(
     template: &Template,
     name: &str,
     provider: Provider,
-    options: &BuildOptions,
+    options: &CloudBuildOptions,
 ) -> Result<BuildInfo, CloudError> {
     Client::from_env(provider)?.build(template, name, options).await
 }
@@ -282,13 +110,13 @@ impl Client {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let span = tracing::info_span!("template_build", name, provider = %self.provider());
         let work = async {
             let prepared = self.prepare(template, name, options).await?;
             let info = self.create_upload_start(&prepared, name, options).await?;
-            self.follow(&prepared.template, &info, options).await?;
+            logs::follow(&self.transport_for(options), &prepared.template, &info, options).await?;
             Ok(info)
         };
         with_timeout(options.timeout, work.instrument(span)).await
@@ -299,7 +127,7 @@ impl Client {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let span = tracing::info_span!("template_build", name, provider = %self.provider(), background = true);
         let work = async {
@@ -315,9 +143,9 @@ impl Client {
         &self,
         template: &Template,
         info: &BuildInfo,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<(), CloudError> {
-        with_timeout(options.timeout, self.follow(template, info, options)).await
+        with_timeout(options.timeout, logs::follow(&self.transport_for(options), template, info, options)).await
     }
 
     /// One status request: state, and log lines from `logs_offset` (one page).
@@ -327,7 +155,7 @@ impl Client {
         build_id: &str,
         logs_offset: usize,
     ) -> Result<BuildStatus, CloudError> {
-        self.status_page(template_id, build_id, logs_offset, None).await
+        logs::status_page(&self.transport, template_id, build_id, logs_offset).await
     }
 
     /// Whether a template with this name (or `name:tag`) exists: also true when it belongs to
@@ -389,11 +217,14 @@ impl Client {
     // ----- the build, step by step -------------------------------------------------------
 
     /// Validates, hashes every COPY source and renders the start body: nothing is sent.
-    async fn prepare(&self, template: &Template, name: &str, options: &BuildOptions) -> Result<Prepared, CloudError> {
+    async fn prepare(
+        &self,
+        template: &Template,
+        name: &str,
+        options: &CloudBuildOptions,
+    ) -> Result<Prepared, CloudError> {
         if name.trim().is_empty() {
-            return Err(CloudError::Config(
-                "a template name is required (e.g. \"my-template\" or \"my-template:v1\")".into(),
-            ));
+            return Err(ConfigError::MissingTemplateName.into());
         }
         let mut template = template.clone();
         if options.skip_cache {
@@ -404,13 +235,12 @@ impl Client {
         let provider = self.provider();
         let t = template.clone();
         // Hashing reads every file: off the async threads.
-        let (hashes, body) = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
+        let hashing = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
             let hashes = context_bridge::files_hashes(&t)?;
             let request = t.build_request_with_hashes(provider, &hashes)?;
             Ok((hashes, to_json(&request)))
-        })
-        .await
-        .map_err(|e| CloudError::Io(std::io::Error::other(format!("hashing stopped: {e}"))))??;
+        });
+        let (hashes, body) = joined(hashing.await, "hashing the build context")??;
         Ok(Prepared { template, hashes, body })
     }
 
@@ -418,7 +248,7 @@ impl Client {
         &self,
         prepared: &Prepared,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<BuildInfo, CloudError> {
         let transport = self.transport_for(options);
         let created = self.create(&transport, name, options).await?;
@@ -455,7 +285,7 @@ impl Client {
         &self,
         transport: &Transport,
         name: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<CreateTemplateResponse, CloudError> {
         let (cpu, memory, disk) = match self.provider() {
             Provider::E2b => (options.cpu_count, options.memory_mb, options.min_free_disk_mb),
@@ -489,7 +319,7 @@ impl Client {
         transport: &Transport,
         prepared: &Prepared,
         template_id: &str,
-        options: &BuildOptions,
+        options: &CloudBuildOptions,
     ) -> Result<(), CloudError> {
         let limit = Arc::new(Semaphore::new(options.upload_concurrency.max(1)));
         let mut tasks = JoinSet::new();
@@ -506,7 +336,7 @@ impl Client {
                 template_id: template_id.to_owned(),
                 index,
                 hash: hash.clone(),
-                src: copy.src.clone(),
+                copy: copy.clone(),
                 force: copy.force_upload.unwrap_or(false),
                 upload_timeout: options.upload_timeout,
                 on_event: options.on_event.clone(),
@@ -515,82 +345,20 @@ impl Client {
             let span = tracing::info_span!("upload", step = index + 1, src = %copy.src);
             tasks.spawn(
                 async move {
-                    let _permit = limit
-                        .acquire_owned()
-                        .await
-                        .map_err(|_| CloudError::Protocol("upload limiter closed".into()))?;
+                    let _permit = permit(&limit).await;
                     job.run().await
                 }
                 .instrument(span),
             );
         }
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e), // dropping `tasks` aborts the other uploads
-                Err(e) => return Err(CloudError::Io(std::io::Error::other(format!("upload task failed: {e}")))),
-            }
+            // An error returns at once: dropping `tasks` aborts the other uploads.
+            joined(done, "uploading a build context")??;
         }
         Ok(())
     }
 
-    /// Polls the status every `poll_interval`, delivering each log line once: the offset only
-    /// advances on a successful answer, and transient failures are retried by the transport.
-    /// After a terminal state, drains the remaining pages.
-    async fn follow(&self, template: &Template, info: &BuildInfo, options: &BuildOptions) -> Result<(), CloudError> {
-        let transport = self.transport_for(options);
-        let mut offset = 0usize;
-        loop {
-            let status = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
-            offset += deliver(options, &status.log_entries);
-            if status.status.is_terminal() {
-                let mut last_page = status.log_entries.len();
-                while last_page > 0 {
-                    let more = self.status_page(&info.template_id, &info.build_id, offset, Some(&transport)).await?;
-                    last_page = deliver(options, &more.log_entries);
-                    offset += last_page;
-                }
-                emit(options, BuildEvent::Finished { status: status.status });
-                return match status.status {
-                    BuildState::Ready => Ok(()),
-                    _ => {
-                        let reason = status.reason.unwrap_or(super::api::StatusReason {
-                            message: "Unknown error".into(),
-                            step: None,
-                            log_entries: vec![],
-                        });
-                        let location = reason.step.as_deref().and_then(|s| template.locate_step(s));
-                        Err(CloudError::BuildFailed {
-                            message: reason.message,
-                            step: reason.step,
-                            location,
-                            logs: reason.log_entries.iter().map(|e| strip_ansi(&e.message)).collect(),
-                        })
-                    }
-                };
-            }
-            tokio::time::sleep(options.poll_interval).await;
-        }
-    }
-
-    async fn status_page(
-        &self,
-        template_id: &str,
-        build_id: &str,
-        offset: usize,
-        transport: Option<&Transport>,
-    ) -> Result<BuildStatus, CloudError> {
-        let call = Call {
-            method: Method::GET,
-            path: format!("/templates/{}/builds/{}/status", encode_segment(template_id), encode_segment(build_id)),
-            query: vec![("logsOffset", offset.to_string())],
-            body: None,
-            retry: RetryPolicy::Idempotent,
-        };
-        transport.unwrap_or(&self.transport).json(&call).await
-    }
-
-    fn transport_for(&self, options: &BuildOptions) -> Transport {
+    fn transport_for(&self, options: &CloudBuildOptions) -> Transport {
         let mut t = self.transport.clone();
         if let Some(timeout) = options.request_timeout {
             t.request_timeout = (!timeout.is_zero()).then_some(timeout);
@@ -605,7 +373,7 @@ struct UploadJob {
     template_id: String,
     index: usize,
     hash: String,
-    src: String,
+    copy: CopyStep,
     force: bool,
     upload_timeout: Duration,
     on_event: Option<EventHandler>,
@@ -614,6 +382,7 @@ struct UploadJob {
 impl UploadJob {
     async fn run(self) -> Result<(), CloudError> {
         let step = self.index + 1;
+        let src = &self.copy.src;
         let call = Call {
             method: Method::GET,
             path: format!("/templates/{}/files/{}", encode_segment(&self.template_id), encode_segment(&self.hash)),
@@ -623,7 +392,7 @@ impl UploadJob {
         };
         let info: FileUploadInfo = self.transport.json(&call).await.map_err(|e| match e {
             CloudError::Api { status, message } => {
-                CloudError::Upload { src: self.src.clone(), message: format!("{status}: {message}") }
+                CloudError::Upload { src: src.clone(), source: UploadError::Rejected { status, message } }
             }
             other => other,
         })?;
@@ -635,22 +404,17 @@ impl UploadJob {
         let url = match info.url {
             Some(url) if !info.present || self.force => url,
             _ => {
-                fire(BuildEvent::UploadSkipped { step, src: self.src.clone() });
+                fire(BuildEvent::UploadSkipped { step, src: src.clone() });
                 tracing::info!("already cached, not uploaded");
                 return Ok(());
             }
         };
         let archive = {
-            let _turn = self
-                .transport
-                .spooling
-                .acquire()
-                .await
-                .map_err(|_| CloudError::Protocol("spool limiter closed".into()))?;
-            upload::spool(self.template.clone(), self.index).await?
+            let _turn = permit(&self.transport.spooling).await;
+            upload::spool(self.template.clone(), self.copy.clone()).await?
         };
         let total = archive.len;
-        fire(BuildEvent::UploadStarted { step, src: self.src.clone(), bytes: total });
+        fire(BuildEvent::UploadStarted { step, src: src.clone(), bytes: total });
         let on_event = self.on_event.clone();
         let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |sent| {
             if let Some(h) = &on_event {
@@ -660,25 +424,10 @@ impl UploadJob {
         let headers = info.headers.unwrap_or_default();
         upload::put(&self.transport, &url, &headers, &archive, Some(self.upload_timeout), progress)
             .await
-            .map_err(|message| CloudError::Upload { src: self.src.clone(), message })?;
-        fire(BuildEvent::UploadDone { step, src: self.src.clone(), bytes: total });
+            .map_err(|source| CloudError::Upload { src: src.clone(), source })?;
+        fire(BuildEvent::UploadDone { step, src: src.clone(), bytes: total });
         tracing::info!(bytes = total, "uploaded");
         Ok(())
-    }
-}
-
-fn deliver(options: &BuildOptions, entries: &[LogEntry]) -> usize {
-    for e in entries {
-        let clean = LogEntry { message: strip_ansi(&e.message), ..e.clone() };
-        tracing::debug!(level = %clean.level, step = clean.step.as_deref().unwrap_or(""), "{}", clean.message);
-        emit(options, BuildEvent::Log(clean));
-    }
-    entries.len()
-}
-
-fn emit(options: &BuildOptions, event: BuildEvent) {
-    if let Some(h) = &options.on_event {
-        h(&event);
     }
 }
 
@@ -692,9 +441,7 @@ async fn with_timeout<T>(
     work: impl std::future::Future<Output = Result<T, CloudError>>,
 ) -> Result<T, CloudError> {
     match timeout {
-        Some(t) => tokio::time::timeout(t, work)
-            .await
-            .map_err(|_| CloudError::Timeout(format!("the build did not finish within {}s", t.as_secs_f64())))?,
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| CloudError::BuildTimeout { limit })?,
         None => work.await,
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::provider::Provider;
 
-use super::error::CloudError;
+use super::error::{CloudError, ConfigError};
 
 /// An API key or access token. Its `Debug` and `Display` never show the value, so a
 /// [`ClientConfig`] can be logged or put in an error message.
@@ -213,15 +213,7 @@ impl ClientConfig {
         let api_key = options.api_key.or_else(|| env(names.api_key).map(ApiKey::new));
         let access_token = options.access_token.or_else(|| names.access_token.and_then(&env).map(ApiKey::new));
         if api_key.is_none() && access_token.is_none() {
-            let message = match provider {
-                Provider::E2b => "E2B API key is required: set the E2B_API_KEY environment variable or pass \
-                                  `ConnectionOptions::with_api_key(..)` (get a key at https://e2b.dev/dashboard)"
-                    .to_owned(),
-                Provider::Novita => "Novita API key is required: set NOVITA_API_KEY (or NOVITA_ACCESS_TOKEN), \
-                                     or pass `ConnectionOptions::with_api_key(..)`"
-                    .to_owned(),
-            };
-            return Err(CloudError::Config(message));
+            return Err(ConfigError::MissingApiKey { provider }.into());
         }
         let debug = options.debug.unwrap_or_else(|| env(names.debug).is_some_and(|v| v.eq_ignore_ascii_case("true")));
         let domain = options.domain.or_else(|| env(names.domain)).unwrap_or_else(|| names.default_domain.to_owned());
@@ -231,10 +223,8 @@ impl ClientConfig {
             None => format!("https://api.{domain}"),
         };
         let api_url = api_url.trim_end_matches('/').to_owned();
-        if reqwest::Url::parse(&api_url).is_err() {
-            return Err(CloudError::Config(format!(
-                "API URL `{api_url}` is not a valid URL (expected e.g. `https://api.e2b.app` or `http://127.0.0.1:3000`)"
-            )));
+        if let Err(source) = reqwest::Url::parse(&api_url) {
+            return Err(ConfigError::InvalidApiUrl { url: api_url, source }.into());
         }
         let request_timeout = match options.request_timeout {
             Some(t) if t.is_zero() => None,
@@ -380,10 +370,24 @@ mod tests {
     #[test]
     fn missing_key_is_a_config_error_that_names_the_variable() {
         let err = ClientConfig::resolve(Provider::E2b, Default::default(), env_of(&[])).unwrap_err();
-        assert!(matches!(err, CloudError::Config(_)));
+        assert!(matches!(err, CloudError::Config(ConfigError::MissingApiKey { provider: Provider::E2b })));
         assert!(err.to_string().contains("E2B_API_KEY"), "{err}");
         let err = ClientConfig::resolve(Provider::Novita, Default::default(), env_of(KEY)).unwrap_err();
         assert!(err.to_string().contains("NOVITA_API_KEY"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_api_url_is_a_config_error_that_shows_the_url_and_the_parse_error() {
+        let opts = ConnectionOptions::with_api_key("e2b_secret_789").api_url("http://[::1");
+        let err = ClientConfig::resolve(Provider::E2b, opts, env_of(&[])).unwrap_err();
+        assert!(
+            matches!(&err, CloudError::Config(ConfigError::InvalidApiUrl { url, .. }) if url == "http://[::1"),
+            "{err:?}"
+        );
+        let shown = err.to_string();
+        assert!(shown.contains("`http://[::1` is not a valid URL: invalid IPv6 address"), "{shown}");
+        assert!(std::error::Error::source(&err).is_some(), "the parse error is kept as the source");
+        assert!(!format!("{shown} {err:?}").contains("e2b_secret_789"));
     }
 
     #[test]

@@ -53,7 +53,11 @@ pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, E
                     })
                 })
                 .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+            // A panicking worker is a bug: its panic continues here instead of a lost result.
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
         })
     };
     let mut results = results;
@@ -61,9 +65,6 @@ pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, E
     results.sort_by_key(|(i, _)| *i);
     for (i, result) in results {
         hashes[i] = Some(result?);
-    }
-    if copies.iter().any(|&i| hashes[i].is_none()) {
-        return Err(Error::Unsupported("a hashing thread stopped unexpectedly".to_owned()));
     }
     Ok(hashes)
 }

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::api::ApiErrorBody;
 use super::config::{ClientConfig, HeaderValue};
-use super::error::CloudError;
+use super::error::{CloudError, ConfigError, RequestPhase};
 
 /// When a failed request may be sent again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl Transport {
             // No default User-Agent: uploads to presigned URLs carry no SDK headers.
             .connect_timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| CloudError::Config(format!("cannot create the HTTP client: {e}")))?;
+            .map_err(|source| ConfigError::HttpClient { source })?;
         let request_timeout = config.request_timeout();
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight()));
         Ok(Transport { http, config, request_timeout, in_flight, spooling: Arc::new(Semaphore::new(1)) })
@@ -129,8 +129,11 @@ impl Transport {
     /// Sends `call` and parses the 2xx JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, CloudError> {
         let (_, body) = self.send(call).await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            CloudError::Protocol(format!("{} {}: {e} in `{}`", call.method, call.path, String::from_utf8_lossy(&body)))
+        serde_json::from_slice(&body).map_err(|source| CloudError::Protocol {
+            method: call.method.clone(),
+            path: call.path.clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            source,
         })
     }
 
@@ -152,12 +155,8 @@ impl Transport {
         if let Some(t) = self.request_timeout {
             req = req.timeout(t);
         }
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|_| Failure { error: CloudError::Protocol("request limiter closed".into()), sent: false })?;
-        let resp = req.send().await.map_err(|e| Failure::from_reqwest(e, "sending the request"))?;
+        let _permit = permit(&self.in_flight).await;
+        let resp = req.send().await.map_err(|e| Failure::from_reqwest(e, RequestPhase::Sending))?;
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -165,8 +164,10 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body =
-            resp.bytes().await.map_err(|e| Failure { sent: true, ..Failure::from_reqwest(e, "reading the answer") })?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Failure { sent: true, ..Failure::from_reqwest(e, RequestPhase::ReadingAnswer) })?;
         tracing::debug!(status = status.as_u16(), "answer");
         Ok((status, (body.to_vec(), retry_after)))
     }
@@ -179,28 +180,26 @@ struct Failure {
 }
 
 impl Failure {
-    fn from_reqwest(e: reqwest::Error, doing: &str) -> Self {
+    fn from_reqwest(e: reqwest::Error, phase: RequestPhase) -> Self {
         // Strip the URL: it may carry a presigned signature; the message stays useful.
-        let e = e.without_url();
-        let sent = !e.is_connect();
-        let error = if e.is_timeout() {
-            CloudError::Timeout(format!("no answer in time while {doing}"))
+        let source = e.without_url();
+        let sent = !source.is_connect();
+        let error = if source.is_timeout() {
+            CloudError::RequestTimeout { phase, source }
         } else {
-            CloudError::Connection(format!("{doing}: {}", error_chain(&e)))
+            CloudError::Connection { phase, source }
         };
         Failure { error, sent }
     }
 }
 
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
+/// A permit of one of the client's semaphores. They are never closed (no code calls `close`),
+/// so acquiring waits but cannot fail.
+pub(crate) async fn permit(limit: &Semaphore) -> tokio::sync::SemaphorePermit<'_> {
+    match limit.acquire().await {
+        Ok(permit) => permit,
+        Err(_) => unreachable!("the cloud client never closes its semaphores"),
     }
-    s
 }
 
 /// The typed error of a non-2xx answer; the message is the body's `message`, else the body,

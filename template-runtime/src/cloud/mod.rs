@@ -11,10 +11,10 @@
 //! ```no_run
 //! # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
 //! use sandbox_template_runtime::{Provider, Template};
-//! use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client};
+//! use sandbox_template_runtime::cloud::{BuildEvent, CloudBuildOptions, Client};
 //!
 //! let template = Template::new().from_node_image("22").npm_install("express");
-//! let options = BuildOptions::default().tag("v1").on_event(|e| {
+//! let options = CloudBuildOptions::default().tag("v1").on_event(|e| {
 //!     if let BuildEvent::Log(line) = e {
 //!         println!("{}", line.message);
 //!     }
@@ -29,9 +29,12 @@ mod config;
 pub(crate) mod context_bridge;
 mod error;
 mod http;
+mod logs;
+mod options;
 mod upload;
 
 pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
-pub use client::{BuildEvent, BuildInfo, BuildOptions, Client, EventHandler, build};
+pub use client::{BuildInfo, Client, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions, USER_AGENT};
-pub use error::CloudError;
+pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
+pub use options::{BuildEvent, CloudBuildOptions, EventHandler};

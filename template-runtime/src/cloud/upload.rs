@@ -12,9 +12,9 @@ use reqwest::header::CONTENT_LENGTH;
 use tokio::io::AsyncReadExt;
 
 use super::context_bridge;
-use super::error::CloudError;
-use super::http::{Transport, backoff, error_chain, server_message};
-use crate::step::{CopyStep, StepKind};
+use super::error::{CloudError, UploadError, joined};
+use super::http::{Transport, backoff, permit, server_message};
+use crate::step::CopyStep;
 use crate::template::Template;
 
 /// Read size when streaming the spooled archive.
@@ -53,26 +53,22 @@ impl<W: Write> Write for CancellableWriter<W> {
     }
 }
 
-/// Writes the archive of step `step_index` of `template` to a temporary file, on a blocking
+/// Writes the archive of `copy`, a COPY step of `template`, to a temporary file, on a blocking
 /// thread.
-pub(crate) async fn spool(template: Arc<Template>, step_index: usize) -> Result<Spooled, CloudError> {
+pub(crate) async fn spool(template: Arc<Template>, copy: CopyStep) -> Result<Spooled, CloudError> {
     let cancelled = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancelled.clone());
     let task = tokio::task::spawn_blocking(move || -> Result<Spooled, CloudError> {
-        let copy: &CopyStep = match template.steps().get(step_index).map(|s| &s.kind) {
-            Some(StepKind::Copy(c)) => c,
-            _ => return Err(CloudError::Protocol(format!("step {} is not a COPY step", step_index + 1))),
-        };
         let mut file = tempfile::Builder::new().prefix("sandbox-template-").suffix(".tar.gz").tempfile()?;
         {
             let mut out = CancellableWriter { inner: BufWriter::with_capacity(CHUNK, file.as_file_mut()), cancelled };
-            context_bridge::write_archive(&template, copy, &mut out)?;
+            context_bridge::write_archive(&template, &copy, &mut out)?;
             out.flush()?;
         }
         let len = file.as_file().metadata()?.len();
         Ok(Spooled { path: file.into_temp_path(), len })
     });
-    task.await.map_err(|e| CloudError::Io(io::Error::other(format!("archive writer stopped: {e}"))))?
+    joined(task.await, "writing the upload archive")?
 }
 
 /// `PUT`s the archive to `url` with the API-supplied `headers` (minus any `Content-Length`) and
@@ -85,18 +81,18 @@ pub(crate) async fn put(
     archive: &Spooled,
     timeout: Option<Duration>,
     progress: Arc<dyn Fn(u64) + Send + Sync>,
-) -> Result<(), String> {
+) -> Result<(), UploadError> {
     let mut attempt = 0;
     loop {
         let result = put_once(transport, url, headers, archive, timeout, progress.clone()).await;
         match result {
             Ok(()) => return Ok(()),
-            Err((message, retryable)) => {
+            Err((error, retryable)) => {
                 if !retryable || attempt >= transport.config.retries() {
-                    return Err(message);
+                    return Err(error);
                 }
                 attempt += 1;
-                tracing::debug!(attempt, %message, "retrying upload");
+                tracing::debug!(attempt, %error, "retrying upload");
                 tokio::time::sleep(backoff(attempt)).await;
             }
         }
@@ -110,9 +106,8 @@ async fn put_once(
     archive: &Spooled,
     timeout: Option<Duration>,
     progress: Arc<dyn Fn(u64) + Send + Sync>,
-) -> Result<(), (String, bool)> {
-    let file =
-        tokio::fs::File::open(&archive.path).await.map_err(|e| (format!("cannot reopen the archive: {e}"), false))?;
+) -> Result<(), (UploadError, bool)> {
+    let file = tokio::fs::File::open(&archive.path).await.map_err(|source| (UploadError::Archive { source }, false))?;
     let stream = futures_util::stream::unfold((file, 0u64), move |(mut file, mut sent)| {
         let progress = progress.clone();
         async move {
@@ -139,16 +134,19 @@ async fn put_once(
     if let Some(t) = timeout {
         req = req.timeout(t);
     }
-    let _permit = transport.in_flight.acquire().await.map_err(|_| ("request limiter closed".to_owned(), false))?;
+    let _permit = permit(&transport.in_flight).await;
     let resp = req.send().await.map_err(|e| {
-        let e = e.without_url();
-        let msg = if e.is_timeout() { "timed out".to_owned() } else { error_chain(&e) };
-        (msg, true)
+        // Strip the URL: it carries the presigned signature.
+        let source = e.without_url();
+        let error =
+            if source.is_timeout() { UploadError::Timeout { source } } else { UploadError::Connection { source } };
+        (error, true)
     })?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());
     }
     let body = resp.bytes().await.unwrap_or_default();
-    Err((format!("{}: {}", status.as_u16(), server_message(status, &body)), status.is_server_error()))
+    let error = UploadError::Rejected { status: status.as_u16(), message: server_message(status, &body) };
+    Err((error, status.is_server_error()))
 }

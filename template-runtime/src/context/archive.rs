@@ -169,7 +169,8 @@ struct Done {
 struct Worker {
     jobs: SyncSender<Job>,
     done: Receiver<Done>,
-    handle: JoinHandle<()>,
+    /// Taken when the worker is joined.
+    handle: Option<JoinHandle<()>>,
 }
 
 /// A gzip writer that deflates blocks on worker threads (see the module docs).
@@ -244,7 +245,7 @@ impl<W: Write> ParallelGz<W> {
                         }
                     }
                 });
-                Worker { jobs, done, handle }
+                Worker { jobs, done, handle: Some(handle) }
             })
             .collect();
         Ok(ParallelGz {
@@ -259,8 +260,8 @@ impl<W: Write> ParallelGz<W> {
     }
 
     fn collect_one(&mut self) -> io::Result<()> {
-        let w = &self.workers[self.written % self.workers.len()];
-        let done = w.done.recv().map_err(|_| io::Error::other("a compression thread stopped"))?;
+        let k = self.written % self.workers.len();
+        let Ok(done) = self.workers[k].done.recv() else { return Err(self.stopped(k)) };
         self.out.write_all(&done.compressed?)?;
         self.crc.combine(&done.crc);
         self.written += 1;
@@ -274,10 +275,23 @@ impl<W: Write> ParallelGz<W> {
         let data = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK));
         let next_dictionary = (!last).then(|| data[data.len().saturating_sub(WINDOW)..].to_vec());
         let job = Job { data, dictionary: std::mem::replace(&mut self.dictionary, next_dictionary), last };
-        let w = &self.workers[self.sent % self.workers.len()];
-        w.jobs.send(job).map_err(|_| io::Error::other("a compression thread stopped"))?;
+        let k = self.sent % self.workers.len();
+        if self.workers[k].jobs.send(job).is_err() {
+            return Err(self.stopped(k));
+        }
         self.sent += 1;
         Ok(())
+    }
+
+    /// The error for worker `k`, whose channel closed. A worker ends early only by panicking: that
+    /// panic continues here (it is a bug) rather than becoming an I/O error.
+    fn stopped(&mut self, k: usize) -> io::Error {
+        if let Some(handle) = self.workers[k].handle.take()
+            && let Err(panic) = handle.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        io::Error::other("a compression thread stopped")
     }
 
     /// Compresses what is left, writes the gzip trailer and returns the inner writer.
@@ -292,7 +306,11 @@ impl<W: Write> ParallelGz<W> {
         self.out.flush()?;
         for w in std::mem::take(&mut self.workers) {
             drop(w.jobs);
-            let _ = w.handle.join();
+            if let Some(handle) = w.handle
+                && let Err(panic) = handle.join()
+            {
+                std::panic::resume_unwind(panic);
+            }
         }
         let ParallelGz { out, .. } = self;
         Ok(out)

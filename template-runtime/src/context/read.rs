@@ -55,7 +55,7 @@ enum Inner<'a> {
 }
 
 fn stopped() -> Error {
-    Error::Io { path: Default::default(), source: std::io::Error::other("file reader thread stopped") }
+    Error::WorkerStopped { worker: "file reader" }
 }
 
 impl Contents<'_> {

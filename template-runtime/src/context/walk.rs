@@ -293,7 +293,8 @@ fn walk(fs: &Fs<'_>, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> 
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(Error::Unsupported("a folder walker thread panicked".into()))))
+            // A panicking walker is a bug: its panic continues here rather than becoming an error.
+            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
     });
     for r in results {

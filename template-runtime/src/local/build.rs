@@ -10,7 +10,7 @@ use crate::ImageRef;
 use crate::template::{Base, Template};
 
 use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
-use super::engine::{EngineKind, LocalEngine, TempPath, command_line, hint, last_lines};
+use super::engine::{Engine, EngineKind, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
 use super::{LocalEvent, LocalImage, stage};
@@ -25,10 +25,10 @@ pub const DEFAULT_BASE_ENV: &str = "SANDBOX_TEMPLATE_DEFAULT_BASE";
 /// How long a pull of the base image may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Options of [`LocalEngine::build`].
+/// Options of [`Engine::build`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct BuildOptions {
+pub struct LocalBuildOptions {
     /// Rebuild every step instead of using the engine's layer cache. Also implied by
     /// `Template::force_rebuild` and `skip_cache` (locally the whole image is rebuilt: the engines
     /// have no per-step cache switch).
@@ -44,7 +44,7 @@ pub struct BuildOptions {
     pub insecure_registry: bool,
 }
 
-impl BuildOptions {
+impl LocalBuildOptions {
     /// Defaults: layer cache on, `e2bdev/base` as the default base, the engine's network.
     pub fn new() -> Self {
         Self::default()
@@ -117,17 +117,17 @@ fn descendants(root: u32) -> Vec<u32> {
     found
 }
 
-impl LocalEngine {
+impl Engine {
     /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]),
     /// with the base image's user looked up when the image is present.
-    pub fn dockerfile(&self, template: &Template, options: &BuildOptions) -> Result<LocalDockerfile, LocalError> {
+    pub fn dockerfile(&self, template: &Template, options: &LocalBuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
         let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
         let base_user = self.image_user(&df.base_image);
         staged.dockerfile(template, &self.dockerfile_options(options, base_user))
     }
 
-    fn dockerfile_options(&self, options: &BuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
+    fn dockerfile_options(&self, options: &LocalBuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
         let mut opts = LocalDockerfileOptions::default();
         if let Some(base) = options.default_base.clone().or_else(|| std::env::var(DEFAULT_BASE_ENV).ok()) {
             opts.default_base = base;
@@ -165,7 +165,7 @@ impl LocalEngine {
         &self,
         template: &Template,
         name: &str,
-        options: &BuildOptions,
+        options: &LocalBuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<LocalImage, LocalError> {
         let _span = tracing::info_span!("local_build", engine = self.kind.program(), image = name).entered();
@@ -227,12 +227,14 @@ impl LocalEngine {
             tail.push_back(line.clone());
             on_event(LocalEvent::Log(line));
         }
+        // A panicking helper thread is a bug: its panic continues here (and `child`'s guard kills
+        // the engine) rather than the build going on without its output or its context.
         for r in readers {
-            let _ = r.join();
+            r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         let status =
             child.0.wait().map_err(|source| LocalError::Io { what: format!("waiting for `{line}`"), source })?;
-        let written = writer.join().unwrap_or(Ok(()));
+        let written = writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         if let Err(e @ (crate::Error::Io { .. } | crate::Error::SymlinkEscapes { .. })) = written {
             // The context could not be read (a file vanished or changed type mid-build): that,
             // not the engine's complaint about a cut-off archive, is the problem.
@@ -265,7 +267,7 @@ impl LocalEngine {
         &self,
         template: &Template,
         image: &str,
-        options: &BuildOptions,
+        options: &LocalBuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<(String, String), LocalError> {
         if let Some(user) = self.image_user(image) {

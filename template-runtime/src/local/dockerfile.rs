@@ -97,11 +97,11 @@ impl LocalDockerfile {
     /// Writes the Dockerfile for `template`.
     ///
     /// `from_template("name")` becomes `FROM name`: locally a template is the image tagged with its
-    /// name, so it works when that template was built locally before ([`LocalEngine::build`]
-    /// says so otherwise). COPY patterns are written as they are; [`LocalEngine::build`] and
+    /// name, so it works when that template was built locally before ([`Engine::build`]
+    /// says so otherwise). COPY patterns are written as they are; [`Engine::build`] and
     /// [`write_build_context`] replace them with what they select.
     ///
-    /// [`LocalEngine::build`]: super::LocalEngine::build
+    /// [`Engine::build`]: super::Engine::build
     /// [`write_build_context`]: super::write_build_context
     ///
     /// ```

@@ -1,4 +1,8 @@
 //! Finding a container engine (Docker or Podman) and running its CLI.
+//!
+//! Three types, three questions: [`EnginePreference`] is what the caller asks for (`auto`,
+//! `docker`, `podman`), [`EngineKind`] is which of the two an engine is, and [`Engine`] is an
+//! engine that was found and answered, the handle that builds and runs templates.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -10,19 +14,20 @@ use std::time::{Duration, Instant};
 
 use super::error::{EngineAttempt, LocalError};
 
-/// The environment variable that picks the engine when the choice is [`Engine::Auto`]:
+/// The environment variable that picks the engine when the choice is [`EnginePreference::Auto`]:
 /// `auto`, `docker` or `podman`.
 pub const ENGINE_ENV: &str = "SANDBOX_TEMPLATE_ENGINE";
 
-/// Which container engine to use.
+/// Which container engine the caller wants: a preference that [`Engine::detect`] resolves to a
+/// working [`Engine`] (unlike [`EngineKind`], it can leave the choice open with `Auto`).
 ///
 /// ```
-/// use sandbox_template_runtime::local::Engine;
-/// assert_eq!("podman".parse::<Engine>().unwrap(), Engine::Podman);
-/// assert!("lxc".parse::<Engine>().is_err());
+/// use sandbox_template_runtime::local::EnginePreference;
+/// assert_eq!("podman".parse::<EnginePreference>().unwrap(), EnginePreference::Podman);
+/// assert!("lxc".parse::<EnginePreference>().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Engine {
+pub enum EnginePreference {
     /// `SANDBOX_TEMPLATE_ENGINE` if set, otherwise the first of Docker and Podman that works.
     #[default]
     Auto,
@@ -32,29 +37,29 @@ pub enum Engine {
     Podman,
 }
 
-impl FromStr for Engine {
+impl FromStr for EnginePreference {
     type Err = LocalError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "auto" | "" => Ok(Engine::Auto),
-            "docker" => Ok(Engine::Docker),
-            "podman" => Ok(Engine::Podman),
+            "auto" | "" => Ok(EnginePreference::Auto),
+            "docker" => Ok(EnginePreference::Docker),
+            "podman" => Ok(EnginePreference::Podman),
             _ => Err(LocalError::UnknownEngine(s.to_owned())),
         }
     }
 }
 
-impl fmt::Display for Engine {
+impl fmt::Display for EnginePreference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Engine::Auto => "auto",
-            Engine::Docker => "docker",
-            Engine::Podman => "podman",
+            EnginePreference::Auto => "auto",
+            EnginePreference::Docker => "docker",
+            EnginePreference::Podman => "podman",
         })
     }
 }
 
-/// The engine a [`LocalEngine`] talks to.
+/// Which of the two engines an [`Engine`] is: Docker or Podman, never "either".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
     /// Docker (legacy builder output, `docker --config` for registry logins).
@@ -73,9 +78,11 @@ impl EngineKind {
     }
 }
 
-/// A container engine that answered: its CLI, kind and server version.
+/// A container engine found on this machine that answered `info`: its CLI, kind and server
+/// version. Made by [`Engine::detect`]; builds images ([`Engine::build`]) and runs them
+/// ([`Engine::start`]).
 #[derive(Clone, Debug)]
-pub struct LocalEngine {
+pub struct Engine {
     pub(super) kind: EngineKind,
     pub(super) program: PathBuf,
     pub(super) version: String,
@@ -85,24 +92,24 @@ pub struct LocalEngine {
 /// treated as absent rather than hanging the build.
 const INFO_TIMEOUT: Duration = Duration::from_secs(20);
 
-impl LocalEngine {
-    /// Finds a working engine: `choice`, or for [`Engine::Auto`] the engine named by
+impl Engine {
+    /// Finds a working engine: `choice`, or for [`EnginePreference::Auto`] the engine named by
     /// `SANDBOX_TEMPLATE_ENGINE`, else Docker then Podman. "Working" means the CLI is on `PATH` and
     /// `docker info` / `podman info` succeeds.
     ///
     /// The error lists every engine tried, what went wrong and how to fix it.
-    pub fn detect(choice: Engine) -> Result<LocalEngine, LocalError> {
+    pub fn detect(choice: EnginePreference) -> Result<Engine, LocalError> {
         let choice = match choice {
-            Engine::Auto => match std::env::var(ENGINE_ENV) {
+            EnginePreference::Auto => match std::env::var(ENGINE_ENV) {
                 Ok(v) => v.parse()?,
-                Err(_) => Engine::Auto,
+                Err(_) => EnginePreference::Auto,
             },
             other => other,
         };
         let kinds: &[EngineKind] = match choice {
-            Engine::Auto => &[EngineKind::Docker, EngineKind::Podman],
-            Engine::Docker => &[EngineKind::Docker],
-            Engine::Podman => &[EngineKind::Podman],
+            EnginePreference::Auto => &[EngineKind::Docker, EngineKind::Podman],
+            EnginePreference::Docker => &[EngineKind::Docker],
+            EnginePreference::Podman => &[EngineKind::Podman],
         };
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut tried = Vec::new();
@@ -170,7 +177,7 @@ impl LocalEngine {
     }
 }
 
-fn probe(kind: EngineKind, path: &OsStr) -> Result<LocalEngine, EngineAttempt> {
+fn probe(kind: EngineKind, path: &OsStr) -> Result<Engine, EngineAttempt> {
     let name = kind.program();
     let install = match kind {
         EngineKind::Docker => "install Docker (https://docs.docker.com/engine/install/) or use Podman",
@@ -200,7 +207,7 @@ fn probe(kind: EngineKind, path: &OsStr) -> Result<LocalEngine, EngineAttempt> {
         }
     };
     if out.status.success() && !out.timed_out {
-        return Ok(LocalEngine { kind, program, version: out.stdout.trim().to_owned() });
+        return Ok(Engine { kind, program, version: out.stdout.trim().to_owned() });
     }
     let problem = if out.timed_out {
         format!("`{name} info` gave no answer within {}s", INFO_TIMEOUT.as_secs())
@@ -292,8 +299,9 @@ pub(super) fn run_with_input(
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    // A panicking pipe reader is a bug: its panic continues here rather than an empty output.
+    let stdout = out.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let stderr = err.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(Captured { status, stdout, stderr, timed_out })
 }
 
@@ -353,9 +361,9 @@ mod tests {
 
     #[test]
     fn engine_names_parse_case_insensitively() {
-        assert_eq!("Docker".parse::<Engine>().unwrap(), Engine::Docker);
-        assert_eq!(" auto ".parse::<Engine>().unwrap(), Engine::Auto);
-        let err = "containerd".parse::<Engine>().unwrap_err().to_string();
+        assert_eq!("Docker".parse::<EnginePreference>().unwrap(), EnginePreference::Docker);
+        assert_eq!(" auto ".parse::<EnginePreference>().unwrap(), EnginePreference::Auto);
+        let err = "containerd".parse::<EnginePreference>().unwrap_err().to_string();
         assert!(err.contains("`containerd`") && err.contains("podman"), "{err}");
     }
 

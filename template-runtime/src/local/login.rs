@@ -12,7 +12,7 @@ use crate::ImageRef;
 use crate::registry::RegistryCredentials;
 use crate::template::Template;
 
-use super::engine::{EngineKind, LocalEngine, last_lines, run_with_input};
+use super::engine::{Engine, EngineKind, last_lines, run_with_input};
 use super::error::LocalError;
 
 /// A temporary engine auth store; removed on drop.
@@ -74,7 +74,7 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Logs in to the registry of `image` with the template's credentials.
 /// `extra` goes to `login` as is (`--tls-verify=false`).
 pub(super) fn login(
-    engine: &LocalEngine,
+    engine: &Engine,
     template: &Template,
     image: &str,
     extra: &[&str],

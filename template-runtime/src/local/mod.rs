@@ -3,16 +3,16 @@
 //!
 //! ```no_run
 //! use sandbox_template_runtime::{Template, wait_for_file};
-//! use sandbox_template_runtime::local::{BuildOptions, Engine, LocalEngine, LocalEvent, StartOptions};
+//! use sandbox_template_runtime::local::{LocalBuildOptions, EnginePreference, Engine, LocalEvent, StartOptions};
 //!
 //! let template = Template::new()
 //!     .from_image("localhost/sandbox-base:latest")
 //!     .run_cmd("echo hello > /greeting")
 //!     .set_start_cmd("touch /tmp/ready && sleep 1000", wait_for_file("/tmp/ready"));
 //!
-//! let engine = LocalEngine::detect(Engine::Auto)?; // or SANDBOX_TEMPLATE_ENGINE=podman
+//! let engine = Engine::detect(EnginePreference::Auto)?; // or SANDBOX_TEMPLATE_ENGINE=podman
 //! let mut show = |event: LocalEvent| if let LocalEvent::Log(line) = event { println!("{line}") };
-//! let image = engine.build(&template, "hello", &BuildOptions::new(), &mut show)?;
+//! let image = engine.build(&template, "hello", &LocalBuildOptions::new(), &mut show)?;
 //! let sandbox = engine.start(&template, &image, &StartOptions::new(), &mut show)?;
 //! assert_eq!(sandbox.exec("cat /greeting")?.stdout, "hello\n");
 //! // dropping `sandbox` removes the container
@@ -33,11 +33,11 @@
 //! Nothing is left running: an abandoned build (an error, a panicking callback) kills the engine's
 //! CLI and every process under it; a [`Sandbox`] removes its container when dropped, and a failed
 //! start removes it at once. A process killed outright cannot clean up: its containers carry
-//! [`OWNER_LABEL`] and [`LocalEngine::remove_orphans`] removes them later. (Podman may keep the
+//! [`OWNER_LABEL`] and [`Engine::remove_orphans`] removes them later. (Podman may keep the
 //! stopped build container of a killed build, storage only: `podman ps -a --external`.)
 //!
 //! Blocking: these calls run the engine's CLI and wait for it. From async code, call them in
-//! `tokio::task::spawn_blocking`; [`LocalEngine`], [`LocalEvent`] and the options are `Send`.
+//! `tokio::task::spawn_blocking`; [`Engine`], [`LocalEvent`] and the options are `Send`.
 
 mod build;
 mod dockerfile;
@@ -47,9 +47,9 @@ mod login;
 mod run;
 mod stage;
 
-pub use build::{BuildOptions, DEFAULT_BASE_ENV};
+pub use build::{DEFAULT_BASE_ENV, LocalBuildOptions};
 pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
-pub use engine::{ENGINE_ENV, Engine, EngineKind, LocalEngine};
+pub use engine::{ENGINE_ENV, Engine, EngineKind, EnginePreference};
 pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
 pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};
 pub use stage::write_build_context;
@@ -95,7 +95,7 @@ pub enum LocalEvent {
     },
 }
 
-/// An image built by [`LocalEngine::build`].
+/// An image built by [`Engine::build`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalImage {
     /// The name it is tagged with.
@@ -104,13 +104,13 @@ pub struct LocalImage {
     pub id: String,
 }
 
-impl LocalEngine {
-    /// [`LocalEngine::build`] then [`LocalEngine::start`].
+impl Engine {
+    /// [`Engine::build`] then [`Engine::start`].
     pub fn build_and_start(
         &self,
         template: &crate::Template,
         name: &str,
-        build: &BuildOptions,
+        build: &LocalBuildOptions,
         start: &StartOptions,
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<(LocalImage, Sandbox), LocalError> {
@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn the_api_can_move_to_a_blocking_thread() {
-        assert_send::<LocalEngine>();
+        assert_send::<Engine>();
         assert_send::<LocalEvent>();
-        assert_send::<BuildOptions>();
+        assert_send::<LocalBuildOptions>();
         assert_send::<StartOptions>();
         assert_send::<Sandbox>();
         assert_send::<LocalError>();

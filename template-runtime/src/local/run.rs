@@ -8,7 +8,7 @@ use crate::quote::shell_quote;
 use crate::ready::ReadyCmd;
 use crate::template::Template;
 
-use super::engine::{LocalEngine, TempPath, run_with_timeout};
+use super::engine::{Engine, TempPath, run_with_timeout};
 use super::error::LocalError;
 use super::{LocalEvent, LocalImage};
 
@@ -19,7 +19,7 @@ pub const OWNER_LABEL: &str = "io.sandbox-template.owner";
 /// How many lines of container output an error shows.
 const TAIL: usize = 20;
 
-/// Options of [`LocalEngine::start`].
+/// Options of [`Engine::start`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StartOptions {
@@ -76,7 +76,7 @@ impl StartOptions {
 /// a panic leaves nothing running; call [`Sandbox::remove`] to see removal errors.
 #[derive(Debug)]
 pub struct Sandbox {
-    engine: LocalEngine,
+    engine: Engine,
     id: String,
     removed: bool,
 }
@@ -128,15 +128,15 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if !self.removed {
-            if let Err(e) = remove(&self.engine, &self.id) {
-                tracing::warn!(container = %self.id, error = %e, "could not remove the container");
-            }
+        if !self.removed
+            && let Err(e) = remove(&self.engine, &self.id)
+        {
+            tracing::warn!(container = %self.id, error = %e, "could not remove the container");
         }
     }
 }
 
-fn remove(engine: &LocalEngine, id: &str) -> Result<(), LocalError> {
+fn remove(engine: &Engine, id: &str) -> Result<(), LocalError> {
     // Podman's `rm -f` first waits 10 s for SIGTERM, which a shell as PID 1 ignores; `-t 0` kills
     // at once, as Docker's `rm -f` does.
     let args: &[&str] = match engine.kind {
@@ -146,7 +146,7 @@ fn remove(engine: &LocalEngine, id: &str) -> Result<(), LocalError> {
     engine.output(args, Duration::from_secs(60)).map(|_| ())
 }
 
-fn exec(engine: &LocalEngine, id: &str, command: &str, timeout: Duration) -> Result<ExecOutput, LocalError> {
+fn exec(engine: &Engine, id: &str, command: &str, timeout: Duration) -> Result<ExecOutput, LocalError> {
     let mut cmd = engine.command();
     cmd.args(["exec", id, "/bin/sh", "-c", command]);
     let out = run_with_timeout(&mut cmd, timeout)
@@ -155,7 +155,7 @@ fn exec(engine: &LocalEngine, id: &str, command: &str, timeout: Duration) -> Res
     Ok(ExecOutput { status, stdout: out.stdout, stderr: out.stderr })
 }
 
-fn logs(engine: &LocalEngine, id: &str, lines: usize) -> Vec<String> {
+fn logs(engine: &Engine, id: &str, lines: usize) -> Vec<String> {
     let mut cmd = engine.command();
     cmd.args(["logs", "--tail", &lines.to_string(), id]);
     match run_with_timeout(&mut cmd, Duration::from_secs(30)) {
@@ -206,7 +206,7 @@ fn keeper_script(start: Option<&str>) -> String {
     }
 }
 
-impl LocalEngine {
+impl Engine {
     /// Starts a container of `image` running the template's start command, and waits until its
     /// ready check passes (or [`StartOptions::ready_timeout`] passes, or the container exits).
     ///

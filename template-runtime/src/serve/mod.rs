@@ -42,13 +42,13 @@ pub use runner::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
 pub use target::{Target, TargetError, build_on};
 pub use wire::{ready_from_wire, template_from_request};
 
-use crate::local::{BuildOptions, Engine, LocalEngine, LocalError};
+use crate::local::{Engine, EnginePreference, LocalBuildOptions, LocalError};
 use crate::server::{Server, ServerConfig, ServerHandle, StoreError};
 
 /// Which engine `serve` builds with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EngineChoice {
-    /// Docker or Podman, whichever works (see [`LocalEngine::detect`]); none found → no engine.
+    /// Docker or Podman, whichever works (see [`Engine::detect`]); none found → no engine.
     #[default]
     Auto,
     /// Docker; an error when it does not work.
@@ -102,7 +102,7 @@ pub struct ServeOptions {
     /// The engine.
     pub engine: EngineChoice,
     /// Options of every engine build (e.g. the image standing for the default base).
-    pub build: BuildOptions,
+    pub build: LocalBuildOptions,
 }
 
 impl ServeOptions {
@@ -112,7 +112,7 @@ impl ServeOptions {
             config: ServerConfig::new(api_key),
             data: data.into(),
             engine: EngineChoice::Auto,
-            build: BuildOptions::new(),
+            build: LocalBuildOptions::new(),
         }
     }
 
@@ -133,9 +133,9 @@ impl ServeOptions {
         let choice = self.engine;
         let (engine, engine_problem) = tokio::task::spawn_blocking(move || match choice {
             EngineChoice::None => Ok((None, None)),
-            EngineChoice::Docker => LocalEngine::detect(Engine::Docker).map(|e| (Some(e), None)),
-            EngineChoice::Podman => LocalEngine::detect(Engine::Podman).map(|e| (Some(e), None)),
-            EngineChoice::Auto => Ok(match LocalEngine::detect(Engine::Auto) {
+            EngineChoice::Docker => Engine::detect(EnginePreference::Docker).map(|e| (Some(e), None)),
+            EngineChoice::Podman => Engine::detect(EnginePreference::Podman).map(|e| (Some(e), None)),
+            EngineChoice::Auto => Ok(match Engine::detect(EnginePreference::Auto) {
                 Ok(e) => (Some(e), None),
                 Err(e) => (None, Some(e.to_string())),
             }),
@@ -160,7 +160,7 @@ pub struct Serving {
     /// The API server (its URL is the clients' `E2B_API_URL`).
     pub server: ServerHandle,
     /// The engine builds use; `None`: staging only.
-    pub engine: Option<LocalEngine>,
+    pub engine: Option<Engine>,
     /// Why [`EngineChoice::Auto`] found no engine.
     pub engine_problem: Option<String>,
     /// The data folder.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::local::{
-    BuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalEngine, LocalError, LocalEvent, StartOptions,
+    Engine, LocalBuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalError, LocalEvent, StartOptions,
     StepOrigin,
 };
 use crate::server::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
@@ -31,25 +31,25 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// the container removed: like the cloud, a template that never gets ready fails its build, at
 /// step `finalize`.
 pub struct EngineRunner {
-    engine: Option<LocalEngine>,
+    engine: Option<Engine>,
     builds: PathBuf,
-    options: BuildOptions,
+    options: LocalBuildOptions,
 }
 
 impl EngineRunner {
     /// A runner that stages builds under `builds_dir` (one folder per build ID).
-    pub fn new(engine: Option<LocalEngine>, builds_dir: impl Into<PathBuf>) -> Self {
-        EngineRunner { engine, builds: builds_dir.into(), options: BuildOptions::new() }
+    pub fn new(engine: Option<Engine>, builds_dir: impl Into<PathBuf>) -> Self {
+        EngineRunner { engine, builds: builds_dir.into(), options: LocalBuildOptions::new() }
     }
 
     /// Engine build options (e.g. the image standing for the provider's default base).
-    pub fn with_options(mut self, options: BuildOptions) -> Self {
+    pub fn with_options(mut self, options: LocalBuildOptions) -> Self {
         self.options = options;
         self
     }
 
     /// The engine, if any.
-    pub fn engine(&self) -> Option<&LocalEngine> {
+    pub fn engine(&self) -> Option<&Engine> {
         self.engine.as_ref()
     }
 }
@@ -108,7 +108,7 @@ impl Drop for Abandoned {
     }
 }
 
-/// Unwinds out of the engine's event callback: `LocalEngine::build` and `start` clean up (kill the
+/// Unwinds out of the engine's event callback: `Engine::build` and `start` clean up (kill the
 /// engine process tree, remove the container) when their callback unwinds. `resume_unwind` skips
 /// the panic hook, so nothing is printed; `spawn_blocking` catches it.
 fn abandon_if(flag: &AtomicBool) {
@@ -133,8 +133,8 @@ fn stage(dir: &Path, job: &BuildJob) -> Result<PathBuf, StepFailure> {
 }
 
 fn run_blocking(
-    engine: Option<&LocalEngine>,
-    options: &BuildOptions,
+    engine: Option<&Engine>,
+    options: &LocalBuildOptions,
     dir: &Path,
     job: &BuildJob,
     log: &BuildLog,

@@ -10,8 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::Template;
-use crate::cloud::{BuildInfo, BuildOptions, Client, CloudError, ConnectionOptions};
-use crate::local::{Engine, LocalEngine, LocalError};
+use crate::cloud::{BuildInfo, Client, CloudBuildOptions, CloudError, ConnectionOptions};
+use crate::local::{Engine, EnginePreference, LocalError};
 use crate::provider::Provider;
 
 use super::{EngineChoice, ServeError, ServeOptions};
@@ -24,7 +24,7 @@ pub enum Target {
     /// Novita (`NOVITA_API_KEY`).
     Novita,
     /// Docker or Podman on this machine: the image is tagged with the template name.
-    Local(Engine),
+    Local(EnginePreference),
 }
 
 impl From<Provider> for Target {
@@ -43,9 +43,9 @@ impl FromStr for Target {
         match s.trim().to_ascii_lowercase().as_str() {
             "e2b" => Ok(Target::E2b),
             "novita" => Ok(Target::Novita),
-            "local" => Ok(Target::Local(Engine::Auto)),
-            "docker" => Ok(Target::Local(Engine::Docker)),
-            "podman" => Ok(Target::Local(Engine::Podman)),
+            "local" => Ok(Target::Local(EnginePreference::Auto)),
+            "docker" => Ok(Target::Local(EnginePreference::Docker)),
+            "podman" => Ok(Target::Local(EnginePreference::Podman)),
             _ => Err(format!("unknown build target `{s}`: expected e2b, novita, local, docker or podman")),
         }
     }
@@ -56,7 +56,7 @@ impl fmt::Display for Target {
         match self {
             Target::E2b => f.write_str("e2b"),
             Target::Novita => f.write_str("novita"),
-            Target::Local(Engine::Auto) => f.write_str("local"),
+            Target::Local(EnginePreference::Auto) => f.write_str("local"),
             Target::Local(e) => write!(f, "{e}"),
         }
     }
@@ -82,11 +82,11 @@ pub enum TargetError {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), sandbox_template_runtime::serve::TargetError> {
-/// use sandbox_template_runtime::{Template, cloud::BuildOptions};
+/// use sandbox_template_runtime::{Template, cloud::CloudBuildOptions};
 /// use sandbox_template_runtime::serve::{Target, build_on};
 ///
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi > /hi");
-/// let info = build_on(&t, "hello", "local".parse::<Target>().unwrap(), &BuildOptions::default()).await?;
+/// let info = build_on(&t, "hello", "local".parse::<Target>().unwrap(), &CloudBuildOptions::default()).await?;
 /// println!("image {} built", info.name);
 /// # Ok(()) }
 /// ```
@@ -94,7 +94,7 @@ pub async fn build_on(
     template: &Template,
     name: &str,
     target: Target,
-    options: &BuildOptions,
+    options: &CloudBuildOptions,
 ) -> Result<BuildInfo, TargetError> {
     match target {
         Target::E2b => Ok(Client::from_env(Provider::E2b)?.build(template, name, options).await?),
@@ -106,11 +106,11 @@ pub async fn build_on(
 async fn build_local(
     template: &Template,
     name: &str,
-    engine: Engine,
-    options: &BuildOptions,
+    engine: EnginePreference,
+    options: &CloudBuildOptions,
 ) -> Result<BuildInfo, TargetError> {
     // Found first so a missing engine is an error, not a build that stages only.
-    let found = tokio::task::spawn_blocking(move || LocalEngine::detect(engine))
+    let found = tokio::task::spawn_blocking(move || Engine::detect(engine))
         .await
         .map_err(|e| ServeError::Store(crate::server::StoreError::Io(std::io::Error::other(e.to_string()))))??;
     let choice = match found.kind() {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sandbox_template_runtime::cloud::{BuildEvent, BuildOptions, Client, ConnectionOptions};
+use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::server::{Server, ServerConfig, ServerHandle};
 use sandbox_template_runtime::{Provider, Template, wait_for_port};
 
@@ -77,10 +77,10 @@ pub fn client_with(
 }
 
 /// Build options that record every event.
-pub fn recording() -> (BuildOptions, Arc<Mutex<Vec<BuildEvent>>>) {
+pub fn recording() -> (CloudBuildOptions, Arc<Mutex<Vec<BuildEvent>>>) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    let options = BuildOptions::default()
+    let options = CloudBuildOptions::default()
         .poll_interval(Duration::from_millis(20))
         .on_event(move |e| sink.lock().unwrap().push(e.clone()));
     (options, events)

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use sandbox_template_runtime::local::{Engine, LocalEngine};
+use sandbox_template_runtime::local::{Engine, EnginePreference};
 
 /// The image `.ci/setup-podman.sh` creates (override with `SANDBOX_TEMPLATE_TEST_BASE`).
 pub fn base_image() -> String {
@@ -22,8 +22,8 @@ pub fn skip_or_fail(message: &str) {
 
 /// The engine holding the base image, or `None` (after [`skip_or_fail`]) when none can run
 /// here; `what` names the tests in the notice ("serve engine tests").
-pub fn engine(what: &str) -> Option<LocalEngine> {
-    let problem = match LocalEngine::detect(Engine::Auto) {
+pub fn engine(what: &str) -> Option<Engine> {
+    let problem = match Engine::detect(EnginePreference::Auto) {
         Ok(engine) if engine.has_image(&base_image()) => return Some(engine),
         Ok(engine) => format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display()),
         Err(e) => e.to_string(),
@@ -33,7 +33,7 @@ pub fn engine(what: &str) -> Option<LocalEngine> {
 }
 
 /// Removes the test's images when the test ends, whatever happens.
-pub struct Images(pub LocalEngine, pub Vec<String>);
+pub struct Images(pub Engine, pub Vec<String>);
 
 impl Drop for Images {
     fn drop(&mut self) {
@@ -44,7 +44,7 @@ impl Drop for Images {
 }
 
 /// Runs `script` with `sh -c` in a throwaway container of `image`; its stdout.
-pub fn run_in(engine: &LocalEngine, image: &str, script: &str) -> String {
+pub fn run_in(engine: &Engine, image: &str, script: &str) -> String {
     let out = Command::new(engine.program()).args(["run", "--rm", image, "sh", "-c", script]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
