@@ -10,14 +10,17 @@
 # What is recorded:
 #   vectors/js/NAME.{json,dockerfile}   node js/NAME.js        (e2b@2.51.0: Template.toJSON / toDockerfile)
 #   vectors/py/NAME.{json,dockerfile}   python py/NAME.py      (e2b==2.63.0: Template.to_json / to_dockerfile)
+#   vectors/novita/NAME.{json,dockerfile} node novita/NAME.js (novita-sandbox@2.1.1; its filesHash depends on
+#                                       the file system's order, so only that line may differ)
 #   vectors/connection_config.js.out    node connection_config.js
 #   vectors/connection_config_py.py.out python connection_config_py.py
 # The scripts run in the layout they were written for: `_emit.js`, `make_fixture.sh` and the JS
 # scripts in one folder (the recordings call it `<vectors>`), with the fixture (`ctx/`,
-# `ctx-ignore/`, ...) beside them and the Python scripts in its `py/` subfolder.
+# `ctx-ignore/`, ...) beside them and the Python and Novita scripts in its `py/` and `novita/`
+# subfolders.
 #
 # Not re-recorded here (see README.md): `expected/` (this project's target, derived from js/ and py/),
-# `novita/` (its scripts were not kept), `hash_vectors.json`/`hash_trace.txt` (a tracing build of the
+# `hash_vectors.json`/`hash_trace.txt`/`novita/novita_hash_trace.txt` (a tracing build of the
 # JS SDK), `wire-transcript.md` (a recorded HTTP conversation against `mock_server.py`), and the
 # Python tracebacks in `py/*.stderr` (they name the SDK's install path).
 set -euo pipefail
@@ -47,10 +50,11 @@ python3 -m venv "$scratch/venv"
 python="$scratch/venv/bin/python"
 
 rec="$scratch/rec"
-mkdir -p "$rec/py"
+mkdir -p "$rec/py" "$rec/novita"
 cp "$vectors/_emit.js" "$vectors/make_fixture.sh" "$vectors/connection_config.js" \
     "$vectors/connection_config_py.py" "$vectors"/js/*.js "$rec/"
 cp "$vectors"/py/*.py "$rec/py/"
+cp "$vectors"/novita/*.js "$rec/novita/"
 sh "$rec/make_fixture.sh"
 
 # Absolute scratch paths in messages become `<vectors>`, as in the committed recordings.
@@ -59,7 +63,7 @@ placeholder() {
 }
 
 out="$scratch/out"
-mkdir -p "$out/js" "$out/py"
+mkdir -p "$out/js" "$out/py" "$out/novita"
 
 for script in "$vectors"/js/*.js; do
     name="$(basename "$script" .js)"
@@ -82,10 +86,17 @@ for script in "$vectors"/py/*.py; do
     done
 done
 
+for script in "$vectors"/novita/*.js; do
+    name="$(basename "$script" .js)"
+    [ "$name" = _emit ] && continue
+    (cd "$rec/novita" && node "$name.js" >/dev/null)
+    mv "$rec/novita/$name.json" "$rec/novita/$name.dockerfile" "$out/novita/"
+done
+
 (cd "$rec" && node connection_config.js >"$out/connection_config.js.out")
 (cd "$rec" && "$python" connection_config_py.py >"$out/connection_config_py.py.out")
 
-placeholder "$out"/js/* "$out"/py/* "$out"/*.out
+placeholder "$out"/js/* "$out"/py/* "$out"/novita/* "$out"/*.out
 
 status=0
 compare() { # compare NEW COMMITTED
@@ -101,6 +112,16 @@ compare() { # compare NEW COMMITTED
 for f in "$out"/js/* "$out"/py/*.json "$out"/py/*.dockerfile "$out"/*.out; do
     compare "$f" "$vectors/${f#"$out"/}"
 done
+# novita-sandbox hashes a folder in the order the file system lists it (SPEC.md §C.3), so its
+# filesHash differs between machines; the tests put this project's hash in its place anyway.
+for f in "$out"/novita/*; do
+    committed="$vectors/${f#"$out"/}"
+    if cmp -s <(grep -v '"filesHash"' "$f") <(grep -v '"filesHash"' "$committed" 2>/dev/null); then
+        cmp -s "$f" "$committed" || echo "note: ${committed#"$vectors"/}: only filesHash differs (file-system order)"
+    else
+        compare "$f" "$committed"
+    fi
+done
 for f in "$out"/py/*.stderr; do
     [ -f "$f" ] || continue
     committed="$vectors/${f#"$out"/}"
@@ -113,6 +134,7 @@ done
 if [ "$write" = 1 ]; then
     cp "$out"/js/* "$vectors/js/"
     cp "$out"/py/*.json "$out"/py/*.dockerfile "$vectors/py/"
+    cp "$out"/novita/* "$vectors/novita/"
     cp "$out"/*.out "$vectors/"
     echo "written; review with git diff, then update expected/ where a change is intended"
 elif [ "$status" = 0 ]; then
