@@ -54,9 +54,9 @@
 
 pub use sandbox_template_runtime::*;
 
-/// Checks a sandbox template at compile time and expands into builder calls.
-///
-/// See the [crate documentation](crate) and the DSL reference in the README.
+// The DSL reference, kept in the repository as docs/dsl.md so that it reads the same there and
+// on docs.rs; its examples run as doctests.
+#[doc = include_str!("../docs/dsl.md")]
 pub use sandbox_template_macros::template;
 
 /// The build.rs API (feature `build-script`): compile every `.tmpl` file of a folder into Rust
