@@ -11,7 +11,11 @@ import os, random, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.environ.get("E2B_PY_SITE", "/tmp/e2bpy"))
 from e2b.template.utils import calculate_files_hash, get_all_files_in_path, read_dockerignore  # noqa: E402
 
-BIN = os.environ.get("CONTEXT_BENCH", "/work/target-shared/release/examples/context_bench")
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Built by `cargo build --release -p sandbox-template-runtime --example context_bench`.
+BIN = os.environ.get("CONTEXT_BENCH") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR") or os.path.join(HERE, "..", "target"), "release", "examples", "context_bench"
+)
 NAMES = ["a", "b", "ab", "d1", "d2", ".hid", "x.txt", "y.log", "z.md", "é.txt", "keep", "node_modules", "a-b", "A"]
 SOURCES = [".", "*", "**", "**/*.txt", "*/", "d?", "d1/*", "[ad]*", "**/keep", "a/**", "a/**/*.log", "./a",
            "d1/../a", "**/.hid", "*.txt", "[!d]*", "node_modules/**/x.txt", "a/b", "**/"]

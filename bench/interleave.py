@@ -10,7 +10,10 @@ env: CONTEXT_BENCH (our binary), E2B_NODE_MODULES, E2B_PY_SITE, NICE (run every 
 import json, os, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BIN = os.environ.get("CONTEXT_BENCH", "/work/target-shared/release/examples/context_bench")
+# Built by `cargo build --release -p sandbox-template-runtime --example context_bench`.
+BIN = os.environ.get("CONTEXT_BENCH") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR") or os.path.join(HERE, "..", "target"), "release", "examples", "context_bench"
+)
 os.environ.setdefault("E2B_NODE_MODULES", "/tmp/e2bjs/node_modules")
 os.environ.setdefault("E2B_PY_SITE", "/tmp/e2bpy")
 

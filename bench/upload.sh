@@ -10,9 +10,8 @@ CTX="${1:-/tmp/cloud-bench/ctx}"
 RUNS="${2:-3}"
 PORT="${PORT:-18790}"
 URL="http://127.0.0.1:$PORT"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-shared}"
 
-[ -d "$CTX/few-large" ] || bash "${MKCTX:-/work/shared/bench/mkctx.sh}" "$CTX" >/dev/null
+[ -d "$CTX/few-large" ] || bash "${MKCTX:-bench/mkctx.sh}" "$CTX" >/dev/null
 BIN=$(cargo bench -p sandbox-template-runtime --features server --bench upload --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for l in sys.stdin:

@@ -54,26 +54,27 @@
 
 pub use sandbox_template_runtime::*;
 
-/// Checks a sandbox template at compile time and expands into builder calls.
-///
-/// See the [crate documentation](crate) and the DSL reference in the README.
+// The DSL reference, kept in the repository as docs/dsl.md so that it reads the same there and
+// on docs.rs; its examples run as doctests.
+#[doc = include_str!("../docs/dsl.md")]
 pub use sandbox_template_macros::template;
 
-/// The build.rs API: compile every `.tmpl` file of a folder into Rust constants.
+/// The build.rs API (feature `build-script`): compile every `.tmpl` file of a folder into Rust
+/// constants.
 ///
 /// ```no_run
 /// // build.rs
-/// fn main() -> Result<(), sandbox_template::build::BuildError> {
-///     sandbox_template::build::compile_dir("templates")
+/// fn main() -> Result<(), sandbox_template::build_script::BuildError> {
+///     sandbox_template::build_script::compile_dir("templates")
 /// }
 /// ```
 /// then, in the crate, `mod templates { sandbox_template::include_templates!(); }`.
-#[cfg(feature = "build")]
-pub mod build {
+#[cfg(feature = "build-script")]
+pub mod build_script {
     pub use sandbox_template_dsl::build::{BuildError, OUT_FILE, compile_dir, const_name, generate};
 }
 
-/// Includes the constants a build script generated with `build::compile_dir`
+/// Includes the constants a build script generated with `build_script::compile_dir`
 /// (`templates/api.tmpl` becomes `API: LazyLock<Template>`). `examples/buildrs` uses it (a
 /// doctest cannot: it has no build script, hence no `OUT_DIR`):
 ///

@@ -1,5 +1,5 @@
-//! Conformance with the official SDKs: every recorded vector in `tests/conformance/vectors/`
-//! (`e2b-reference/vectors`) rebuilt with this crate's builder and compared byte for byte.
+//! Conformance with the official SDKs: every recorded vector
+//! (`tests/conformance/sdk/vectors`) rebuilt with this crate's builder and compared byte for byte.
 //!
 //! * `expected/NAME.json` — `Template::to_json()` must print exactly these bytes, or, for a file
 //!   that starts with `ERROR:`, the template must be rejected with the right typed error whose

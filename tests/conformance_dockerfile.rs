@@ -4,7 +4,7 @@
 //! purpose-built cases, the project's own file in `tests/conformance/deviations/` (its README
 //! says what differs and why).
 //!
-//! The vectors are read where `tests/common` finds them (the shared reference folder, or
+//! The vectors are read where `tests/common` finds them (`tests/conformance/sdk/vectors`, or
 //! `$SANDBOX_TEMPLATE_VECTORS`).
 
 mod common;

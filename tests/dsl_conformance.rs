@@ -1,5 +1,5 @@
 //! The DSL against the official SDKs: templates written with `template!` print exactly the JSON
-//! the SDKs recorded (`e2b-reference/vectors/expected/NAME.json`), COPY vectors included (their
+//! the SDKs recorded (`tests/conformance/sdk/vectors/expected/NAME.json`), COPY vectors included (their
 //! context is the fixture made at run time, so it is given with `context {expr}`).
 
 mod common;

@@ -1,5 +1,5 @@
-//! The grammar of DESIGN.md "The DSL": one type per node, each with its own `Parse`, each keeping
-//! the spans the checker reports at.
+//! The grammar of the DSL (`docs/dsl.md`, also the rustdoc of `sandbox_template::template!`): one
+//! type per node, each with its own `Parse`, each keeping the spans the checker reports at.
 //!
 //! Parsing is purely syntactic; everything that needs to know what a value means (is this option
 //! known here? is this image reference valid?) is in `check.rs`, so that all such problems are

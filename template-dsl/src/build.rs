@@ -1,7 +1,7 @@
 //! The build.rs API: every `.tmpl` file of a folder becomes a `pub static` in `OUT_DIR`.
 //!
 //! ```no_run
-//! // build.rs (with `sandbox-template = { features = ["build"] }` in [build-dependencies])
+//! // build.rs (with `sandbox-template = { features = ["build-script"] }` in [build-dependencies])
 //! fn main() -> Result<(), sandbox_template_dsl::build::BuildError> {
 //!     sandbox_template_dsl::build::compile_dir("templates")
 //! }

@@ -13,7 +13,7 @@
 //! here are [`expand`] (the macro), [`tmpl::load`] (a `.tmpl` file) and [`build::compile_dir`]
 //! (build.rs).
 //!
-//! # What the DSL means (beyond the grammar table of DESIGN.md)
+//! # What the DSL means (beyond the grammar of `docs/dsl.md`, the rustdoc of `sandbox_template::template!`)
 //!
 //! * **Paths.** `copy` sources are relative to the template's context folder: the `context`
 //!   header (itself relative to the source file that writes the template), else the folder of

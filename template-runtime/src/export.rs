@@ -1,7 +1,7 @@
 //! Serialization: the build request JSON (`to_json`) and the display Dockerfile (`to_dockerfile`).
 //!
 //! The JSON follows the JS SDK byte for byte (key order, 2-space indent), see
-//! `e2b-reference/CONFORMANCE.md`; `filesHash` follows the Python SDK's algorithm.
+//! `tests/conformance/sdk/CONFORMANCE.md` in the repository; `filesHash` follows the Python SDK's algorithm.
 
 use serde::Serialize;
 use serde_json::{Map, Value};

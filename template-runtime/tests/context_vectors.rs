@@ -1,4 +1,4 @@
-//! `filesHash` of the COPY vectors (e2b-reference/vectors/expected/*.json, computed by the
+//! `filesHash` of the COPY vectors (tests/conformance/sdk/vectors/expected/*.json, computed by the
 //! official SDKs with the Python SDK's algorithm) on the fixture `make_fixture.sh` builds.
 
 use std::path::{Path, PathBuf};
@@ -8,14 +8,14 @@ use sandbox_template_runtime::context::{BuildContext, EntryKind};
 use sandbox_template_runtime::{CopyOptions, Error, Template};
 
 /// Builds the fixture in a scratch folder; returns (guard, folder holding ctx/, ctx-ignore/...).
-/// `e2b-reference/vectors` in the shared folder beside this repository, or `$SANDBOX_TEMPLATE_VECTORS`.
+/// `tests/conformance/sdk/vectors` of the workspace (the recorded SDK outputs), or `$SANDBOX_TEMPLATE_VECTORS`.
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/e2b-reference/vectors"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors"));
     assert!(
         dir.join("make_fixture.sh").is_file(),
-        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
+        "the SDK vectors are not at {}: restore tests/conformance/sdk/vectors or set SANDBOX_TEMPLATE_VECTORS",
         dir.display()
     );
     dir

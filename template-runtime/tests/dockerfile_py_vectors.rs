@@ -6,8 +6,8 @@
 //! value reaches later `RUN` commands through their environment (`export NAME=value; ...`), as
 //! under Docker. [`apply_arg_difference`] turns the Python SDK's output into ours for that.
 //!
-//! The vectors are read from `e2b-reference/vectors` in the shared folder beside the repository,
-//! or from `$SANDBOX_TEMPLATE_VECTORS`.
+//! The vectors are read from the workspace's `tests/conformance/sdk/vectors`, or from
+//! `$SANDBOX_TEMPLATE_VECTORS`.
 
 use std::path::{Path, PathBuf};
 
@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/e2b-reference/vectors"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors"));
     assert!(
         dir.join("py").is_dir(),
-        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
+        "the SDK vectors are not at {}: restore tests/conformance/sdk/vectors or set SANDBOX_TEMPLATE_VECTORS",
         dir.display()
     );
     dir

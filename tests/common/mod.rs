@@ -14,15 +14,15 @@ pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
-/// The official SDKs' recorded outputs: `e2b-reference/vectors` in the shared folder beside this
-/// repository (read in place so there is one copy of the truth), or `$SANDBOX_TEMPLATE_VECTORS`.
+/// The official SDKs' recorded outputs: `tests/conformance/sdk/vectors` (see its README for where
+/// they come from and how to re-record them), or `$SANDBOX_TEMPLATE_VECTORS`.
 pub fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/e2b-reference/vectors"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/sdk/vectors"));
     assert!(
         dir.join("expected").is_dir(),
-        "the SDK vectors are not at {}: check out the shared folder beside this repository or set SANDBOX_TEMPLATE_VECTORS",
+        "the SDK vectors are not at {}: restore tests/conformance/sdk/vectors or set SANDBOX_TEMPLATE_VECTORS",
         dir.display()
     );
     dir

@@ -1,6 +1,6 @@
 //! The checker: turns parsed statements into a [`Checked`] template, running the runtime's rules
 //! (`sandbox_template_runtime::rules`, the single source of truth) and the compile-time checks of
-//! DESIGN.md on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
+//! `docs/dsl.md` on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
 //! offending token, with what to write instead.
 //!
 //! This file walks the statements and checks the steps; the rest is one file per concern:

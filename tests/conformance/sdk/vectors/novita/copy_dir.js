@@ -1,0 +1,3 @@
+const { emit, CTX, Template } = require('./_emit')
+const novita = require('novita-sandbox')
+emit(Template({ fileContextPath: CTX }).fromTemplate('t').copy('fixture', '/app/'))

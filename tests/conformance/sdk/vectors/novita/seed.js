@@ -1,0 +1,8 @@
+const { emit, CTX, Template } = require('./_emit')
+const novita = require('novita-sandbox')
+emit(Template({ fileContextPath: CTX })
+  .fromPythonImage('3.12')
+  .setEnvs({ APP_ENV: 'prod', GREETING: 'hello world' })
+  .runCmd('pip install --no-cache-dir flask')
+  .copy('fixture', '/app/fixture')
+  .setStartCmd('python -m http.server 8000', novita.waitForPort(8000)))
