@@ -13,7 +13,7 @@ URL="http://127.0.0.1:$PORT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-shared}"
 
 [ -d "$CTX/few-large" ] || bash "${MKCTX:-/work/shared/bench/mkctx.sh}" "$CTX" >/dev/null
-BIN=$(cargo bench -p sandbox-template-runtime --features server --bench upload --no-run --message-format=json 2>/dev/null \
+BIN=$(cargo bench -p sandbox-template-server --bench upload --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)

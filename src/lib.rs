@@ -54,6 +54,10 @@
 
 pub use sandbox_template_runtime::*;
 
+/// The template build API on this machine (`sandbox-template serve`), feature `server`.
+#[cfg(feature = "server")]
+pub use sandbox_template_server as server;
+
 /// Checks a sandbox template at compile time and expands into builder calls.
 ///
 /// See the [crate documentation](crate) and the DSL reference in the README.

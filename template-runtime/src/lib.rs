@@ -32,15 +32,10 @@ mod ready;
 mod registry;
 pub mod rules;
 mod secret;
-#[cfg(all(feature = "server", feature = "local"))]
-pub mod serve;
-#[cfg(all(feature = "server", feature = "local"))]
-pub use serve::{Target, build_on};
-#[cfg(feature = "server")]
-pub mod server;
 mod step;
 mod template;
 mod validate;
+pub mod wire;
 
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::{BuildRequest, JsonOptions, WireStep};

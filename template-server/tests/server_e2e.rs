@@ -1,6 +1,4 @@
 //! End to end over loopback HTTP: our client against our server.
-#![cfg(feature = "server")]
-
 mod cloud_support;
 
 use cloud_support::*;
@@ -279,12 +277,7 @@ async fn novita_sends_its_defaults_and_env_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_request_timeout_option_is_applied() {
     let server = server().await;
-    server.faults().add(
-        None,
-        "/status",
-        10,
-        sandbox_template_runtime::server::FaultAction::Delay(Duration::from_secs(5)),
-    );
+    server.faults().add(None, "/status", 10, sandbox_template_server::api::FaultAction::Delay(Duration::from_secs(5)));
     let options = recording().0.request_timeout(Duration::from_millis(200));
     let err = client(&server).build(&Template::new().from_base_image(), "slow", &options).await.unwrap_err();
     assert!(matches!(err, CloudError::Timeout(_)), "{err:?}");

@@ -1,19 +1,96 @@
-//! A build request's wire-form steps (`{type, args, ...}`) turned back into a [`Template`], so
-//! the local engine builds exactly what a client sent.
+//! The build request as a build service receives it, and the way back from it to a [`Template`],
+//! so a server builds exactly what a client sent.
 //!
 //! The wire form has five step kinds (`RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`): the SDKs render
 //! package installs, `git clone` and the file operations as `RUN` commands before sending, so
 //! mapping these five back covers every builder call.
+//!
+//! ```
+//! use sandbox_template_runtime::Template;
+//! use sandbox_template_runtime::wire::{StartRequest, template_from_request};
+//!
+//! let sent = Template::new().from_image("alpine:3").run_cmd("echo hi").to_json().unwrap();
+//! let request: StartRequest = serde_json::from_str(&sent).unwrap();
+//! let rebuilt = template_from_request(&request, std::path::Path::new(".")).unwrap();
+//! assert_eq!(rebuilt.to_json().unwrap(), sent);
+//! ```
 
 use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::ready::ReadyCmd;
 use crate::registry::RegistryCredentials;
 use crate::secret::Secret;
-use crate::server::StepFailure;
-use crate::server::validate::{StartRequest, StepIn};
 use crate::step::{CopyStep, SourceLocation, StepKind};
 use crate::template::Template;
+
+/// A step of a start request (`TemplateStep`).
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StepIn {
+    /// `RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Skip cache.
+    #[serde(default)]
+    pub force: bool,
+    /// COPY: upload even if cached.
+    #[serde(rename = "forceUpload", default)]
+    pub force_upload: Option<bool>,
+    /// COPY: resolve symlinks.
+    #[serde(rename = "resolveSymlinks", default)]
+    pub resolve_symlinks: Option<bool>,
+    /// COPY: gzip.
+    #[serde(default)]
+    pub gzip: Option<bool>,
+    /// COPY: hash of the files.
+    #[serde(rename = "filesHash", default)]
+    pub files_hash: Option<String>,
+}
+
+/// A start request (`TemplateBuildStartV2`).
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct StartRequest {
+    /// Start command.
+    #[serde(rename = "startCmd", default)]
+    pub start_cmd: Option<String>,
+    /// Ready command.
+    #[serde(rename = "readyCmd", default)]
+    pub ready_cmd: Option<String>,
+    /// Novita's pre-boot script.
+    #[serde(rename = "preBootScript", default)]
+    pub pre_boot_script: Option<String>,
+    /// Steps.
+    #[serde(default)]
+    pub steps: Vec<StepIn>,
+    /// Rebuild everything.
+    #[serde(default)]
+    pub force: bool,
+    /// Base image.
+    #[serde(rename = "fromImage", default)]
+    pub from_image: Option<String>,
+    /// Base template.
+    #[serde(rename = "fromTemplate", default)]
+    pub from_template: Option<String>,
+    /// Registry credentials (never log).
+    #[serde(rename = "fromImageRegistry", default)]
+    pub from_image_registry: Option<Value>,
+}
+
+/// Why a request cannot be turned back into a template: the step as the build API names it
+/// (`base`, `1`..) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("step {step}: {message}")]
+pub struct StepError {
+    /// The step: `base` or its 1-based number.
+    pub step: String,
+    /// What is wrong, and what to send instead.
+    pub message: String,
+}
 
 /// Where a step of a build request came from, for engine errors: `<build request>:N`, N the
 /// step's 1-based number.
@@ -21,8 +98,8 @@ fn location(number: usize) -> SourceLocation {
     SourceLocation { file: "<build request>", line: u32::try_from(number).unwrap_or(u32::MAX), column: 1 }
 }
 
-fn failure(number: usize, message: String) -> StepFailure {
-    StepFailure { step: Some(number.to_string()), message }
+fn failure(number: usize, message: String) -> StepError {
+    StepError { step: number.to_string(), message }
 }
 
 fn arg(step: &StepIn, i: usize) -> Option<String> {
@@ -33,7 +110,7 @@ fn arg(step: &StepIn, i: usize) -> Option<String> {
 ///
 /// `default_base` stands for a request with neither `fromImage` nor `fromTemplate`. Errors name
 /// the step (`1`..) and what is wrong with it.
-pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<Template, StepFailure> {
+pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<Template, StepError> {
     let mut t = Template::new().with_context(context);
     t = match (&request.from_image, &request.from_template) {
         (Some(image), _) => t.from_image(image.clone()),
@@ -110,18 +187,18 @@ pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<T
 
 /// `fromImageRegistry` as sent. Only `"type": "registry"` (username and password) is mapped:
 /// the engine logs in with it. The cloud-specific kinds need their providers' CLIs locally.
-fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepFailure> {
+fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepError> {
     let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str).map(|s| Secret::new(s.to_owned()));
     match value.get("type").and_then(serde_json::Value::as_str) {
         Some("registry") => match (field("username"), field("password")) {
             (Some(username), Some(password)) => Ok(RegistryCredentials::Basic { username, password }),
-            _ => Err(StepFailure {
-                step: Some("base".to_owned()),
+            _ => Err(StepError {
+                step: "base".to_owned(),
                 message: "`fromImageRegistry` of type `registry` needs `username` and `password`".to_owned(),
             }),
         },
-        other => Err(StepFailure {
-            step: Some("base".to_owned()),
+        other => Err(StepError {
+            step: "base".to_owned(),
             message: format!(
                 "registry credentials of type `{}` cannot be used by a local build; use a username and \
                  password (`from_image_with_credentials`), or log the engine in to the registry yourself",
@@ -191,7 +268,7 @@ mod tests {
             Path::new("."),
         )
         .unwrap_err();
-        assert_eq!(e.step.as_deref(), Some("base"));
+        assert_eq!(e.step, "base");
         assert!(e.message.contains("type `aws`") && !e.message.contains("s3cr3t"), "{}", e.message);
     }
 
@@ -209,7 +286,7 @@ mod tests {
             Path::new("."),
         )
         .unwrap_err();
-        assert_eq!(e.step.as_deref(), Some("2"));
+        assert_eq!(e.step, "2");
         assert!(e.message.contains("even number"), "{}", e.message);
         let e =
             template_from_request(&request(r#"{"steps":[{"type":"ADD","args":["x"]}]}"#), Path::new(".")).unwrap_err();
