@@ -29,6 +29,7 @@ pub mod local;
 mod provider;
 mod quote;
 mod ready;
+mod rebuild;
 mod registry;
 pub mod rules;
 mod secret;
@@ -38,7 +39,7 @@ mod validate;
 pub mod wire;
 
 pub use error::{Error, ValidationError, ValidationErrors};
-pub use export::{BuildRequest, JsonOptions, WireStep};
+pub use export::JsonOptions;
 pub use provider::{Provider, UnknownProvider};
 pub use quote::shell_quote;
 pub use ready::{
@@ -47,8 +48,9 @@ pub use ready::{
 pub use registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 pub use rules::Rule;
 pub use secret::Secret;
-pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
+pub use step::{CopyStep, SourceLocation, Step, StepKind};
 pub use template::{
     AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template, Version,
 };
+pub use wire::{BuildRequest, WireStep};

@@ -1,83 +1,82 @@
-//! The build request as a build service receives it, and the way back from it to a [`Template`],
-//! so a server builds exactly what a client sent.
+//! The build request as it travels between a client and a build service
+//! (`TemplateBuildStartV2` in `openapi-templates.yml`): the one model of it, written by JSON
+//! export ([`Template::build_request`](crate::Template::build_request), which the cloud client
+//! sends) and read by a server ([`Template::from_build_request`](crate::Template::from_build_request)).
 //!
-//! The wire form has five step kinds (`RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`): the SDKs render
-//! package installs, `git clone` and the file operations as `RUN` commands before sending, so
-//! mapping these five back covers every builder call.
+//! Serializing follows the JS SDK byte for byte (key order, absent keys left out, see
+//! `e2b-reference/CONFORMANCE.md`); deserializing fills in what a client may leave out (`args`,
+//! `force`, `steps`), as the API does.
 //!
 //! ```
 //! use sandbox_template_runtime::Template;
-//! use sandbox_template_runtime::wire::{StartRequest, template_from_request};
+//! use sandbox_template_runtime::wire::BuildRequest;
 //!
 //! let sent = Template::new().from_image("alpine:3").run_cmd("echo hi").to_json().unwrap();
-//! let request: StartRequest = serde_json::from_str(&sent).unwrap();
-//! let rebuilt = template_from_request(&request, std::path::Path::new(".")).unwrap();
+//! let request: BuildRequest = serde_json::from_str(&sent).unwrap();
+//! assert_eq!(request.steps[0].kind, "RUN");
+//! let rebuilt = Template::from_build_request(&request, std::path::Path::new(".")).unwrap();
 //! assert_eq!(rebuilt.to_json().unwrap(), sent);
 //! ```
+//!
+//! A leaf module: the model depends on it, it depends on nothing but serde.
 
-use std::path::Path;
-
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ready::ReadyCmd;
-use crate::registry::RegistryCredentials;
-use crate::secret::Secret;
-use crate::step::{CopyStep, SourceLocation, StepKind};
-use crate::template::Template;
-
-/// A step of a start request (`TemplateStep`).
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct StepIn {
+/// One step as sent to the build service (`TemplateStep`). The SDKs send five kinds: package
+/// installs, `git clone` and the file operations travel as `RUN` commands.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct WireStep {
     /// `RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Arguments.
+    /// Arguments, per kind: `RUN [command, user?]`, `COPY [src, dest, user, mode]`,
+    /// `ENV [name, value, ...]`, `WORKDIR [path]`, `USER [name]`.
     #[serde(default)]
     pub args: Vec<String>,
-    /// Skip cache.
+    /// Skip the cache.
     #[serde(default)]
     pub force: bool,
     /// COPY: upload even if cached.
-    #[serde(rename = "forceUpload", default)]
+    #[serde(rename = "forceUpload", default, skip_serializing_if = "Option::is_none")]
     pub force_upload: Option<bool>,
     /// COPY: resolve symlinks.
-    #[serde(rename = "resolveSymlinks", default)]
+    #[serde(rename = "resolveSymlinks", default, skip_serializing_if = "Option::is_none")]
     pub resolve_symlinks: Option<bool>,
-    /// COPY: gzip.
-    #[serde(default)]
+    /// COPY: gzip the upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gzip: Option<bool>,
-    /// COPY: hash of the files.
-    #[serde(rename = "filesHash", default)]
+    /// COPY: content hash of the source.
+    #[serde(rename = "filesHash", default, skip_serializing_if = "Option::is_none")]
     pub files_hash: Option<String>,
 }
 
-/// A start request (`TemplateBuildStartV2`).
-#[derive(Deserialize, Debug, Clone, PartialEq)]
-pub struct StartRequest {
+/// The build request body (`TemplateBuildStartV2`), keys in the JS SDK's order.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BuildRequest {
     /// Start command.
-    #[serde(rename = "startCmd", default)]
+    #[serde(rename = "startCmd", default, skip_serializing_if = "Option::is_none")]
     pub start_cmd: Option<String>,
     /// Ready command.
-    #[serde(rename = "readyCmd", default)]
+    #[serde(rename = "readyCmd", default, skip_serializing_if = "Option::is_none")]
     pub ready_cmd: Option<String>,
     /// Novita's pre-boot script.
-    #[serde(rename = "preBootScript", default)]
+    #[serde(rename = "preBootScript", default, skip_serializing_if = "Option::is_none")]
     pub pre_boot_script: Option<String>,
     /// Steps.
     #[serde(default)]
-    pub steps: Vec<StepIn>,
+    pub steps: Vec<WireStep>,
     /// Rebuild everything.
     #[serde(default)]
     pub force: bool,
     /// Base image.
-    #[serde(rename = "fromImage", default)]
+    #[serde(rename = "fromImage", default, skip_serializing_if = "Option::is_none")]
     pub from_image: Option<String>,
     /// Base template.
-    #[serde(rename = "fromTemplate", default)]
+    #[serde(rename = "fromTemplate", default, skip_serializing_if = "Option::is_none")]
     pub from_template: Option<String>,
-    /// Registry credentials (never log).
-    #[serde(rename = "fromImageRegistry", default)]
+    /// Registry credentials (contains secrets: never log this).
+    #[serde(rename = "fromImageRegistry", default, skip_serializing_if = "Option::is_none")]
     pub from_image_registry: Option<Value>,
 }
 
@@ -90,212 +89,4 @@ pub struct StepError {
     pub step: String,
     /// What is wrong, and what to send instead.
     pub message: String,
-}
-
-/// Where a step of a build request came from, for engine errors: `<build request>:N`, N the
-/// step's 1-based number.
-fn location(number: usize) -> SourceLocation {
-    SourceLocation { file: "<build request>", line: u32::try_from(number).unwrap_or(u32::MAX), column: 1 }
-}
-
-fn failure(number: usize, message: String) -> StepError {
-    StepError { step: number.to_string(), message }
-}
-
-fn arg(step: &StepIn, i: usize) -> Option<String> {
-    step.args.get(i).filter(|a| !a.is_empty()).cloned()
-}
-
-/// The template a start request describes, reading COPY sources from `context`.
-///
-/// `default_base` stands for a request with neither `fromImage` nor `fromTemplate`. Errors name
-/// the step (`1`..) and what is wrong with it.
-pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<Template, StepError> {
-    let mut t = Template::new().with_context(context);
-    t = match (&request.from_image, &request.from_template) {
-        (Some(image), _) => t.from_image(image.clone()),
-        (None, Some(template)) => t.from_template(template.clone()),
-        (None, None) => t.from_base_image(),
-    };
-    t.base_location = Some(location(0));
-    if let Some(registry) = &request.from_image_registry {
-        t.registry = Some(registry_from_wire(registry)?);
-    }
-    for (i, step) in request.steps.iter().enumerate() {
-        let number = i + 1;
-        let kind = match step.kind.as_str() {
-            "RUN" => {
-                let Some(command) = step.args.first().cloned() else {
-                    return Err(failure(number, "RUN needs a command as its first argument".to_owned()));
-                };
-                StepKind::Run { commands: vec![command], user: arg(step, 1) }
-            }
-            "COPY" => {
-                let (Some(src), Some(dest)) = (arg(step, 0), arg(step, 1)) else {
-                    return Err(failure(number, "COPY needs [src, dest, user, mode] arguments".to_owned()));
-                };
-                let mode = match arg(step, 3) {
-                    None => None,
-                    Some(m) => Some(u32::from_str_radix(&m, 8).map_err(|_| {
-                        failure(number, format!("COPY mode {m:?} is not an octal number (e.g. \"0755\")"))
-                    })?),
-                };
-                StepKind::Copy(CopyStep {
-                    src,
-                    dest,
-                    user: arg(step, 2),
-                    mode,
-                    force_upload: step.force_upload,
-                    resolve_symlinks: step.resolve_symlinks,
-                    gzip: step.gzip,
-                })
-            }
-            "ENV" => {
-                if step.args.len() % 2 != 0 {
-                    return Err(failure(number, "ENV needs name/value pairs: an even number of arguments".to_owned()));
-                }
-                StepKind::Env(step.args.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())).collect())
-            }
-            "WORKDIR" => match arg(step, 0) {
-                Some(p) => StepKind::Workdir(p),
-                None => return Err(failure(number, "WORKDIR needs a path".to_owned())),
-            },
-            "USER" => match arg(step, 0) {
-                Some(u) => StepKind::User(u),
-                None => return Err(failure(number, "USER needs a user name".to_owned())),
-            },
-            other => {
-                return Err(failure(
-                    number,
-                    format!("unknown step type `{other}`: expected RUN, COPY, ENV, WORKDIR or USER"),
-                ));
-            }
-        };
-        t.force_next_layer = step.force;
-        t = t.push_step(kind, location(number));
-    }
-    t.force_next_layer = false;
-    t.force = request.force;
-    t.start_cmd = request.start_cmd.clone();
-    t.ready_cmd = request.ready_cmd.as_deref().map(ready_from_wire);
-    t.pre_boot_script = request.pre_boot_script.clone();
-    if t.start_cmd.is_some() || t.ready_cmd.is_some() {
-        t.finish_location = Some(location(request.steps.len() + 1));
-    }
-    Ok(t)
-}
-
-/// `fromImageRegistry` as sent. Only `"type": "registry"` (username and password) is mapped:
-/// the engine logs in with it. The cloud-specific kinds need their providers' CLIs locally.
-fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepError> {
-    let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str).map(|s| Secret::new(s.to_owned()));
-    match value.get("type").and_then(serde_json::Value::as_str) {
-        Some("registry") => match (field("username"), field("password")) {
-            (Some(username), Some(password)) => Ok(RegistryCredentials::Basic { username, password }),
-            _ => Err(StepError {
-                step: "base".to_owned(),
-                message: "`fromImageRegistry` of type `registry` needs `username` and `password`".to_owned(),
-            }),
-        },
-        other => Err(StepError {
-            step: "base".to_owned(),
-            message: format!(
-                "registry credentials of type `{}` cannot be used by a local build; use a username and \
-                 password (`from_image_with_credentials`), or log the engine in to the registry yourself",
-                other.unwrap_or("(none)")
-            ),
-        }),
-    }
-}
-
-/// A ready command as sent, mapped back to [`ReadyCmd::Port`] when it is the SDKs' port check
-/// (E2B's `ss -Htuln` or Novita's `ss -tuln | grep`), so the local engine can use its fallback
-/// where the image has no `ss`. Anything else runs as sent.
-pub fn ready_from_wire(command: &str) -> ReadyCmd {
-    let port = command
-        .strip_prefix("[ -n \"$(ss -Htuln sport = :")
-        .and_then(|r| r.strip_suffix(")\" ]"))
-        .or_else(|| command.strip_prefix("ss -tuln | grep :"))
-        .and_then(|p| p.parse::<u16>().ok());
-    match port {
-        Some(p) => ReadyCmd::Port(p),
-        None => ReadyCmd::Command(command.to_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Provider, wait_for_port};
-
-    fn request(json: &str) -> StartRequest {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn every_wire_step_round_trips_to_the_same_request() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("app")).unwrap();
-        std::fs::write(dir.path().join("app/a.txt"), "a").unwrap();
-        let original = Template::new()
-            .with_context(dir.path())
-            .from_image("busybox:latest")
-            .set_envs([("A", "1"), ("B", "two words")])
-            .run_cmd_with("id", crate::RunOptions::new().user("root"))
-            .copy_with("app", "/app", crate::CopyOptions::new().user("user").mode(0o755))
-            .set_workdir("/app")
-            .set_user("user")
-            .make_dir("/data")
-            .remove("/tmp/x")
-            .set_start_cmd("sleep 100", wait_for_port(8000));
-        let wire = original.to_json().unwrap();
-        let rebuilt = template_from_request(&request(&wire), dir.path()).unwrap();
-        assert_eq!(rebuilt.to_json().unwrap(), wire);
-        assert_eq!(rebuilt.ready_cmd(), Some(&ReadyCmd::Port(8000)));
-    }
-
-    #[test]
-    fn basic_registry_credentials_are_kept_and_others_refused_without_echoing_secrets() {
-        let t = template_from_request(
-            &request(r#"{"fromImage":"r.example/i","fromImageRegistry":{"type":"registry","username":"u","password":"hunter2"}}"#),
-            Path::new("."),
-        )
-        .unwrap();
-        assert!(matches!(t.registry(), Some(RegistryCredentials::Basic { .. })));
-        assert!(!format!("{t:?}").contains("hunter2"));
-        let e = template_from_request(
-            &request(r#"{"fromImage":"x","fromImageRegistry":{"type":"aws","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s3cr3t","awsRegion":"r"}}"#),
-            Path::new("."),
-        )
-        .unwrap_err();
-        assert_eq!(e.step, "base");
-        assert!(e.message.contains("type `aws`") && !e.message.contains("s3cr3t"), "{}", e.message);
-    }
-
-    #[test]
-    fn novita_port_checks_and_custom_commands_are_recognised() {
-        assert_eq!(ready_from_wire(&wait_for_port(3000).command(Provider::Novita)), ReadyCmd::Port(3000));
-        assert_eq!(ready_from_wire("curl -f localhost"), ReadyCmd::Command("curl -f localhost".into()));
-        assert_eq!(ready_from_wire("ss -tuln | grep :99999"), ReadyCmd::Command("ss -tuln | grep :99999".into()));
-    }
-
-    #[test]
-    fn malformed_steps_name_the_step_and_the_fix() {
-        let e = template_from_request(
-            &request(r#"{"steps":[{"type":"RUN","args":["x"]},{"type":"ENV","args":["A"]}]}"#),
-            Path::new("."),
-        )
-        .unwrap_err();
-        assert_eq!(e.step, "2");
-        assert!(e.message.contains("even number"), "{}", e.message);
-        let e =
-            template_from_request(&request(r#"{"steps":[{"type":"ADD","args":["x"]}]}"#), Path::new(".")).unwrap_err();
-        assert!(e.message.contains("unknown step type `ADD`"), "{}", e.message);
-        let e = template_from_request(
-            &request(r#"{"steps":[{"type":"COPY","args":["a","/b","","rwx"]}]}"#),
-            Path::new("."),
-        )
-        .unwrap_err();
-        assert!(e.message.contains("not an octal number"), "{}", e.message);
-    }
 }

@@ -5,7 +5,7 @@
 //! SDKs with `E2B_API_URL` pointing here) can build against it:
 //!
 //! - each build is rebuilt into a [`Template`](sandbox_template_runtime::Template) from the
-//!   request's wire-form steps ([`template_from_request`](sandbox_template_runtime::wire::template_from_request))
+//!   request's wire-form steps ([`Template::from_build_request`](sandbox_template_runtime::Template::from_build_request))
 //!   with the uploaded COPY archives as its context, built by the engine into an image tagged with
 //!   the template name, and — when it has a start command — started once to pass its ready check,
 //!   as the cloud does;

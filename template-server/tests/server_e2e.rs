@@ -121,7 +121,7 @@ async fn every_step_kind_builds_end_to_end() {
             server.requests().into_iter().rfind(|r| r.path.starts_with("/v2/templates/")).and_then(|r| r.body).unwrap();
         let body: serde_json::Value = serde_json::from_str(&start).unwrap();
         let kinds: Vec<&str> = body["steps"].as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();
-        let want: Vec<&str> = template.steps().iter().map(|s| s.instruction().kind).collect();
+        let want: Vec<String> = template.steps().iter().map(|s| s.to_wire().kind).collect();
         assert_eq!(kinds, want, "{name}");
     }
     // Registry credentials reached the server but are not kept in its request log.

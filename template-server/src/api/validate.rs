@@ -2,7 +2,7 @@
 //! message that names the field (the server answers 400 with it).
 
 use sandbox_template_runtime::cloud::api::CreateTemplateRequest;
-use sandbox_template_runtime::wire::StartRequest;
+use sandbox_template_runtime::wire::BuildRequest;
 use serde_json::{Map, Value};
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
@@ -65,7 +65,7 @@ pub(super) fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, Strin
 }
 
 /// `TemplateBuildStartV2`: exactly one of `fromImage` / `fromTemplate`; steps well-formed.
-pub(super) fn start_request(body: &[u8]) -> Result<(StartRequest, Value), String> {
+pub(super) fn start_request(body: &[u8]) -> Result<(BuildRequest, Value), String> {
     let m = object(body)?;
     for (k, t) in [
         ("startCmd", "string"),
@@ -142,7 +142,7 @@ pub(super) fn start_request(body: &[u8]) -> Result<(StartRequest, Value), String
         }
     }
     let value = Value::Object(m);
-    let req: StartRequest = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let req: BuildRequest = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
     Ok((req, value))
 }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use sandbox_template_runtime::CopyStep;
 use sandbox_template_runtime::context::BuildContext;
-use sandbox_template_runtime::wire::StepIn;
+use sandbox_template_runtime::wire::WireStep;
 
 use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
 
@@ -58,7 +58,7 @@ impl BuildRunner for CheckingRunner {
     }
 }
 
-fn describe(step: &StepIn) -> String {
+fn describe(step: &WireStep) -> String {
     let args = match step.kind.as_str() {
         "ENV" => step.args.chunks(2).map(|kv| kv.join("=")).collect::<Vec<_>>().join(" "),
         "RUN" => step.args.first().cloned().unwrap_or_default(),
@@ -70,7 +70,7 @@ fn describe(step: &StepIn) -> String {
 
 /// Unpacks the archive into a temporary folder and re-hashes it as the context; returns the
 /// number of entries.
-fn check_archive(archive: &Path, step: &StepIn) -> Result<usize, String> {
+fn check_archive(archive: &Path, step: &WireStep) -> Result<usize, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
     let entries = unpack(archive, dir.path())?;
     let copy = CopyStep {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use sandbox_template_runtime::Template;
 use sandbox_template_runtime::local::{
     BuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalEngine, LocalError, LocalEvent, StartOptions,
     StepOrigin,
 };
-use sandbox_template_runtime::wire::template_from_request;
 
 use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
 
@@ -142,7 +142,7 @@ fn run_blocking(
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
     let context = stage(dir, job)?;
-    let template = template_from_request(&job.request, &context)
+    let template = Template::from_build_request(&job.request, &context)
         .map_err(|e| StepFailure { step: Some(e.step), message: e.message })?;
     template.validate().map_err(|e| StepFailure { step: None, message: e.to_string() })?;
 

@@ -27,7 +27,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use sandbox_template_runtime::cloud::api::LogEntry;
-use sandbox_template_runtime::wire::StartRequest;
+use sandbox_template_runtime::wire::BuildRequest;
 
 pub use checking::CheckingRunner;
 pub use engine::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
@@ -48,7 +48,7 @@ pub struct BuildJob {
     /// Template name (without tag).
     pub template_name: String,
     /// The start request.
-    pub request: StartRequest,
+    pub request: BuildRequest,
     /// For each step (same index as `request.steps`), the uploaded archive of a COPY step.
     pub archives: Vec<Option<PathBuf>>,
 }
