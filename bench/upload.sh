@@ -12,7 +12,7 @@ PORT="${PORT:-18790}"
 URL="http://127.0.0.1:$PORT"
 
 [ -d "$CTX/few-large" ] || bash "${MKCTX:-bench/mkctx.sh}" "$CTX" >/dev/null
-BIN=$(cargo bench -p sandbox-template-runtime --features server --bench upload --no-run --message-format=json 2>/dev/null \
+BIN=$(cargo bench -p sandbox-template-server --bench upload --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use sandbox_template::{Provider, Template, wait_for_port};
 use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::local::{self, Engine, EnginePreference, LocalEvent, StartOptions};
-use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
+use sandbox_template_server::{EngineChoice, ServeOptions};
 
 /// The image `.ci/setup-podman.sh` makes from busybox-static where nothing can be pulled.
 const LOCAL_BASE: &str = "localhost/sandbox-base:latest";

@@ -54,6 +54,10 @@
 
 pub use sandbox_template_runtime::*;
 
+/// The template build API on this machine (`sandbox-template serve`), feature `server`.
+#[cfg(feature = "server")]
+pub use sandbox_template_server as server;
+
 // The DSL reference, kept in the repository as docs/dsl.md so that it reads the same there and
 // on docs.rs; its examples run as doctests.
 #[doc = include_str!("../docs/dsl.md")]

@@ -207,7 +207,7 @@ impl Display {
 mod tests {
     use super::*;
     use sandbox_template_runtime::cloud::ConnectionOptions;
-    use sandbox_template_runtime::server::{Server, ServerConfig};
+    use sandbox_template_server::{Server, ServerConfig};
 
     fn args(name: &str) -> BuildArgs {
         BuildArgs {

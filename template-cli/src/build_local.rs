@@ -1,5 +1,5 @@
 //! `sandbox-template build FILE.tmpl --name N --local`: the same build, on this machine's Docker or
-//! Podman, through the same client and API as a cloud build (see `sandbox_template_runtime::serve::Target`),
+//! Podman, through the same client and API as a cloud build (see `sandbox_template_server::Target`),
 //! so the progress display and the exit codes are the cloud's.
 
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use indicatif::ProgressDrawTarget;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::cloud::BuildInfo;
 use sandbox_template_runtime::local::EnginePreference;
-use sandbox_template_runtime::serve::{Target, TargetError, build_on};
+use sandbox_template_server::{Target, TargetError, build_on};
 
 use crate::build::{BuildArgs, progress_options, report};
 

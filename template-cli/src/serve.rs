@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
+use sandbox_template_server::{EngineChoice, ServeOptions};
 
 /// Arguments of `sandbox-template serve`.
 #[derive(Args, Debug, Clone)]

@@ -3,14 +3,14 @@
 //! The JSON follows the JS SDK byte for byte (key order, 2-space indent), see
 //! `tests/conformance/sdk/CONFORMANCE.md` in the repository; `filesHash` follows the Python SDK's algorithm.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::provider::Provider;
 use crate::registry::RegistryCredentials;
-use crate::step::{Instruction, StepKind};
+use crate::step::StepKind;
 use crate::template::{Base, Template};
+use crate::wire::{BuildRequest, WireStep};
 
 /// How to serialize a template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,57 +45,6 @@ impl JsonOptions {
         self.compute_hashes = false;
         self
     }
-}
-
-/// One step as sent to the build service.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct WireStep {
-    /// `RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Arguments.
-    pub args: Vec<String>,
-    /// Skip the cache.
-    pub force: bool,
-    /// COPY: upload even if cached.
-    #[serde(rename = "forceUpload", skip_serializing_if = "Option::is_none")]
-    pub force_upload: Option<bool>,
-    /// COPY: resolve symlinks.
-    #[serde(rename = "resolveSymlinks", skip_serializing_if = "Option::is_none")]
-    pub resolve_symlinks: Option<bool>,
-    /// COPY: gzip the upload.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gzip: Option<bool>,
-    /// COPY: content hash of the source.
-    #[serde(rename = "filesHash", skip_serializing_if = "Option::is_none")]
-    pub files_hash: Option<String>,
-}
-
-/// The build request body (`TemplateBuildStartV2`), keys in the JS SDK's order.
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct BuildRequest {
-    /// Start command.
-    #[serde(rename = "startCmd", skip_serializing_if = "Option::is_none")]
-    pub start_cmd: Option<String>,
-    /// Ready command.
-    #[serde(rename = "readyCmd", skip_serializing_if = "Option::is_none")]
-    pub ready_cmd: Option<String>,
-    /// Novita's pre-boot script.
-    #[serde(rename = "preBootScript", skip_serializing_if = "Option::is_none")]
-    pub pre_boot_script: Option<String>,
-    /// Steps.
-    pub steps: Vec<WireStep>,
-    /// Rebuild everything.
-    pub force: bool,
-    /// Base image.
-    #[serde(rename = "fromImage", skip_serializing_if = "Option::is_none")]
-    pub from_image: Option<String>,
-    /// Base template.
-    #[serde(rename = "fromTemplate", skip_serializing_if = "Option::is_none")]
-    pub from_template: Option<String>,
-    /// Registry credentials (contains secrets: never log this).
-    #[serde(rename = "fromImageRegistry", skip_serializing_if = "Option::is_none")]
-    pub from_image_registry: Option<Value>,
 }
 
 impl Template {
@@ -154,10 +103,7 @@ impl Template {
             .steps
             .iter()
             .zip(hashes.iter().chain(std::iter::repeat(&None)))
-            .map(|(step, hash)| {
-                let Instruction { kind, args, force, force_upload, resolve_symlinks, gzip } = step.instruction();
-                WireStep { kind, args, force, force_upload, resolve_symlinks, gzip, files_hash: hash.clone() }
-            })
+            .map(|(step, hash)| WireStep { files_hash: hash.clone(), ..step.to_wire() })
             .collect();
         if provider == Provider::Novita {
             if let Some(step) = novita_env_files_step(self) {
@@ -218,8 +164,8 @@ impl Template {
         };
         let mut out = format!("FROM {image}\n");
         for step in &self.steps {
-            let i = step.instruction();
-            let line = match i.kind {
+            let i = step.to_wire();
+            let line = match i.kind.as_str() {
                 "RUN" => format!("RUN {}", i.args[0]),
                 "COPY" => format!("COPY {} {}", i.args[0], i.args[1]),
                 "ENV" => {
@@ -299,7 +245,7 @@ fn novita_env_files_step(t: &Template) -> Option<WireStep> {
     }
     script.push_str("chmod 0644 /etc/profile.d/99-image-env.sh /etc/environment");
     Some(WireStep {
-        kind: "RUN",
+        kind: "RUN".to_owned(),
         args: vec![
             format!(
                 "echo {} | base64 -d > /tmp/.novita-image-env.sh && sh /tmp/.novita-image-env.sh && rm -f /tmp/.novita-image-env.sh",

@@ -31,23 +31,19 @@ pub mod local;
 mod provider;
 mod quote;
 mod ready;
+mod rebuild;
 mod registry;
 pub mod rules;
 mod secret;
-#[cfg(all(feature = "server", feature = "local"))]
-pub mod serve;
-mod suggest;
-#[cfg(all(feature = "server", feature = "local"))]
-pub use serve::{Target, build_on};
-#[cfg(feature = "server")]
-pub mod server;
 mod step;
+mod suggest;
 mod template;
 mod validate;
+pub mod wire;
 
 pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
-pub use export::{BuildRequest, JsonOptions, WireStep};
+pub use export::JsonOptions;
 pub use image_ref::ImageRef;
 pub use provider::{Provider, UnknownProvider};
 pub use quote::shell_quote;
@@ -57,9 +53,10 @@ pub use ready::{
 pub use registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 pub use rules::Rule;
 pub use secret::Secret;
-pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
+pub use step::{CopyStep, SourceLocation, Step, StepKind};
 pub use suggest::did_you_mean;
 pub use template::{
     AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };
+pub use wire::{BuildRequest, WireStep};

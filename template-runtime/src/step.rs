@@ -6,6 +6,7 @@
 use std::panic::Location;
 
 use crate::quote::shell_quote;
+use crate::wire::WireStep;
 
 /// Where in the user's code a base, step or start command was added: the builder call (captured
 /// with `#[track_caller]`) or the `template!` statement that expanded into it.
@@ -183,23 +184,6 @@ pub struct CopyStep {
     pub gzip: Option<bool>,
 }
 
-/// The wire form of a step (`TemplateStep` in the API): what the build service receives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Instruction {
-    /// `RUN`, `COPY`, `ENV`, `WORKDIR` or `USER`.
-    pub kind: &'static str,
-    /// Arguments, per kind (SPEC §B.2).
-    pub args: Vec<String>,
-    /// Rebuild even if cached.
-    pub force: bool,
-    /// COPY only.
-    pub force_upload: Option<bool>,
-    /// COPY only.
-    pub resolve_symlinks: Option<bool>,
-    /// COPY only.
-    pub gzip: Option<bool>,
-}
-
 /// `0o755` → `"0755"`, as the SDKs print modes.
 pub(crate) fn octal(mode: u32) -> String {
     format!("{mode:04o}")
@@ -218,8 +202,16 @@ fn quoted(items: &[String]) -> String {
 }
 
 impl Step {
-    /// Renders the step as the build service receives it (without `filesHash`).
-    pub fn instruction(&self) -> Instruction {
+    /// The step as the build service receives it (without `filesHash`, which needs the
+    /// context: [`Template::build_request`](crate::Template::build_request) adds it).
+    ///
+    /// ```
+    /// use sandbox_template_runtime::Template;
+    /// let t = Template::new().apt_install("curl");
+    /// let wire = t.steps()[0].to_wire();
+    /// assert_eq!((wire.kind.as_str(), wire.args[1].as_str()), ("RUN", "root"));
+    /// ```
+    pub fn to_wire(&self) -> WireStep {
         let mut copy_opts = (None, None, None);
         let (args, kind) = match &self.kind {
             StepKind::Run { commands, user } => run(commands.join(" && "), user.as_deref()),
@@ -319,19 +311,20 @@ impl Step {
                 run(format!("devcontainer build --workspace-folder {}", shell_quote(dir)), Some("root"))
             }
         };
-        Instruction {
-            kind,
+        WireStep {
+            kind: kind.to_owned(),
             args,
             force: self.force,
             force_upload: copy_opts.0,
             resolve_symlinks: copy_opts.1,
             gzip: copy_opts.2,
+            files_hash: None,
         }
     }
 
     /// A short description for logs and errors: `copy "app" => "/app/"`.
     pub fn describe(&self) -> String {
-        let i = self.instruction();
+        let i = self.to_wire();
         match &self.kind {
             StepKind::Copy(c) => format!("COPY {} {}", c.src, c.dest),
             _ => format!("{} {}", i.kind, i.args.first().map(String::as_str).unwrap_or("")),

@@ -115,7 +115,7 @@ fn our_steps(t: &Template) -> Vec<Value> {
     t.steps()
         .iter()
         .map(|s| {
-            let i = s.instruction();
+            let i = s.to_wire();
             json!({ "type": i.kind, "args": i.args, "force": i.force })
         })
         .collect()

@@ -25,7 +25,7 @@ fn render(c: &Converted) -> String {
     for s in &c.steps {
         let i =
             Step { kind: s.kind.clone(), force: false, location: sandbox_template_runtime::SourceLocation::caller() }
-                .instruction();
+                .to_wire();
         let args = serde_json::to_string(&i.args).unwrap();
         writeln!(out, "{:>3} {} {args}", s.line, i.kind).unwrap();
     }

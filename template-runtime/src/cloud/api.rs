@@ -1,5 +1,7 @@
 //! Wire types of the template build API (`openapi-templates.yml`), shared by the client and the
-//! loopback server so both speak exactly the same JSON.
+//! loopback server so both speak exactly the same JSON. The build request itself
+//! ([`BuildRequest`](crate::wire::BuildRequest)) lives in [`crate::wire`]: JSON export writes it
+//! without the cloud feature.
 
 use std::collections::BTreeMap;
 

@@ -1,10 +1,7 @@
-//! The cloud client's and the server's only contact with the build context
-//! ([`crate::context::BuildContext`]): hashing COPY steps, writing their upload archives, and
-//! re-hashing an unpacked upload.
+//! The cloud client's only contact with the build context ([`crate::context::BuildContext`]):
+//! hashing COPY steps and writing their upload archives.
 
 use std::io::Write;
-#[cfg(feature = "server")]
-use std::path::Path;
 
 use super::error::CloudError;
 use crate::context::BuildContext;
@@ -67,12 +64,6 @@ pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, E
         hashes[i] = Some(result?);
     }
     Ok(hashes)
-}
-
-/// The `filesHash` of `copy` with `dir` as the context (the server re-hashing an upload).
-#[cfg(feature = "server")]
-pub(crate) fn files_hash_in(dir: &Path, copy: &CopyStep) -> Result<String, Error> {
-    BuildContext::open(dir)?.copy(copy, None)?.files_hash()
 }
 
 /// Writes the upload archive of one COPY step to `out` as a stream: a tar (gzip unless the step

@@ -206,11 +206,11 @@ pub(super) fn dockerfile_with(
                 (w.current, w.effective) = (user.clone(), user.clone());
             }
             _ => {
-                // Every other step is a shell command; `Step::instruction` is the one place that
+                // Every other step is a shell command; `Step::to_wire` is the one place that
                 // renders it (the same text the cloud receives).
-                let instruction = step.instruction();
-                let command = instruction.args.first().cloned().unwrap_or_default();
-                let user = instruction.args.get(1).filter(|u| !u.is_empty());
+                let wire = step.to_wire();
+                let command = wire.args.first().cloned().unwrap_or_default();
+                let user = wire.args.get(1).filter(|u| !u.is_empty());
                 if let Some(user) = user {
                     word(user, "user", at)?;
                 }

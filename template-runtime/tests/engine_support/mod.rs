@@ -1,6 +1,7 @@
-//! Shared by the tests that need a container engine (`local_engine`, `dockerfile_engine`,
-//! `serve_local`, `serve_js_sdk`): which base image they build on, and what they do when no
-//! engine can run here (fail in CI, a loud notice elsewhere), so the rule lives in one place.
+//! Shared by the tests that need a container engine (`local_engine`, `dockerfile_engine`):
+//! which base image they build on, and what they do when no engine can run here (fail in CI, a
+//! loud notice elsewhere), so the rule lives in one place. The server's engine tests keep a copy
+//! (`template-server/tests/engine_support`).
 #![allow(dead_code)]
 
 use std::process::Command;

@@ -3,19 +3,18 @@
 //!
 //! The engine tests need Podman or Docker and the busybox base image `.ci/setup-podman.sh` makes:
 //! without them they fail when `CI` is set and print a loud notice elsewhere.
-#![cfg(all(feature = "server", feature = "local"))]
-
 use std::path::Path;
 use std::time::Duration;
 
 use sandbox_template_runtime::cloud::{BuildState, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::local::Engine;
-use sandbox_template_runtime::serve::{DiskStore, EngineChoice, INTERRUPTED, NO_IMAGE_BUILT, ServeOptions, Serving};
-use sandbox_template_runtime::server::Store;
 use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions,
     Template, wait_for_port,
 };
+use sandbox_template_server::runner::NO_IMAGE_BUILT;
+use sandbox_template_server::store::{DiskStore, INTERRUPTED, Store};
+use sandbox_template_server::{EngineChoice, ServeOptions, Serving};
 
 mod engine_support;
 use engine_support::{Images, base_image, run_in};
@@ -227,7 +226,7 @@ fn every_step_kind(ctx: &Path) -> Template {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn building_on_the_local_target_reports_like_the_cloud() {
     use sandbox_template_runtime::cloud::{BuildEvent, CloudError};
-    use sandbox_template_runtime::serve::{Target, TargetError, build_on};
+    use sandbox_template_server::{Target, TargetError, build_on};
     let Some(engine) = engine() else { return };
     let name = format!("sandbox-template-test/target-{}", std::process::id());
     let _guard = Images(engine.clone(), vec![name.clone()]);

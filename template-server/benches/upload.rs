@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
-use sandbox_template_runtime::server::{
-    BoxFuture, BuildJob, BuildLog, BuildRunner, MemoryStore, Server, ServerConfig, StepFailure,
-};
 use sandbox_template_runtime::{CopyOptions, Provider, Template};
+use sandbox_template_server::api::{Server, ServerConfig};
+use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
+use sandbox_template_server::store::MemoryStore;
 
 const KEY: &str = "bench-key";
 

@@ -1,4 +1,4 @@
-//! [`EngineRunner`]: the server's [`BuildRunner`] for `serve`. Rebuilds the template from the
+//! [`EngineRunner`]: the [`BuildRunner`] of `sandbox-template serve`. Rebuilds the template from the
 //! request, stages the uploaded archives as its context, then builds (and starts, when the template
 //! has a start command) with the local engine; without an engine it stages only.
 
@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::local::{
+use sandbox_template_runtime::Template;
+use sandbox_template_runtime::local::{
     Engine, LocalBuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalError, LocalEvent, StartOptions,
     StepOrigin,
 };
-use crate::server::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
 
-use super::wire::template_from_request;
+use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
 
 /// The log line a build without an engine ends with (its status is `ready`).
 pub const NO_IMAGE_BUILT: &str = "No container engine: the template was validated and its context and Dockerfile \
@@ -42,7 +42,7 @@ impl EngineRunner {
         EngineRunner { engine, builds: builds_dir.into(), options: LocalBuildOptions::new() }
     }
 
-    /// Engine build options (e.g. the image standing for the provider's default base).
+    /// EnginePreference build options (e.g. the image standing for the provider's default base).
     pub fn with_options(mut self, options: LocalBuildOptions) -> Self {
         self.options = options;
         self
@@ -82,7 +82,7 @@ impl BuildRunner for EngineRunner {
             let options = self.options.clone();
             let abandoned = Abandoned::default();
             let flag = abandoned.0.clone();
-            // Engine calls block (they run the engine's CLI): off the async workers.
+            // EnginePreference calls block (they run the engine's CLI): off the async workers.
             let result =
                 tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag))
                     .await
@@ -142,7 +142,8 @@ fn run_blocking(
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
     let context = stage(dir, job)?;
-    let template = template_from_request(&job.request, &context)?;
+    let template = Template::from_build_request(&job.request, &context)
+        .map_err(|e| StepFailure { step: Some(e.step), message: e.message })?;
     template.validate().map_err(|e| StepFailure { step: None, message: e.to_string() })?;
 
     let Some(engine) = engine else {
@@ -186,6 +187,8 @@ fn run_blocking(
         LocalEvent::Ready { attempts } => {
             log.info(Some("finalize"), format!("Ready check passed (attempt {attempts})"))
         }
+        // An event the runtime adds later shows nothing until it is given a log line here.
+        _ => {}
     };
     let mut on_event = |event: LocalEvent| {
         abandon_if(abandoned);

@@ -1,8 +1,6 @@
 //! The client against a misbehaving server: rate limits, gateway errors, dropped connections,
 //! slow answers. Builds still succeed where retrying is safe, no log line is lost or repeated,
 //! and no second template is ever created.
-#![cfg(feature = "server")]
-
 mod cloud_support;
 
 use std::sync::Arc;
@@ -11,10 +9,9 @@ use std::time::{Duration, Instant};
 use cloud_support::*;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError, UploadError};
-use sandbox_template_runtime::server::{
-    BoxFuture, BuildJob, BuildLog, BuildRunner, FaultAction, MemoryStore, Server, ServerConfig, ServerHandle,
-    StepFailure,
-};
+use sandbox_template_server::api::{FaultAction, Server, ServerConfig, ServerHandle};
+use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
+use sandbox_template_server::store::MemoryStore;
 
 fn status(code: u16, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status { code, retry_after, message: format!("injected {code}") }

@@ -1,4 +1,4 @@
-//! Shared by the `cloud_*` / `server_*` tests: the seed fixture and a client for a local server.
+//! Shared by the `cloud_faults` and `server_*` tests: the seed fixture and a client for a local server.
 #![allow(dead_code)]
 
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
-use sandbox_template_runtime::server::{Server, ServerConfig, ServerHandle};
 use sandbox_template_runtime::{Provider, Template, wait_for_port};
+use sandbox_template_server::api::{Server, ServerConfig, ServerHandle};
 
 pub const KEY: &str = "e2b_test_key_0123456789abcdef0123456789ab";
 

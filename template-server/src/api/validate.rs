@@ -1,65 +1,9 @@
 //! Request bodies checked against `openapi-templates.yml`: required fields and types, with a
 //! message that names the field (the server answers 400 with it).
 
-use serde::Deserialize;
+use sandbox_template_runtime::cloud::api::CreateTemplateRequest;
+use sandbox_template_runtime::wire::BuildRequest;
 use serde_json::{Map, Value};
-
-use crate::cloud::api::CreateTemplateRequest;
-
-/// A step of a start request (`TemplateStep`).
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct StepIn {
-    /// `RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Arguments.
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Skip cache.
-    #[serde(default)]
-    pub force: bool,
-    /// COPY: upload even if cached.
-    #[serde(rename = "forceUpload", default)]
-    pub force_upload: Option<bool>,
-    /// COPY: resolve symlinks.
-    #[serde(rename = "resolveSymlinks", default)]
-    pub resolve_symlinks: Option<bool>,
-    /// COPY: gzip.
-    #[serde(default)]
-    pub gzip: Option<bool>,
-    /// COPY: hash of the files.
-    #[serde(rename = "filesHash", default)]
-    pub files_hash: Option<String>,
-}
-
-/// A start request (`TemplateBuildStartV2`).
-#[derive(Deserialize, Debug, Clone, PartialEq)]
-pub struct StartRequest {
-    /// Start command.
-    #[serde(rename = "startCmd", default)]
-    pub start_cmd: Option<String>,
-    /// Ready command.
-    #[serde(rename = "readyCmd", default)]
-    pub ready_cmd: Option<String>,
-    /// Novita's pre-boot script.
-    #[serde(rename = "preBootScript", default)]
-    pub pre_boot_script: Option<String>,
-    /// Steps.
-    #[serde(default)]
-    pub steps: Vec<StepIn>,
-    /// Rebuild everything.
-    #[serde(default)]
-    pub force: bool,
-    /// Base image.
-    #[serde(rename = "fromImage", default)]
-    pub from_image: Option<String>,
-    /// Base template.
-    #[serde(rename = "fromTemplate", default)]
-    pub from_template: Option<String>,
-    /// Registry credentials (never log).
-    #[serde(rename = "fromImageRegistry", default)]
-    pub from_image_registry: Option<Value>,
-}
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
     match serde_json::from_slice::<Value>(body) {
@@ -96,7 +40,7 @@ fn check_type(m: &Map<String, Value>, key: &str, want: &str, at: &str) -> Result
 }
 
 /// `TemplateBuildRequestV3`; a name (or the deprecated alias) is required.
-pub fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, String> {
+pub(super) fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, String> {
     let m = object(body)?;
     for (k, t) in [
         ("name", "string"),
@@ -121,7 +65,7 @@ pub fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, String> {
 }
 
 /// `TemplateBuildStartV2`: exactly one of `fromImage` / `fromTemplate`; steps well-formed.
-pub fn start_request(body: &[u8]) -> Result<(StartRequest, Value), String> {
+pub(super) fn start_request(body: &[u8]) -> Result<(BuildRequest, Value), String> {
     let m = object(body)?;
     for (k, t) in [
         ("startCmd", "string"),
@@ -198,12 +142,12 @@ pub fn start_request(body: &[u8]) -> Result<(StartRequest, Value), String> {
         }
     }
     let value = Value::Object(m);
-    let req: StartRequest = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let req: BuildRequest = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
     Ok((req, value))
 }
 
 /// 64 lowercase hex digits.
-pub fn is_sha256_hex(s: &str) -> bool {
+pub(super) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 

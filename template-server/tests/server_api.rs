@@ -1,7 +1,5 @@
 //! The server's own contract, spoken to with a plain HTTP client: validation (400), auth (401),
 //! uploads (411 without a length), hash checks, log paging.
-#![cfg(feature = "server")]
-
 mod cloud_support;
 
 use std::time::Duration;
@@ -33,7 +31,7 @@ impl Api {
     }
 }
 
-async fn api() -> (sandbox_template_runtime::server::ServerHandle, Api) {
+async fn api() -> (sandbox_template_server::api::ServerHandle, Api) {
     let server = server().await;
     let api = Api { http: reqwest::Client::new(), base: server.url() };
     (server, api)

@@ -27,35 +27,35 @@ pub enum FaultAction {
 
 /// One rule: which requests, how many times, what to do.
 #[derive(Clone, Debug)]
-pub struct FaultRule {
+pub(super) struct FaultRule {
     /// Only this method (`None`: any).
-    pub method: Option<String>,
+    pub(super) method: Option<String>,
     /// Only paths containing this text.
-    pub path_contains: String,
+    pub(super) path_contains: String,
     /// How many matching requests pass untouched before the rule applies.
-    pub after: u32,
+    pub(super) after: u32,
     /// How many matching requests are affected (then the rule is spent).
-    pub times: u32,
+    pub(super) times: u32,
     /// What to do.
-    pub action: FaultAction,
+    pub(super) action: FaultAction,
 }
 
 /// A build that must fail at a step (matched by template name).
 #[derive(Clone, Debug)]
-pub struct BuildFailure {
+pub(super) struct BuildFailure {
     /// Template name (without tag).
-    pub template_name: String,
+    pub(super) template_name: String,
     /// Step as the API names it: `base`, `1`.., `finalize`.
-    pub step: String,
+    pub(super) step: String,
     /// The reason's message.
-    pub message: String,
+    pub(super) message: String,
 }
 
 /// The faults a server will inject, set by tests through
 /// [`ServerHandle::faults`](super::ServerHandle::faults).
 ///
 /// ```
-/// use sandbox_template_runtime::server::{FaultAction, FaultPlan};
+/// use sandbox_template_server::api::{FaultAction, FaultPlan};
 /// let plan = FaultPlan::default();
 /// plan.add(Some("POST"), "/v3/templates", 1, FaultAction::Status { code: 429, retry_after: Some(1), message: "slow down".into() });
 /// assert_eq!(plan.pending(), 1);
@@ -106,7 +106,7 @@ impl FaultPlan {
     }
 
     /// Takes one injection for this request, if a rule matches.
-    pub(crate) fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
+    pub(super) fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         let mut chosen = None;
         for rule in rules.iter_mut() {
@@ -127,7 +127,8 @@ impl FaultPlan {
         chosen
     }
 
-    pub(crate) fn build_failure(&self, template_name: &str) -> Option<BuildFailure> {
+    /// The failure planned for builds of `template_name`, if any.
+    pub(super) fn build_failure(&self, template_name: &str) -> Option<BuildFailure> {
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -6,13 +6,11 @@
 //! `.ci/setup-podman.sh`: without them the test fails when `CI` is set and prints a loud notice
 //! elsewhere. pip/npm/apt/git steps cannot run on the offline busybox base; they are covered
 //! without an engine in `serve_local.rs`.
-#![cfg(all(feature = "server", feature = "local"))]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sandbox_template_runtime::local::{Engine, EnginePreference};
-use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
+use sandbox_template_server::{EngineChoice, ServeOptions};
 
 mod engine_support;
 use engine_support::{Images, base_image, run_in};

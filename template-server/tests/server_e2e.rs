@@ -1,6 +1,4 @@
 //! End to end over loopback HTTP: our client against our server.
-#![cfg(feature = "server")]
-
 mod cloud_support;
 
 use cloud_support::*;
@@ -123,7 +121,7 @@ async fn every_step_kind_builds_end_to_end() {
             server.requests().into_iter().rfind(|r| r.path.starts_with("/v2/templates/")).and_then(|r| r.body).unwrap();
         let body: serde_json::Value = serde_json::from_str(&start).unwrap();
         let kinds: Vec<&str> = body["steps"].as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();
-        let want: Vec<&str> = template.steps().iter().map(|s| s.instruction().kind).collect();
+        let want: Vec<String> = template.steps().iter().map(|s| s.to_wire().kind).collect();
         assert_eq!(kinds, want, "{name}");
     }
     // Registry credentials reached the server but are not kept in its request log.
@@ -279,12 +277,7 @@ async fn novita_sends_its_defaults_and_env_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_request_timeout_option_is_applied() {
     let server = server().await;
-    server.faults().add(
-        None,
-        "/status",
-        10,
-        sandbox_template_runtime::server::FaultAction::Delay(Duration::from_secs(5)),
-    );
+    server.faults().add(None, "/status", 10, sandbox_template_server::api::FaultAction::Delay(Duration::from_secs(5)));
     let options = recording().0.request_timeout(Duration::from_millis(200));
     let err = client(&server).build(&Template::new().from_base_image(), "slow", &options).await.unwrap_err();
     assert!(matches!(err, CloudError::RequestTimeout { .. }), "{err:?}");

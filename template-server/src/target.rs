@@ -1,5 +1,5 @@
 //! Where a template is built: E2B, Novita, or this machine. [`build_on`] gives the same
-//! [`BuildInfo`] and [`crate::cloud::BuildEvent`]s on all three.
+//! [`BuildInfo`] and [`BuildEvent`](sandbox_template_runtime::cloud::BuildEvent)s on all three.
 //!
 //! A local build goes through the same client and API as a cloud one: an in-process `serve`
 //! with the engine, in a temporary data folder. So the template is hashed, uploaded, rebuilt
@@ -9,12 +9,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Template;
-use crate::cloud::{BuildInfo, Client, CloudBuildOptions, CloudError, ConnectionOptions};
-use crate::local::{Engine, EnginePreference, LocalError};
-use crate::provider::Provider;
+use sandbox_template_runtime::cloud::{BuildInfo, Client, CloudBuildOptions, CloudError, ConnectionOptions};
+use sandbox_template_runtime::local::{Engine, EngineKind, EnginePreference, LocalError};
+use sandbox_template_runtime::{Provider, Template};
 
-use super::{EngineChoice, ServeError, ServeOptions};
+use crate::serve::{EngineChoice, ServeError, ServeOptions, blocking};
 
 /// Where to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +71,7 @@ pub enum TargetError {
     Build(#[from] CloudError),
     /// No engine for a local build.
     #[error(transparent)]
-    Engine(#[from] LocalError),
+    EnginePreference(#[from] LocalError),
     /// The local build service could not start.
     #[error(transparent)]
     Serve(#[from] ServeError),
@@ -81,9 +80,9 @@ pub enum TargetError {
 /// Builds `template` as `name` on `target`, reporting progress to `options.on_event`.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), sandbox_template_runtime::serve::TargetError> {
+/// # async fn demo() -> Result<(), sandbox_template_server::TargetError> {
 /// use sandbox_template_runtime::{Template, cloud::CloudBuildOptions};
-/// use sandbox_template_runtime::serve::{Target, build_on};
+/// use sandbox_template_server::{Target, build_on};
 ///
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi > /hi");
 /// let info = build_on(&t, "hello", "local".parse::<Target>().unwrap(), &CloudBuildOptions::default()).await?;
@@ -110,16 +109,14 @@ async fn build_local(
     options: &CloudBuildOptions,
 ) -> Result<BuildInfo, TargetError> {
     // Found first so a missing engine is an error, not a build that stages only.
-    let found = tokio::task::spawn_blocking(move || Engine::detect(engine))
-        .await
-        .map_err(|e| ServeError::Store(crate::server::StoreError::Io(std::io::Error::other(e.to_string()))))??;
+    let found = blocking("finding the container engine", move || Engine::detect(engine)).await??;
     let choice = match found.kind() {
-        crate::local::EngineKind::Docker => EngineChoice::Docker,
-        crate::local::EngineKind::Podman => EngineChoice::Podman,
+        EngineKind::Docker => EngineChoice::Docker,
+        EngineKind::Podman => EngineChoice::Podman,
     };
     let data = tempfile::tempdir().map_err(|e| ServeError::Store(e.into()))?;
     // The key only guards a loopback server that lives for this call.
-    let key = format!("local-{}", crate::server::new_build_id());
+    let key = format!("local-{}", crate::ids::new_build_id());
     let serving = ServeOptions::new(data.path(), key.clone()).engine(choice).start().await?;
     let client =
         Client::with_options(Provider::E2b, ConnectionOptions::with_api_key(key).api_url(serving.server.url()))?;

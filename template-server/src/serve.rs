@@ -1,49 +1,16 @@
-//! `sandbox-template serve`: the template build API ([`crate::server`]) building with a local
-//! container engine, its state kept in a data folder. Needs features `server` and `local`.
-//!
-//! Any E2B client (this crate's [`crate::cloud::Client`], the official SDKs with `E2B_API_URL`
-//! pointing here) can build against it:
-//!
-//! - each build is rebuilt into a [`crate::Template`] from the request's wire-form steps
-//!   ([`template_from_request`]) with the uploaded COPY archives as its context, built by the
-//!   engine into an image tagged with the template name, and — when it has a start command —
-//!   started once to pass its ready check, as the cloud does;
-//! - templates, builds, tags, logs and uploads live in the data folder ([`DiskStore`]) and
-//!   survive a restart; a build the server was running when it stopped is marked `error` with
-//!   [`INTERRUPTED`] as its reason;
-//! - with no engine (`engine: None`, or none found with `Auto`) a build validates the template,
-//!   stages its context and Dockerfile under `DATA/builds/BUILD_ID/`, ends `ready`, and its last
-//!   log line says [`NO_IMAGE_BUILT`]. `ready` rather than a status of its own: the API has no
-//!   other success state, and clients (the official SDKs) must finish normally;
-//! - builds run on server tasks: a client that disconnects does not stop them.
-//!
-//! ```no_run
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use sandbox_template_runtime::serve::{EngineChoice, ServeOptions};
-//!
-//! let serve = ServeOptions::new("./serve-data", "my-key").engine(EngineChoice::Auto).start().await?;
-//! println!("E2B_API_URL={} ({})", serve.server.url(), serve.engine_description());
-//! serve.server.shutdown().await;
-//! # Ok(()) }
-//! ```
-
-mod disk;
-mod runner;
-mod target;
-mod wire;
+//! `sandbox-template serve`: the HTTP API ([`crate::api`]) over a [`DiskStore`], building with the
+//! [`EngineRunner`]. See the [crate documentation](crate).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use disk::{DiskStore, INTERRUPTED};
-pub use runner::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
-pub use target::{Target, TargetError, build_on};
-pub use wire::{ready_from_wire, template_from_request};
+use sandbox_template_runtime::local::{Engine, EnginePreference, LocalBuildOptions, LocalError};
+use tokio::task::JoinError;
 
-use crate::local::{Engine, EnginePreference, LocalBuildOptions, LocalError};
-use crate::server::{Server, ServerConfig, ServerHandle, StoreError};
+use crate::api::{Server, ServerConfig, ServerHandle};
+use crate::runner::EngineRunner;
+use crate::store::{DiskStore, StoreError};
 
 /// Which engine `serve` builds with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,7 +45,7 @@ impl std::str::FromStr for EngineChoice {
 pub enum ServeError {
     /// The named engine does not work.
     #[error(transparent)]
-    Engine(#[from] LocalError),
+    EnginePreference(#[from] LocalError),
     /// The data folder cannot be used.
     #[error("cannot use the data folder: {0}")]
     Store(#[from] StoreError),
@@ -90,6 +57,29 @@ pub enum ServeError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A start-up task (finding the engine, opening the data folder) was cancelled before it
+    /// finished: the async runtime is shutting down.
+    #[error("`serve` could not start: {what} was cancelled")]
+    Cancelled {
+        /// What was being done.
+        what: &'static str,
+        /// The task's end.
+        #[source]
+        source: JoinError,
+    },
+}
+
+/// Runs `f` off the async workers. A panic in `f` continues here as the same panic (it is a bug,
+/// not a start-up condition); a cancelled task is [`ServeError::Cancelled`].
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServeError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(source) => Err(ServeError::Cancelled { what, source }),
+    }
 }
 
 /// How to run `serve`.
@@ -131,7 +121,7 @@ impl ServeOptions {
     /// Opens the data folder, finds the engine and starts listening.
     pub async fn start(self) -> Result<Serving, ServeError> {
         let choice = self.engine;
-        let (engine, engine_problem) = tokio::task::spawn_blocking(move || match choice {
+        let (engine, engine_problem) = blocking("finding the container engine", move || match choice {
             EngineChoice::None => Ok((None, None)),
             EngineChoice::Docker => Engine::detect(EnginePreference::Docker).map(|e| (Some(e), None)),
             EngineChoice::Podman => Engine::detect(EnginePreference::Podman).map(|e| (Some(e), None)),
@@ -140,12 +130,9 @@ impl ServeOptions {
                 Err(e) => (None, Some(e.to_string())),
             }),
         })
-        .await
-        .map_err(|e| ServeError::Store(StoreError::Io(std::io::Error::other(e.to_string()))))??;
+        .await??;
         let data = self.data.clone();
-        let store = tokio::task::spawn_blocking(move || DiskStore::open(data))
-            .await
-            .map_err(|e| ServeError::Store(StoreError::Io(std::io::Error::other(e.to_string()))))??;
+        let store = blocking("opening the data folder", move || DiskStore::open(data)).await??;
         let runner = EngineRunner::new(engine.clone(), store.root().join("builds")).with_options(self.build);
         let addr = self.config.addr;
         let server = Server::start_with(self.config, Arc::new(store), Arc::new(runner))

@@ -1,15 +1,30 @@
 //! What the server remembers: templates, builds, logs, tags and uploaded archives.
 //!
-//! Behind the [`Store`] trait so `sandbox-template serve --data DIR` can keep it on disk;
-//! [`MemoryStore`] keeps it in memory (archives in a temporary folder).
+//! Behind the [`Store`] trait so `sandbox-template serve --data DIR` keeps it on disk
+//! ([`DiskStore`]); [`MemoryStore`] keeps it in memory (archives in a temporary folder). Both keep
+//! their records with the same rules (`Records`), so they cannot drift apart in what a request does.
+//!
+//! ```
+//! use sandbox_template_server::store::{MemoryStore, Store};
+//!
+//! let store = MemoryStore::new().unwrap();
+//! let (template, build) = store.create_build("my-template", &["v1".to_owned()], None, None).unwrap();
+//! assert_eq!(store.template("my-template").unwrap().id, template.id);
+//! assert!(store.build(&template.id, &build.build_id).is_some());
+//! ```
+
+mod disk;
+mod memory;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use crate::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+use sandbox_template_runtime::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
 
-use super::util::{new_build_id, new_template_id, now_rfc3339};
+pub use disk::{DiskStore, INTERRUPTED};
+pub use memory::MemoryStore;
+
+use crate::ids::{new_build_id, new_template_id, now_rfc3339};
 
 /// A template: a name and its builds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,17 +120,17 @@ pub trait Store: Send + Sync + 'static {
 
 /// The record keeping both stores share: templates keyed by ID, builds keyed by (template ID,
 /// build ID), and every rule about how they change. [`MemoryStore`] keeps it behind its mutex;
-/// `DiskStore` keeps the same and writes it to `state.json` after each change, so the two
+/// [`DiskStore`] keeps the same and writes it to `state.json` after each change, so the two
 /// cannot drift apart in what a request does.
 #[derive(Default)]
-pub(crate) struct Records {
-    pub(crate) templates: BTreeMap<String, TemplateRecord>,
-    pub(crate) builds: BTreeMap<(String, String), BuildRecord>,
+struct Records {
+    templates: BTreeMap<String, TemplateRecord>,
+    builds: BTreeMap<(String, String), BuildRecord>,
 }
 
 impl Records {
     /// A template by ID, or by name (a `name:tag` alias finds `name`).
-    pub(crate) fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
+    fn find(&self, id_or_name: &str) -> Option<&TemplateRecord> {
         let name = id_or_name.split(':').next().unwrap_or(id_or_name);
         self.templates.get(id_or_name).or_else(|| self.templates.values().find(|t| t.name == name))
     }
@@ -128,7 +143,7 @@ impl Records {
     }
 
     /// See [`Store::create_build`].
-    pub(crate) fn create_build(
+    fn create_build(
         &mut self,
         name: &str,
         tags: &[String],
@@ -168,7 +183,7 @@ impl Records {
 
     /// Removes a template and its builds; returns the removed template so the caller can drop
     /// what it keeps per build (logs, staged files).
-    pub(crate) fn delete(&mut self, id_or_name: &str) -> Result<TemplateRecord, StoreError> {
+    fn delete(&mut self, id_or_name: &str) -> Result<TemplateRecord, StoreError> {
         let id = self.find_id(id_or_name)?;
         let t = self.templates.remove(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
         self.builds.retain(|(tid, _), _| *tid != id);
@@ -176,27 +191,22 @@ impl Records {
     }
 
     /// See [`Store::template`].
-    pub(crate) fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
+    fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
         self.find(id_or_name).cloned()
     }
 
     /// See [`Store::templates`]: ordered by ID.
-    pub(crate) fn templates(&self) -> Vec<TemplateRecord> {
+    fn templates(&self) -> Vec<TemplateRecord> {
         self.templates.values().cloned().collect()
     }
 
     /// See [`Store::build`].
-    pub(crate) fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
+    fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
         self.builds.get(&(template_id.to_owned(), build_id.to_owned())).cloned()
     }
 
     /// See [`Store::start_build`].
-    pub(crate) fn start_build(
-        &mut self,
-        template_id: &str,
-        build_id: &str,
-        request: serde_json::Value,
-    ) -> Result<(), StoreError> {
+    fn start_build(&mut self, template_id: &str, build_id: &str, request: serde_json::Value) -> Result<(), StoreError> {
         let b = self
             .builds
             .get_mut(&(template_id.to_owned(), build_id.to_owned()))
@@ -211,13 +221,7 @@ impl Records {
     }
 
     /// See [`Store::set_status`]; an unknown build is left alone.
-    pub(crate) fn set_status(
-        &mut self,
-        template_id: &str,
-        build_id: &str,
-        status: BuildState,
-        reason: Option<StatusReason>,
-    ) {
+    fn set_status(&mut self, template_id: &str, build_id: &str, status: BuildState, reason: Option<StatusReason>) {
         if let Some(b) = self.builds.get_mut(&(template_id.to_owned(), build_id.to_owned())) {
             b.status = status;
             b.reason = reason;
@@ -225,7 +229,7 @@ impl Records {
     }
 
     /// See [`Store::assign_tags`].
-    pub(crate) fn assign_tags(&mut self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
+    fn assign_tags(&mut self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
         let id = self.find_id(name)?;
         let now = now_rfc3339();
         let t = self.templates.get_mut(&id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
@@ -245,7 +249,7 @@ impl Records {
     }
 
     /// See [`Store::remove_tags`].
-    pub(crate) fn remove_tags(&mut self, name: &str, tags: &[String]) -> Result<(), StoreError> {
+    fn remove_tags(&mut self, name: &str, tags: &[String]) -> Result<(), StoreError> {
         let id = self.find_id(name)?;
         if let Some(t) = self.templates.get_mut(&id) {
             for tag in tags {
@@ -256,7 +260,7 @@ impl Records {
     }
 
     /// See [`Store::tags`].
-    pub(crate) fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
+    fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
         self.find(id_or_name).map(|t| {
             t.tags
                 .iter()
@@ -267,97 +271,5 @@ impl Records {
                 })
                 .collect()
         })
-    }
-}
-
-#[derive(Default)]
-struct State {
-    records: Records,
-    logs: BTreeMap<(String, String), Vec<LogEntry>>,
-}
-
-/// A [`Store`] in memory; archives live in a temporary folder removed on drop.
-pub struct MemoryStore {
-    state: Mutex<State>,
-    uploads: tempfile::TempDir,
-}
-
-impl MemoryStore {
-    /// An empty store.
-    pub fn new() -> std::io::Result<Self> {
-        Ok(MemoryStore { state: Mutex::new(State::default()), uploads: tempfile::tempdir()? })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the maps half-updated in a way that
-        // matters more than losing the server; keep serving.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Store for MemoryStore {
-    fn create_build(
-        &self,
-        name: &str,
-        tags: &[String],
-        cpu_count: Option<u32>,
-        memory_mb: Option<u32>,
-    ) -> Result<(TemplateRecord, BuildRecord), StoreError> {
-        self.lock().records.create_build(name, tags, cpu_count, memory_mb)
-    }
-
-    fn template(&self, id_or_name: &str) -> Option<TemplateRecord> {
-        self.lock().records.template(id_or_name)
-    }
-
-    fn templates(&self) -> Vec<TemplateRecord> {
-        self.lock().records.templates()
-    }
-
-    fn delete_template(&self, id_or_name: &str) -> Result<(), StoreError> {
-        let mut s = self.lock();
-        let t = s.records.delete(id_or_name)?;
-        s.logs.retain(|(tid, _), _| *tid != t.id);
-        Ok(())
-    }
-
-    fn build(&self, template_id: &str, build_id: &str) -> Option<BuildRecord> {
-        self.lock().records.build(template_id, build_id)
-    }
-
-    fn start_build(&self, template_id: &str, build_id: &str, request: serde_json::Value) -> Result<(), StoreError> {
-        self.lock().records.start_build(template_id, build_id, request)
-    }
-
-    fn set_status(&self, template_id: &str, build_id: &str, status: BuildState, reason: Option<StatusReason>) {
-        self.lock().records.set_status(template_id, build_id, status, reason);
-    }
-
-    fn append_log(&self, template_id: &str, build_id: &str, entry: LogEntry) {
-        self.lock().logs.entry((template_id.to_owned(), build_id.to_owned())).or_default().push(entry);
-    }
-
-    fn logs(&self, template_id: &str, build_id: &str, offset: usize, limit: usize) -> Vec<LogEntry> {
-        let s = self.lock();
-        s.logs
-            .get(&(template_id.to_owned(), build_id.to_owned()))
-            .map(|l| l.iter().skip(offset).take(limit).cloned().collect())
-            .unwrap_or_default()
-    }
-
-    fn assign_tags(&self, name: &str, from_tag: &str, tags: &[String]) -> Result<String, StoreError> {
-        self.lock().records.assign_tags(name, from_tag, tags)
-    }
-
-    fn remove_tags(&self, name: &str, tags: &[String]) -> Result<(), StoreError> {
-        self.lock().records.remove_tags(name, tags)
-    }
-
-    fn tags(&self, id_or_name: &str) -> Option<Vec<TemplateTag>> {
-        self.lock().records.tags(id_or_name)
-    }
-
-    fn uploads_dir(&self) -> &Path {
-        self.uploads.path()
     }
 }

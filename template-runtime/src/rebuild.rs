@@ -1,5 +1,5 @@
-//! A build request's wire-form steps (`{type, args, ...}`) turned back into a [`Template`], so
-//! the local engine builds exactly what a client sent.
+//! A build request turned back into a [`Template`] ([`Template::from_build_request`]), so a
+//! build service builds exactly what a client sent.
 //!
 //! The wire form has five step kinds (`RUN`, `COPY`, `ENV`, `WORKDIR`, `USER`): the SDKs render
 //! package installs, `git clone` and the file operations as `RUN` commands before sending, so
@@ -10,10 +10,9 @@ use std::path::Path;
 use crate::ready::ReadyCmd;
 use crate::registry::RegistryCredentials;
 use crate::secret::Secret;
-use crate::server::StepFailure;
-use crate::server::validate::{StartRequest, StepIn};
 use crate::step::{CopyStep, SourceLocation, StepKind};
 use crate::template::Template;
+use crate::wire::{BuildRequest, StepError, WireStep};
 
 /// Where a step of a build request came from, for engine errors: `<build request>:N`, N the
 /// step's 1-based number.
@@ -21,19 +20,38 @@ fn location(number: usize) -> SourceLocation {
     SourceLocation { file: "<build request>", line: u32::try_from(number).unwrap_or(u32::MAX), column: 1 }
 }
 
-fn failure(number: usize, message: String) -> StepFailure {
-    StepFailure { step: Some(number.to_string()), message }
+fn failure(number: usize, message: String) -> StepError {
+    StepError { step: number.to_string(), message }
 }
 
-fn arg(step: &StepIn, i: usize) -> Option<String> {
+fn arg(step: &WireStep, i: usize) -> Option<String> {
     step.args.get(i).filter(|a| !a.is_empty()).cloned()
 }
 
-/// The template a start request describes, reading COPY sources from `context`.
-///
-/// `default_base` stands for a request with neither `fromImage` nor `fromTemplate`. Errors name
-/// the step (`1`..) and what is wrong with it.
-pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<Template, StepFailure> {
+impl Template {
+    /// The template a build request describes, reading COPY sources from `context` (where the
+    /// request's uploads were unpacked). The inverse of [`Template::build_request`]: the
+    /// template's request is `request` again.
+    ///
+    /// A request with neither `fromImage` nor `fromTemplate` gets the provider's default base.
+    /// Errors name the step (`base`, `1`..) and what is wrong with it.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::Template;
+    /// use sandbox_template_runtime::wire::BuildRequest;
+    ///
+    /// let request: BuildRequest =
+    ///     serde_json::from_str(r#"{"fromImage":"alpine:3","steps":[{"type":"ENV","args":["A"]}]}"#).unwrap();
+    /// let e = Template::from_build_request(&request, std::path::Path::new(".")).unwrap_err();
+    /// assert_eq!(e.step, "1");
+    /// assert!(e.message.contains("name/value pairs"));
+    /// ```
+    pub fn from_build_request(request: &BuildRequest, context: &Path) -> Result<Template, StepError> {
+        template_from_request(request, context)
+    }
+}
+
+fn template_from_request(request: &BuildRequest, context: &Path) -> Result<Template, StepError> {
     let mut t = Template::new().with_context(context);
     t = match (&request.from_image, &request.from_template) {
         (Some(image), _) => t.from_image(image.clone()),
@@ -110,18 +128,18 @@ pub fn template_from_request(request: &StartRequest, context: &Path) -> Result<T
 
 /// `fromImageRegistry` as sent. Only `"type": "registry"` (username and password) is mapped:
 /// the engine logs in with it. The cloud-specific kinds need their providers' CLIs locally.
-fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepFailure> {
+fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, StepError> {
     let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str).map(|s| Secret::new(s.to_owned()));
     match value.get("type").and_then(serde_json::Value::as_str) {
         Some("registry") => match (field("username"), field("password")) {
             (Some(username), Some(password)) => Ok(RegistryCredentials::Basic { username, password }),
-            _ => Err(StepFailure {
-                step: Some("base".to_owned()),
+            _ => Err(StepError {
+                step: "base".to_owned(),
                 message: "`fromImageRegistry` of type `registry` needs `username` and `password`".to_owned(),
             }),
         },
-        other => Err(StepFailure {
-            step: Some("base".to_owned()),
+        other => Err(StepError {
+            step: "base".to_owned(),
             message: format!(
                 "registry credentials of type `{}` cannot be used by a local build; use a username and \
                  password (`from_image_with_credentials`), or log the engine in to the registry yourself",
@@ -134,7 +152,7 @@ fn registry_from_wire(value: &serde_json::Value) -> Result<RegistryCredentials, 
 /// A ready command as sent, mapped back to [`ReadyCmd::Port`] when it is the SDKs' port check
 /// (E2B's `ss -Htuln` or Novita's `ss -tuln | grep`), so the local engine can use its fallback
 /// where the image has no `ss`. Anything else runs as sent.
-pub fn ready_from_wire(command: &str) -> ReadyCmd {
+fn ready_from_wire(command: &str) -> ReadyCmd {
     let port = command
         .strip_prefix("[ -n \"$(ss -Htuln sport = :")
         .and_then(|r| r.strip_suffix(")\" ]"))
@@ -151,7 +169,7 @@ mod tests {
     use super::*;
     use crate::{Provider, wait_for_port};
 
-    fn request(json: &str) -> StartRequest {
+    fn request(json: &str) -> BuildRequest {
         serde_json::from_str(json).unwrap()
     }
 
@@ -191,7 +209,7 @@ mod tests {
             Path::new("."),
         )
         .unwrap_err();
-        assert_eq!(e.step.as_deref(), Some("base"));
+        assert_eq!(e.step, "base");
         assert!(e.message.contains("type `aws`") && !e.message.contains("s3cr3t"), "{}", e.message);
     }
 
@@ -209,7 +227,7 @@ mod tests {
             Path::new("."),
         )
         .unwrap_err();
-        assert_eq!(e.step.as_deref(), Some("2"));
+        assert_eq!(e.step, "2");
         assert!(e.message.contains("even number"), "{}", e.message);
         let e =
             template_from_request(&request(r#"{"steps":[{"type":"ADD","args":["x"]}]}"#), Path::new(".")).unwrap_err();

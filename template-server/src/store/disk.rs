@@ -17,9 +17,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
-use crate::server::now_rfc3339;
-use crate::server::{BuildRecord, Records, Store, StoreError, TemplateRecord};
+use sandbox_template_runtime::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+
+use super::{BuildRecord, Records, Store, StoreError, TemplateRecord};
+use crate::ids::now_rfc3339;
 
 /// Why a build that was running when the server stopped is marked failed on the next start.
 pub const INTERRUPTED: &str =
@@ -53,7 +54,7 @@ struct StateFile {
 
 #[derive(Default)]
 struct State {
-    /// The same record keeping as [`crate::server::MemoryStore`]; this store only adds the disk.
+    /// The same record keeping as [`MemoryStore`](super::MemoryStore); this store only adds the disk.
     records: Records,
     /// Log lines by build ID (build IDs are unique across templates; the files are named so).
     logs: BTreeMap<String, Vec<LogEntry>>,

@@ -1,0 +1,298 @@
+//! The API's operations (`openapi-templates.yml`): create a template, upload its files, start a
+//! build, page its status and logs, and manage tags.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use sandbox_template_runtime::cloud::api::{
+    AliasResponse, ApiErrorBody, AssignTagsRequest, AssignedTags, BuildState, BuildStatus, CreateTemplateResponse,
+    DeleteTagsRequest, FileUploadInfo, StatusReason,
+};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use super::{AppState, LOG_PAGE, validate};
+use crate::runner::{BuildJob, BuildLog, StepFailure};
+use crate::store::StoreError;
+
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(ApiErrorBody { code: status.as_u16(), message: message.into() })).into_response()
+}
+
+fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+fn store_error(e: StoreError) -> Response {
+    match e {
+        StoreError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        StoreError::Conflict(m) => error(StatusCode::CONFLICT, m),
+        StoreError::Io(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
+    }
+}
+
+pub(super) async fn create_template(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req = match validate::create_request(&body) {
+        Ok(r) => r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let full = req.name.clone().or(req.alias.clone()).unwrap_or_default();
+    let (name, name_tag) = match full.split_once(':') {
+        Some((n, t)) => (n.to_owned(), Some(t.to_owned())),
+        None => (full.clone(), None),
+    };
+    let mut tags: Vec<String> = name_tag.into_iter().chain(req.tags.clone().unwrap_or_default()).collect();
+    if tags.is_empty() {
+        tags.push("default".to_owned());
+    }
+    match state.store.create_build(&name, &tags, req.cpu_count, req.memory_mb) {
+        Ok((template, build)) => json(
+            StatusCode::ACCEPTED,
+            &CreateTemplateResponse {
+                template_id: template.id,
+                build_id: build.build_id,
+                public: false,
+                names: vec![name.clone()],
+                tags,
+                aliases: vec![name],
+            },
+        ),
+        Err(e) => store_error(e),
+    }
+}
+
+pub(super) async fn file_upload_info(
+    State(state): State<Arc<AppState>>,
+    Path((template_id, hash)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if state.store.template(&template_id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    }
+    if !validate::is_sha256_hex(&hash) {
+        return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
+    }
+    // The URL is given even when the archive is present, so `force_upload` can replace it.
+    let present = state.store.upload(&hash).is_some();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let url = format!("http://{host}/upload/{template_id}/{hash}");
+    json(StatusCode::CREATED, &FileUploadInfo { present, url: Some(url), headers: None })
+}
+
+pub(super) async fn upload(
+    State(state): State<Arc<AppState>>,
+    Path((template_id, hash)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if state.store.template(&template_id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    }
+    if !validate::is_sha256_hex(&hash) {
+        return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
+    }
+    // Like S3 presigned URLs: an exact length is required, chunked uploads are refused.
+    let expected =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if expected.is_none() && !state.accept_chunked_uploads {
+        return error(StatusCode::LENGTH_REQUIRED, "Content-Length is required (chunked uploads are not accepted)");
+    }
+    let dir = state.store.uploads_dir().to_owned();
+    let tmp = match tempfile::Builder::new().prefix(".part-").tempfile_in(&dir) {
+        Ok(t) => t,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
+    };
+    let (std_file, tmp_path) = tmp.into_parts();
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(std_file));
+    let mut received: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("upload interrupted: {e}")),
+        };
+        received += chunk.len() as u64;
+        if let Err(e) = file.write_all(&chunk).await {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
+        }
+    }
+    if let Some(expected) = expected
+        && received != expected
+    {
+        return error(StatusCode::BAD_REQUEST, format!("Content-Length says {expected} bytes, received {received}"));
+    }
+    if let Err(e) = file.flush().await {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
+    }
+    drop(file);
+    if let Err(e) = tmp_path.persist(dir.join(&hash)) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
+    }
+    StatusCode::OK.into_response()
+}
+
+pub(super) async fn start_build(
+    State(state): State<Arc<AppState>>,
+    Path((template_id, build_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(template) = state.store.template(&template_id) else {
+        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    };
+    if state.store.build(&template.id, &build_id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` of template `{template_id}` not found"));
+    }
+    let (request, raw) = match validate::start_request(&body) {
+        Ok(r) => r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let mut archives = Vec::with_capacity(request.steps.len());
+    for (i, step) in request.steps.iter().enumerate() {
+        let archive = match (&step.kind[..], &step.files_hash) {
+            ("COPY", Some(hash)) => match state.store.upload(hash) {
+                Some(p) => Some(p),
+                None => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("the files of step {} (filesHash {hash}) were never uploaded", i + 1),
+                    );
+                }
+            },
+            _ => None,
+        };
+        archives.push(archive);
+    }
+    if let Err(e) = state.store.start_build(&template.id, &build_id, raw) {
+        return store_error(e);
+    }
+    let job = BuildJob {
+        template_id: template.id.clone(),
+        build_id: build_id.clone(),
+        template_name: template.name.clone(),
+        request,
+        archives,
+    };
+    let task_state = state.clone();
+    // The build runs on its own task: a client that disconnects does not stop it.
+    let mut builds = state.builds.lock().unwrap_or_else(|p| p.into_inner());
+    while builds.try_join_next().is_some() {} // forget finished builds
+    builds.spawn(async move { run_build(task_state, job).await });
+    StatusCode::ACCEPTED.into_response()
+}
+
+async fn run_build(state: Arc<AppState>, job: BuildJob) {
+    let log = BuildLog::new(state.store.clone(), &job.template_id, &job.build_id);
+    let result = match state.faults.build_failure(&job.template_name) {
+        Some(f) => {
+            log.info(Some(&f.step), "running step");
+            Err(StepFailure { step: Some(f.step), message: f.message })
+        }
+        None => state.runner.run(&job, &log).await,
+    };
+    match result {
+        Ok(()) => state.store.set_status(&job.template_id, &job.build_id, BuildState::Ready, None),
+        Err(f) => {
+            log.line("error", f.step.as_deref(), format!("ERROR: {}", f.message));
+            let reason = StatusReason { message: f.message, step: f.step, log_entries: vec![] };
+            state.store.set_status(&job.template_id, &job.build_id, BuildState::Error, Some(reason));
+        }
+    }
+}
+
+/// The query of a status request; both numbers are parsed by hand so a bad one gets a message
+/// that names it.
+#[derive(Deserialize)]
+pub(super) struct StatusQuery {
+    #[serde(rename = "logsOffset")]
+    logs_offset: Option<String>,
+    limit: Option<String>,
+}
+
+pub(super) async fn build_status(
+    State(state): State<Arc<AppState>>,
+    Path((template_id, build_id)): Path<(String, String)>,
+    Query(q): Query<StatusQuery>,
+) -> Response {
+    let parse = |v: &Option<String>, name: &str, default: usize| -> Result<usize, String> {
+        match v {
+            None => Ok(default),
+            Some(s) => s.parse::<usize>().map_err(|_| format!("`{name}` must be a non-negative integer, got {s:?}")),
+        }
+    };
+    let (offset, limit) = match (parse(&q.logs_offset, "logsOffset", 0), parse(&q.limit, "limit", LOG_PAGE)) {
+        (Ok(o), Ok(l)) => (o, l.clamp(1, LOG_PAGE)),
+        (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let Some(template) = state.store.template(&template_id) else {
+        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    };
+    let Some(build) = state.store.build(&template.id, &build_id) else {
+        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` not found"));
+    };
+    // Read the state before the logs: a terminal state implies every line is already stored.
+    let entries = state.store.logs(&template.id, &build_id, offset, limit);
+    json(
+        StatusCode::OK,
+        &BuildStatus {
+            template_id: template.id,
+            build_id,
+            status: build.status,
+            logs: vec![],
+            log_entries: entries,
+            reason: build.reason,
+        },
+    )
+}
+
+pub(super) async fn alias(State(state): State<Arc<AppState>>, Path(alias): Path<String>) -> Response {
+    match state.store.template(&alias) {
+        Some(t) => json(StatusCode::OK, &AliasResponse { template_id: t.id, public: false }),
+        None => error(StatusCode::NOT_FOUND, format!("template `{alias}` not found")),
+    }
+}
+
+pub(super) async fn assign_tags(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: AssignTagsRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"target\": \"name:tag\", \"tags\": [..]}}: {e}"),
+            );
+        }
+    };
+    let (name, tag) = req.target.split_once(':').unwrap_or((&req.target, "default"));
+    match state.store.assign_tags(name, tag, &req.tags) {
+        Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags: req.tags }),
+        Err(e) => store_error(e),
+    }
+}
+
+pub(super) async fn remove_tags(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: DeleteTagsRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("expected {{\"name\": \"..\", \"tags\": [..]}}: {e}")),
+    };
+    match state.store.remove_tags(&req.name, &req.tags) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+pub(super) async fn list_tags(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
+    match state.store.tags(&template_id) {
+        Some(tags) => json(StatusCode::OK, &tags),
+        None => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+    }
+}
+
+pub(super) async fn delete_template(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
+    match state.store.delete_template(&template_id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_error(e),
+    }
+}

@@ -1,0 +1,200 @@
+//! The template build HTTP API (SPEC §E) over axum: the routes the E2B SDKs and this crate's
+//! client call.
+//!
+//! Stores uploads, checks each COPY archive against its `filesHash`, validates request bodies
+//! against `openapi-templates.yml`, requires the API key, runs builds through a [`BuildRunner`]
+//! and pages their logs; it can also misbehave on demand ([`FaultPlan`]) so clients can be tested
+//! against rate limits, gateway errors, dropped connections and slow answers.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use sandbox_template_server::api::{Server, ServerConfig};
+//!
+//! let server = Server::start(ServerConfig::new("test-key")).await?;
+//! println!("E2B_API_URL={}", server.url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod faults;
+mod handlers;
+mod middleware;
+mod validate;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use sandbox_template_runtime::cloud::ApiKey;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+pub use config::ServerConfig;
+pub use faults::{FaultAction, FaultPlan};
+pub use middleware::RecordedRequest;
+
+use crate::runner::{BuildRunner, CheckingRunner};
+use crate::store::{MemoryStore, Store};
+
+/// Log lines per status page (the SDKs assume at most 100).
+pub const LOG_PAGE: usize = 100;
+
+/// Shared state of a running server.
+struct AppState {
+    store: Arc<dyn Store>,
+    runner: Arc<dyn BuildRunner>,
+    faults: Arc<FaultPlan>,
+    api_keys: Vec<ApiKey>,
+    accept_chunked_uploads: bool,
+    record_requests: bool,
+    requests: Mutex<Vec<RecordedRequest>>,
+    builds: Mutex<JoinSet<()>>,
+}
+
+impl AppState {
+    /// State over `store` and `runner`.
+    fn new(store: Arc<dyn Store>, runner: Arc<dyn BuildRunner>, config: &ServerConfig) -> Arc<Self> {
+        Arc::new(AppState {
+            store,
+            runner,
+            faults: Arc::new(FaultPlan::default()),
+            api_keys: config.api_keys.clone(),
+            accept_chunked_uploads: config.accept_chunked_uploads,
+            record_requests: config.record_requests,
+            requests: Mutex::new(Vec::new()),
+            builds: Mutex::new(JoinSet::new()),
+        })
+    }
+
+    /// Records a request on arrival (so a test sees requests still in flight).
+    fn record(&self, r: RecordedRequest) -> usize {
+        if !self.record_requests {
+            return usize::MAX;
+        }
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        requests.push(r);
+        requests.len() - 1
+    }
+
+    fn answered(&self, index: usize, status: u16) {
+        if let Some(r) = self.requests.lock().unwrap_or_else(|p| p.into_inner()).get_mut(index) {
+            r.status = status;
+        }
+    }
+}
+
+/// The API's routes over `state`.
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v3/templates", post(handlers::create_template))
+        .route("/templates/{template_id}/files/{hash}", get(handlers::file_upload_info))
+        .route("/upload/{template_id}/{hash}", put(handlers::upload))
+        .route("/v2/templates/{template_id}/builds/{build_id}", post(handlers::start_build))
+        .route("/templates/{template_id}/builds/{build_id}/status", get(handlers::build_status))
+        .route("/templates/aliases/{alias}", get(handlers::alias))
+        .route("/templates/tags", post(handlers::assign_tags).delete(handlers::remove_tags))
+        .route("/templates/{template_id}/tags", get(handlers::list_tags))
+        .route("/templates/{template_id}", axum::routing::delete(handlers::delete_template))
+        .fallback(|req: Request| async move {
+            handlers::error(StatusCode::NOT_FOUND, format!("no route {} {}", req.method(), req.uri().path()))
+        })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard))
+        .with_state(state)
+}
+
+/// A running server; dropping it (or [`ServerHandle::shutdown`]) stops it.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts servers.
+pub struct Server;
+
+impl Server {
+    /// Starts a server with an in-memory store and the [`CheckingRunner`].
+    pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
+        Self::start_with(config, Arc::new(MemoryStore::new()?), Arc::new(CheckingRunner)).await
+    }
+
+    /// Starts a server over `store` and `runner`.
+    pub async fn start_with(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        runner: Arc<dyn BuildRunner>,
+    ) -> std::io::Result<ServerHandle> {
+        let state = AppState::new(store, runner, &config);
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("server stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "template build API listening");
+        Ok(ServerHandle { addr, state, stop: Some(stop), task: Some(task) })
+    }
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`: the value for `E2B_API_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Faults to inject.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.state.faults
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.state.store
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Stops accepting requests, waits for open ones, and stops running builds.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.state.builds.lock().unwrap_or_else(|p| p.into_inner()).abort_all();
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop_now();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The E2B template build API on this machine: the server behind `sandbox-template serve`, part
+//! of [sandbox-template](https://docs.rs/sandbox-template).
+//!
+//! Any E2B client (the runtime's [`Client`](sandbox_template_runtime::cloud::Client), the official
+//! SDKs with `E2B_API_URL` pointing here) can build against it:
+//!
+//! - each build is rebuilt into a [`Template`](sandbox_template_runtime::Template) from the
+//!   request's wire-form steps ([`Template::from_build_request`](sandbox_template_runtime::Template::from_build_request))
+//!   with the uploaded COPY archives as its context, built by the engine into an image tagged with
+//!   the template name, and — when it has a start command — started once to pass its ready check,
+//!   as the cloud does;
+//! - templates, builds, tags, logs and uploads live in the data folder ([`DiskStore`](store::DiskStore)) and
+//!   survive a restart; a build the server was running when it stopped is marked `error` with
+//!   [`INTERRUPTED`](store::INTERRUPTED) as its reason;
+//! - with no engine ([`EngineChoice::None`], or none found with [`EngineChoice::Auto`]) a build
+//!   validates the template, stages its context and Dockerfile under `DATA/builds/BUILD_ID/`, ends
+//!   `ready`, and its last log line says [`NO_IMAGE_BUILT`](runner::NO_IMAGE_BUILT). `ready`
+//!   rather than a status of its own: the API has no other success state, and clients (the
+//!   official SDKs) must finish normally;
+//! - builds run on server tasks: a client that disconnects does not stop them.
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use sandbox_template_server::{EngineChoice, ServeOptions};
+//!
+//! let serve = ServeOptions::new("./serve-data", "my-key").engine(EngineChoice::Auto).start().await?;
+//! println!("E2B_API_URL={} ({})", serve.server.url(), serve.engine_description());
+//! serve.server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The parts, each usable on its own:
+//!
+//! - [`api`]: the HTTP API over axum (routes, request validation, API keys, injected faults);
+//!   [`Server::start`] runs it with an in-memory store and a runner that only checks uploads,
+//!   which is what client tests want;
+//! - [`store`]: what the server remembers, in memory ([`MemoryStore`](store::MemoryStore)) or in
+//!   a data folder ([`DiskStore`](store::DiskStore));
+//! - [`runner`]: what a started build does: build with Docker or Podman
+//!   ([`EngineRunner`](runner::EngineRunner)) or check the uploads only
+//!   ([`CheckingRunner`](runner::CheckingRunner));
+//! - [`build_on`]: build a template on E2B, Novita or this machine ([`Target`]), a local build
+//!   going through an in-process `serve` so it takes the same path as a cloud one.
+
+pub mod api;
+mod ids;
+pub mod runner;
+mod serve;
+pub mod store;
+mod target;
+
+pub use api::{Server, ServerConfig, ServerHandle};
+pub use serve::{EngineChoice, ServeError, ServeOptions, Serving};
+pub use target::{Target, TargetError, build_on};

@@ -1,0 +1,122 @@
+//! Running a started build, behind the [`BuildRunner`] trait: [`EngineRunner`] builds the
+//! template with the local container engine (`sandbox-template serve`); [`CheckingRunner`] builds
+//! nothing, but unpacks and checks every COPY archive and logs each step (tests, benchmarks).
+//!
+//! ```
+//! use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
+//!
+//! /// Fails every build at its first step.
+//! struct Refuse;
+//!
+//! impl BuildRunner for Refuse {
+//!     fn run<'a>(&'a self, _: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
+//!         Box::pin(async move {
+//!             log.info(Some("1"), "refusing");
+//!             Err(StepFailure { step: Some("1".to_owned()), message: "builds are off".to_owned() })
+//!         })
+//!     }
+//! }
+//! ```
+
+mod checking;
+mod engine;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use sandbox_template_runtime::cloud::api::LogEntry;
+use sandbox_template_runtime::wire::BuildRequest;
+
+pub use checking::CheckingRunner;
+pub use engine::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
+
+use crate::ids::now_rfc3339;
+use crate::store::Store;
+
+/// A boxed future, so the trait stays object safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A build to run.
+#[derive(Clone, Debug)]
+pub struct BuildJob {
+    /// Template ID.
+    pub template_id: String,
+    /// Build ID.
+    pub build_id: String,
+    /// Template name (without tag).
+    pub template_name: String,
+    /// The start request.
+    pub request: BuildRequest,
+    /// For each step (same index as `request.steps`), the uploaded archive of a COPY step.
+    pub archives: Vec<Option<PathBuf>>,
+}
+
+/// Why a build failed: the step as the API names it (`base`, `1`.., `finalize`) and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepFailure {
+    /// The failing step.
+    pub step: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Appends lines to a build's log (what clients page through with `logsOffset`).
+#[derive(Clone)]
+pub struct BuildLog {
+    store: Arc<dyn Store>,
+    template_id: String,
+    build_id: String,
+}
+
+impl BuildLog {
+    pub(crate) fn new(store: Arc<dyn Store>, template_id: &str, build_id: &str) -> Self {
+        BuildLog { store, template_id: template_id.to_owned(), build_id: build_id.to_owned() }
+    }
+
+    /// Appends one line.
+    pub fn line(&self, level: &str, step: Option<&str>, message: impl Into<String>) {
+        let entry = LogEntry {
+            timestamp: now_rfc3339(),
+            level: level.to_owned(),
+            message: message.into(),
+            step: step.map(str::to_owned),
+        };
+        self.store.append_log(&self.template_id, &self.build_id, entry);
+    }
+
+    /// Appends an `info` line.
+    pub fn info(&self, step: Option<&str>, message: impl Into<String>) {
+        self.line("info", step, message);
+    }
+}
+
+/// Runs builds. Called once per started build, on its own task; the build's status is set from
+/// the result (`ready` / `error` with `reason.step`).
+pub trait BuildRunner: Send + Sync + 'static {
+    /// Runs `job`, writing progress to `log`.
+    fn run<'a>(&'a self, job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>>;
+}
+
+/// Unpacks a tar or tar.gz (detected by its magic bytes), keeping permission bits; returns the
+/// number of entries.
+fn unpack(archive: &Path, into: &Path) -> Result<usize, String> {
+    use std::io::{BufReader, Read, Seek};
+    let mut f = std::fs::File::open(archive).map_err(|e| format!("cannot open the archive: {e}"))?;
+    let mut magic = [0u8; 2];
+    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    f.rewind().map_err(|e| e.to_string())?;
+    let reader: Box<dyn Read> =
+        if gz { Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
+    let mut tar = tar::Archive::new(reader);
+    tar.set_preserve_permissions(true);
+    tar.set_overwrite(true);
+    let mut count = 0;
+    for entry in tar.entries().map_err(|e| format!("the archive is not a valid tar: {e}"))? {
+        let mut entry = entry.map_err(|e| format!("the archive is not a valid tar: {e}"))?;
+        entry.unpack_in(into).map_err(|e| format!("cannot unpack the archive: {e}"))?;
+        count += 1;
+    }
+    Ok(count)
+}
