@@ -105,10 +105,10 @@ impl Template {
             .zip(hashes.iter().chain(std::iter::repeat(&None)))
             .map(|(step, hash)| WireStep { files_hash: hash.clone(), ..step.to_wire() })
             .collect();
-        if provider == Provider::Novita {
-            if let Some(step) = novita_env_files_step(self) {
-                steps.push(step);
-            }
+        if provider == Provider::Novita
+            && let Some(step) = novita_env_files_step(self)
+        {
+            steps.push(step);
         }
         let (from_image, from_template) = match &self.base {
             Base::ProviderDefault => (Some(provider.default_base_image().to_owned()), None),

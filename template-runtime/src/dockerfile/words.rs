@@ -390,13 +390,13 @@ mod glob {
         let mut i = 0;
         let mut replaced = false;
         while i < s.len() {
-            if !replaced || all {
-                if let Some(k) = prefix_matches(&tokens, &s[i..]).last().copied().filter(|k| *k > 0) {
-                    out.push_str(replacement);
-                    i += k;
-                    replaced = true;
-                    continue;
-                }
+            if (!replaced || all)
+                && let Some(k) = prefix_matches(&tokens, &s[i..]).last().copied().filter(|k| *k > 0)
+            {
+                out.push_str(replacement);
+                i += k;
+                replaced = true;
+                continue;
             }
             out.push(s[i]);
             i += 1;
