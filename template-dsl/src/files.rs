@@ -42,13 +42,17 @@ pub struct Entry {
 }
 
 /// Why a `copy` source cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FilesError {
     /// Nothing matches (after ignore rules).
+    #[error("no file matches a copy source")]
     NoMatch,
     /// A symlink inside the copied tree points outside the context folder.
+    #[error("symlink `{0}` points outside the context folder")]
     SymlinkEscapes(String),
-    /// Anything else (unreadable files, names that are not UTF-8, ...).
+    /// Anything else (unreadable files, names that are not UTF-8, ...): the runtime error's
+    /// message, which names the file and the OS error.
+    #[error("{0}")]
     Io(String),
 }
 
