@@ -2,8 +2,8 @@
 //! type per node, each with its own `Parse`, each keeping the spans the checker reports at.
 //!
 //! Parsing is purely syntactic; everything that needs to know what a value means (is this option
-//! known here? is this image reference valid?) is in `check.rs`, so that all such problems are
-//! collected and reported together.
+//! known here? is this image reference valid?) is in the checker (`check/`), so that all such
+//! problems are collected and reported together.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
