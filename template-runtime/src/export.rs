@@ -138,7 +138,7 @@ impl Template {
         self.steps
             .iter()
             .map(|step| match &step.kind {
-                StepKind::Copy(copy) => crate::context::files_hash(self, copy, Some(step.location)).map(Some),
+                StepKind::Copy(copy) => self.build_context()?.copy(copy, Some(step.location))?.files_hash().map(Some),
                 _ => Ok(None),
             })
             .collect()

@@ -42,6 +42,7 @@ mod step;
 mod template;
 mod validate;
 
+pub use context::ContextSource;
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::{BuildRequest, JsonOptions, WireStep};
 pub use provider::{Provider, UnknownProvider};
@@ -54,6 +55,6 @@ pub use rules::Rule;
 pub use secret::Secret;
 pub use step::{CopyStep, Instruction, SourceLocation, Step, StepKind};
 pub use template::{
-    AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
+    AptOptions, Base, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template, Version,
 };

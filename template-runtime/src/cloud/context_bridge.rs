@@ -27,7 +27,7 @@ pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, E
     if copies.is_empty() {
         return Ok(hashes);
     }
-    let ctx = BuildContext::for_template(template)?;
+    let ctx = template.build_context()?;
     let hash_one = |i: usize| -> Result<String, Error> {
         let step = &template.steps()[i];
         match &step.kind {
@@ -82,6 +82,6 @@ pub(crate) fn write_archive(
     copy: &CopyStep,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, CloudError> {
-    let ctx = BuildContext::for_template(template)?;
+    let ctx = template.build_context()?;
     Ok(ctx.copy(copy, None)?.write_archive(out)?)
 }
