@@ -2,6 +2,7 @@
 //! from them.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::embedded::EmbeddedDir;
 use super::entry::Entry;
@@ -10,7 +11,7 @@ use super::meta::EntryKind;
 use super::source::ContextSource;
 use super::{hash, walk};
 use crate::error::{Error, ValidationError, ValidationErrors};
-use crate::step::{CopyStep, SourceLocation};
+use crate::step::{CopyStep, SourceLocation, Step, StepKind};
 
 /// A context folder (or embedded files) with its ignore rules: enumerates COPY sources, hashes
 /// them and writes their archives.
@@ -198,6 +199,82 @@ impl BuildContext {
     pub fn source(&self, src: &str, dest: &str, resolve_symlinks: bool) -> Result<CopySource<'_>, Error> {
         let entries = self.entries(src, resolve_symlinks)?;
         Ok(CopySource { ctx: self, src: src.to_owned(), dest: dest.to_owned(), gzip: true, entries })
+    }
+
+    /// The `filesHash` of every COPY step among `steps` (`None` for the other steps), in step
+    /// order. All steps share this context (its `.dockerignore` was read once) and each source is
+    /// enumerated once; steps are hashed in parallel, one thread per core (each step also reads
+    /// its files on several threads). Errors name the first failing step in step order.
+    ///
+    /// This is the one implementation behind `Template::files_hashes`, the JSON export, the CLI
+    /// and the cloud client.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # std::fs::write(dir.path().join("hello.txt"), "hello world\n").unwrap();
+    /// # use std::os::unix::fs::PermissionsExt;
+    /// # std::fs::set_permissions(dir.path().join("hello.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    /// use sandbox_template_runtime::Template;
+    /// use sandbox_template_runtime::context::BuildContext;
+    ///
+    /// let t = Template::new().from_base_image().run_cmd("true").copy("hello.txt", "/home/user/hello.txt");
+    /// let hashes = BuildContext::open(dir.path()).unwrap().files_hashes(t.steps()).unwrap();
+    /// assert_eq!(hashes[0], None);
+    /// assert_eq!(hashes[1].as_deref(), Some("4be0dee33eeea6ce62a00353cc48147d022985da66b23bb353beee90daf72fb1"));
+    /// ```
+    pub fn files_hashes(&self, steps: &[Step]) -> Result<Vec<Option<String>>, Error> {
+        let copies: Vec<(usize, &CopyStep, SourceLocation)> = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.kind {
+                StepKind::Copy(copy) => Some((i, copy, s.location)),
+                _ => None,
+            })
+            .collect();
+        let hash_one = |k: usize| {
+            let (_, copy, location) = copies[k];
+            self.copy(copy, Some(location))?.files_hash()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(copies.len());
+        let mut results: Vec<(usize, Result<String, Error>)> = if threads <= 1 {
+            (0..copies.len()).map(|k| (k, hash_one(k))).collect()
+        } else {
+            // Workers take the next step from a shared counter; once a step failed, the steps
+            // after it are not worth hashing (only the first failure in step order is reported).
+            let next = AtomicUsize::new(0);
+            let first_failed = AtomicUsize::new(usize::MAX);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, Ordering::Relaxed);
+                                if k >= copies.len() || k > first_failed.load(Ordering::Relaxed) {
+                                    break done;
+                                }
+                                let result = hash_one(k);
+                                if result.is_err() {
+                                    first_failed.fetch_min(k, Ordering::Relaxed);
+                                }
+                                done.push((k, result));
+                            }
+                        })
+                    })
+                    .collect();
+                // A panic in a worker is a bug: resume it here rather than disguise it as an error.
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .collect()
+            })
+        };
+        results.sort_unstable_by_key(|(k, _)| *k);
+        let mut hashes = vec![None; steps.len()];
+        for (k, result) in results {
+            hashes[copies[k].0] = Some(result?);
+        }
+        Ok(hashes)
     }
 
     /// Writes the tar (gzip-compressed if `gzip`) of `entries` to `out` as a stream and returns
