@@ -25,6 +25,11 @@ pub struct Env {
     pub base_dir: Option<PathBuf>,
     /// Whether `{expr}` is allowed (Rust code: yes; `.tmpl` files: no).
     pub allow_exprs: bool,
+    /// Whether COPY sources are enumerated now, so that one matching nothing is reported at its
+    /// span. `false` leaves that to whoever reads the context next: the CLI hashes or uploads
+    /// every source right after loading, which finds the same problems, so each tree is walked
+    /// once instead of twice.
+    pub check_copy_sources: bool,
 }
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
@@ -327,12 +332,14 @@ impl Checker<'_> {
         }
         // Reading the context (its `.dockerignore`, ignore rules) only when something needs it.
         let files = match (&root, ignore_lits) {
-            (Some(root), Some(ignore)) if !copies.is_empty() || embed.is_some() => {
+            (Some(root), Some(ignore)) if (self.env.check_copy_sources && !copies.is_empty()) || embed.is_some() => {
                 files::Context::open(root, &ignore).ok() // errors: reported by `context()`
             }
             _ => None,
         };
-        if let Some(files) = &files {
+        if let Some(files) = &files
+            && self.env.check_copy_sources
+        {
             for (src, resolve_symlinks, origin) in &copies {
                 let Some(value) = src.value() else { continue };
                 match files.entries(&value, *resolve_symlinks) {

@@ -102,7 +102,7 @@ fn errors(diags: &[Diagnostic]) -> TokenStream {
 /// the output is the `compile_error!`s plus a value of the right type, so the user's code shows no
 /// follow-on errors.
 pub fn expand(input: TokenStream, base_dir: Option<PathBuf>) -> TokenStream {
-    let env = Env { base_dir, allow_exprs: true };
+    let env = Env { base_dir, allow_exprs: true, check_copy_sources: true };
     let p = quote!(::sandbox_template::__private);
     if !ast::is_item_form(&input) {
         return match check_tokens(input, &env) {
