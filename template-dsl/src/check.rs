@@ -1,6 +1,6 @@
 //! The checker: turns parsed statements into a [`Checked`] template, running the runtime's rules
 //! (`sandbox_template_runtime::rules`, the single source of truth) and the compile-time checks of
-//! DESIGN.md on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
+//! DESIGN.md on every value known now. Every problem is collected in the [`Diagnostics`], spanned at the
 //! offending token, with what to write instead.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use sandbox_template_runtime::{ReadyCmd, StepKind};
 use syn::{LitInt, LitStr};
 
 use crate::ast::{self, Body, OptValue, Options, Ready, SecretValue, Stmt, Str};
-use crate::diag::{Ctxt, Diagnostic, unknown_help};
+use crate::diag::{Diagnostic, Diagnostics, unknown_help};
 use crate::dockerfile;
 use crate::files::{self, FilesError};
 use crate::model::{BaseOp, Checked, ContextDir, Op, OpKind, ReadyOp, SecretSrc};
@@ -33,13 +33,13 @@ pub struct Env {
 }
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
-pub fn check(body: &Body, env: &Env, cx: &mut Ctxt) -> Checked {
+pub fn check(body: &Body, env: &Env, cx: &mut Diagnostics) -> Checked {
     let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None };
     c.run(body)
 }
 
 struct Checker<'a> {
-    cx: &'a mut Ctxt,
+    cx: &'a mut Diagnostics,
     env: &'a Env,
     seen_base: Option<Span>,
     /// The first step written before `from` (reported only if a base follows: without any
