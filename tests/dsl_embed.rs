@@ -1,6 +1,6 @@
 //! `embed;` compiles the COPY sources into the binary: the template no longer needs the folder.
 
-use sandbox_template::{Context, JsonOptions, Template, template};
+use sandbox_template::{ContextSource, JsonOptions, Template, template};
 
 fn embedded() -> Template {
     template! {
@@ -14,7 +14,7 @@ fn embedded() -> Template {
 #[test]
 fn embed_compiles_the_copied_files_in() {
     let t = embedded();
-    let Context::Embedded(files) = t.context() else { panic!("the context should be embedded") };
+    let ContextSource::Embedded(files) = t.context() else { panic!("the context should be embedded") };
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     assert_eq!(files.source_dir(), here.to_str().unwrap());
     let paths: Vec<&str> = files.entries().iter().map(|e| e.path).collect();

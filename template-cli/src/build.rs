@@ -2,7 +2,7 @@
 //! upload progress bars and the build log live; exits non-zero when the build fails.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, CloudBuildOptions, Client, CloudError};
+use sandbox_template_server::TargetError;
 use sandbox_template_runtime::{Provider, Template};
 
 /// Arguments of `sandbox-template build`.
@@ -46,27 +47,24 @@ pub struct BuildArgs {
     pub local: bool,
 }
 
-/// Loads a `.tmpl` file (checked like `sandbox-template check`; its folder is the context).
-fn load_template(path: &Path) -> Result<Template, String> {
-    // The rendered diagnostics start with `error: `, which `run` prints itself.
-    sandbox_template_dsl::tmpl::load(path).map_err(|e| e.to_string().trim_start_matches("error: ").to_owned())
-}
-
-/// Runs the subcommand.
+/// Runs the subcommand. A template that cannot be loaded exits with 2, like one whose COPY
+/// sources turn out unreadable while it is hashed (the file is loaded with
+/// [`crate::load_for_reading`], so the build's hashing is the only walk of each tree).
 pub fn run(args: &BuildArgs) -> ExitCode {
-    let template = match load_template(&args.file) {
-        Ok(t) => t,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
+    let Some(template) = crate::load_for_reading(&args.file) else { return ExitCode::from(2) };
     let runtime = match crate::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     if args.local {
-        return crate::build_local::run(&runtime, &template, args);
+        let options = progress_options(args, ProgressDrawTarget::stderr());
+        return match crate::build_local::run(&runtime, &template, &args.name, &options) {
+            Some(result) => report_local(args, result),
+            None => {
+                eprintln!("cancelled");
+                ExitCode::from(130)
+            }
+        };
     }
     let result = runtime.block_on(async {
         let client = match Client::from_env(args.provider) {
@@ -88,7 +86,15 @@ pub fn run(args: &BuildArgs) -> ExitCode {
     }
 }
 
-pub(crate) fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
+fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
+    if let Err(CloudError::Validation(_)) = &result
+        && let Some(diagnostics) = crate::diagnostics(&args.file)
+    {
+        // Nothing was sent: the template or its context is wrong. Show it where the file says
+        // it, as loading would have.
+        eprintln!("{diagnostics}");
+        return ExitCode::from(2);
+    }
     match result {
         Ok(info) => {
             let verb = if args.background { "Started" } else { "Built" };
@@ -108,6 +114,17 @@ pub(crate) fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) ->
                     eprintln!("  | {line}");
                 }
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_local(args: &BuildArgs, result: Result<BuildInfo, TargetError>) -> ExitCode {
+    match result {
+        Ok(info) => report(args, Ok(info)),
+        Err(TargetError::Build(e)) => report(args, Err(e)),
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -137,7 +154,7 @@ async fn build_with_progress_to(
 }
 
 /// Build options as `args` say, drawing upload bars and the build log on `target`.
-pub(crate) fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildOptions {
+fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildOptions {
     let multi = MultiProgress::with_draw_target(target);
     let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
     let mut options = CloudBuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| display.show(e));
@@ -248,5 +265,37 @@ mod tests {
     #[test]
     fn a_missing_template_file_exits_with_2() {
         assert_eq!(run(&args("x")), ExitCode::from(2));
+    }
+
+    #[test]
+    fn local_conflicts_with_background() {
+        use clap::Parser;
+        #[derive(Parser, Debug)]
+        struct Cli {
+            #[command(flatten)]
+            build: BuildArgs,
+        }
+        let e = Cli::try_parse_from(["x", "t.tmpl", "--name", "n", "--local", "--background"]).unwrap_err();
+        assert!(e.to_string().contains("--background"), "{e}");
+    }
+
+    #[test]
+    fn a_local_build_exits_like_a_cloud_build() {
+        let failed =
+            CloudError::BuildFailed { step: None, location: None, message: "exit status 4".into(), logs: vec![] };
+        assert_eq!(report_local(&args("x"), Err(TargetError::Build(failed))), ExitCode::FAILURE);
+    }
+
+    #[test]
+    fn a_copy_source_matching_nothing_exits_with_2_at_load_or_while_hashing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.tmpl");
+        std::fs::write(&file, "from base;\ncopy \"missing\" => \"/app/\";\n").unwrap();
+        let mut a = args("x");
+        a.file = file.clone();
+        // Loading leaves the sources to the build, which finds the problem while hashing.
+        let template = crate::load_for_reading(&file).unwrap();
+        let err = template.files_hashes().unwrap_err();
+        assert_eq!(report(&a, Err(CloudError::Validation(err))), ExitCode::from(2));
     }
 }

@@ -20,7 +20,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: &Args) -> ExitCode {
-    let Some(template) = crate::load(&args.file) else { return ExitCode::FAILURE };
+    let Some(template) = crate::load_for_reading(&args.file) else { return ExitCode::FAILURE };
     let provider = if args.provider == "novita" { Provider::Novita } else { Provider::E2b };
     let mut options = JsonOptions::for_provider(provider);
     if args.compact {
@@ -33,7 +33,11 @@ pub fn run(args: &Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", args.file.display());
+            // A COPY source matching nothing is shown where the file names it.
+            match crate::diagnostics(&args.file) {
+                Some(diagnostics) => eprintln!("{diagnostics}"),
+                None => eprintln!("error: {}: {e}", args.file.display()),
+            }
             ExitCode::FAILURE
         }
     }

@@ -61,6 +61,26 @@ fn load(path: &std::path::Path) -> Option<sandbox_template_runtime::Template> {
     }
 }
 
+/// Loads a `.tmpl` file for a command that reads its context right away (`json` hashes every
+/// COPY source, `build` hashes and uploads them): the sources are enumerated by that command
+/// only, so each tree is walked once. On failure the file's diagnostics are printed.
+fn load_for_reading(path: &std::path::Path) -> Option<sandbox_template_runtime::Template> {
+    match sandbox_template_dsl::tmpl::load_deferring_copy_checks(path) {
+        Ok(t) => Some(t),
+        // The full check, so that every problem is reported at once, as `check` does.
+        Err(e) => {
+            eprintln!("{}", diagnostics(path).unwrap_or(e));
+            None
+        }
+    }
+}
+
+/// The diagnostics of a full check of `path` (COPY sources included), if it finds problems: what
+/// to show when reading the context of a template loaded by [`load_for_reading`] failed.
+fn diagnostics(path: &std::path::Path) -> Option<sandbox_template_dsl::tmpl::TmplError> {
+    sandbox_template_dsl::tmpl::check_file(path).err()
+}
+
 /// The async runtime of the subcommands that talk to a server or an engine (`build`, `serve`);
 /// on failure the error is printed and the exit code returned.
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {

@@ -108,3 +108,24 @@ fn json_applies_dockerfile_build_args_and_check_reports_undeclared_ones() {
     assert!(err.contains("bad.tmpl:1:35"), "{err}");
     assert!(err.contains("did you mean `PY`?"), "{err}");
 }
+
+#[test]
+fn json_shows_a_copy_source_matching_nothing_where_the_file_names_it() {
+    // `json` leaves COPY sources to the hashing (one walk of each tree); the problem it finds is
+    // still shown as `check` shows it, together with the file's other problems.
+    let dir = tempfile::tempdir().unwrap();
+    let only_copy = dir.path().join("copy.tmpl");
+    std::fs::write(&only_copy, "from base;\ncopy \"missing\" => \"/app/\";\n").unwrap();
+    let both = dir.path().join("both.tmpl");
+    std::fs::write(&both, "from pyhton \"3.12\";\ncopy \"missing\" => \"/app/\";\n").unwrap();
+    for (file, problems) in [(&only_copy, "1 previous error"), (&both, "2 previous errors")] {
+        let json = run(&["json", file.to_str().unwrap()]);
+        let check = run(&["check", file.to_str().unwrap()]);
+        assert!(!json.status.success());
+        let err = text(&json.stderr);
+        assert!(err.contains("error: no file matches `missing`"), "{err}");
+        assert!(err.contains(":2:6"), "{err}");
+        assert!(err.contains(problems), "{err}");
+        assert_eq!(err.trim_end(), text(&check.stderr).trim_end());
+    }
+}

@@ -12,7 +12,7 @@ use syn::{Ident, LitBool, LitInt, LitStr, Token, braced, parenthesized};
 
 use sandbox_template_runtime::DISTROS;
 
-use crate::diag::{Ctxt, err, unknown_help};
+use crate::diag::{Diagnostics, err, unknown_help};
 
 /// Every statement keyword, for "did you mean".
 pub const STATEMENTS: &[&str] = &[
@@ -688,7 +688,7 @@ impl Parse for Stmt {
 }
 
 /// The body of a template: its statements, in order. Statements that fail to parse are reported
-/// to the [`Ctxt`] and skipped, so that one typo does not hide the other problems.
+/// to the [`Diagnostics`] and skipped, so that one typo does not hide the other problems.
 #[derive(Clone, Default)]
 pub struct Body {
     /// The statements that parsed.
@@ -699,10 +699,10 @@ pub struct Body {
 
 impl Body {
     /// Parses `tokens`, statement by statement (split at top-level `;`).
-    pub fn parse(tokens: TokenStream, cx: &mut Ctxt) -> Body {
+    pub fn parse(tokens: TokenStream, cx: &mut Diagnostics) -> Body {
         let mut body = Body::default();
         let mut chunk: Vec<TokenTree> = Vec::new();
-        let flush = |chunk: &mut Vec<TokenTree>, body: &mut Body, cx: &mut Ctxt| {
+        let flush = |chunk: &mut Vec<TokenTree>, body: &mut Body, cx: &mut Diagnostics| {
             let tokens: TokenStream = std::mem::take(chunk).into_iter().collect();
             match Stmt::parse.parse2(tokens) {
                 Ok(stmt) => body.stmts.push(stmt),

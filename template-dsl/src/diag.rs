@@ -1,4 +1,5 @@
-//! Error collection: every problem in a template is reported at once (serde_derive's `Ctxt`).
+//! Error collection: every problem in a template is reported at once (like serde_derive's `Diagnostics`;
+//! named for what it holds, since "context" here means the build context).
 
 use proc_macro2::{Span, TokenStream};
 use sandbox_template_runtime::did_you_mean;
@@ -65,11 +66,11 @@ impl From<syn::Error> for Diagnostic {
 
 /// Collects diagnostics while a template is parsed and checked.
 #[derive(Debug, Default)]
-pub struct Ctxt {
+pub struct Diagnostics {
     errors: Vec<Diagnostic>,
 }
 
-impl Ctxt {
+impl Diagnostics {
     /// Records a problem.
     pub fn push(&mut self, d: Diagnostic) {
         self.errors.push(d);

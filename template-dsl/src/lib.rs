@@ -6,7 +6,7 @@
 //!                                                                         └─interp::interpret──▶ Template (.tmpl, CLI)
 //! ```
 //!
-//! Problems are collected in a [`Ctxt`] and reported all at once, each spanned at the offending
+//! Problems are collected in a [`Diagnostics`] and reported all at once, each spanned at the offending
 //! token with what to write instead. The rules are the runtime's own ([`sandbox_template_runtime::rules`]).
 //!
 //! Most users meet this crate through `sandbox_template::template!` and the CLI; the entry points
@@ -79,12 +79,12 @@ use quote::quote;
 use syn::parse::Parser;
 
 pub use check::Env;
-pub use diag::{Ctxt, Diagnostic};
+pub use diag::{Diagnostic, Diagnostics};
 pub use model::Checked;
 
 /// Parses and checks a template body (the text between the braces of `template! { ... }`).
 pub fn check_tokens(tokens: TokenStream, env: &Env) -> Result<Checked, Vec<Diagnostic>> {
-    let mut cx = Ctxt::default();
+    let mut cx = Diagnostics::default();
     let body = ast::Body::parse(tokens, &mut cx);
     let checked = check::check(&body, env, &mut cx);
     if cx.is_empty() { Ok(checked) } else { Err(cx.into_vec()) }
@@ -102,7 +102,7 @@ fn errors(diags: &[Diagnostic]) -> TokenStream {
 /// the output is the `compile_error!`s plus a value of the right type, so the user's code shows no
 /// follow-on errors.
 pub fn expand(input: TokenStream, base_dir: Option<PathBuf>) -> TokenStream {
-    let env = Env { base_dir, allow_exprs: true };
+    let env = Env { base_dir, allow_exprs: true, check_copy_sources: true };
     let p = quote!(::sandbox_template::__private);
     if !ast::is_item_form(&input) {
         return match check_tokens(input, &env) {

@@ -76,6 +76,11 @@ pub fn render(diags: &[Diagnostic], text: &str, file_name: &str) -> String {
 /// Parses and checks template text. `dir` is the folder relative paths resolve against (and the
 /// default context); `None` skips file checks.
 pub fn check_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Checked, TmplError> {
+    let env = Env { base_dir: dir.map(Path::to_owned), allow_exprs: false, check_copy_sources: true };
+    check_text(text, file_name, &env)
+}
+
+fn check_text(text: &str, file_name: &str, env: &Env) -> Result<Checked, TmplError> {
     let tokens = match TokenStream::from_str(text) {
         Ok(t) => t,
         Err(e) => {
@@ -84,14 +89,17 @@ pub fn check_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Chec
             return Err(TmplError { rendered: render(&[d], text, file_name), count: 1 });
         }
     };
-    let env = Env { base_dir: dir.map(Path::to_owned), allow_exprs: false };
-    crate::check_tokens(tokens, &env)
+    crate::check_tokens(tokens, env)
         .map_err(|diags| TmplError { rendered: render(&diags, text, file_name), count: diags.len() })
 }
 
 /// [`check_str`], then builds the runtime template.
 pub fn load_str(text: &str, file_name: &str, dir: Option<&Path>) -> Result<Template, TmplError> {
-    let checked = check_str(text, file_name, dir)?;
+    to_template(check_str(text, file_name, dir)?, file_name)
+}
+
+/// The runtime template of checked text.
+fn to_template(checked: Checked, file_name: &str) -> Result<Template, TmplError> {
     // Steps record `&'static str` file names (like `Location::caller()`); one small leak per
     // loaded file, so that build errors can name the `.tmpl` line.
     let file: &'static str = Box::leak(file_name.to_owned().into_boxed_str());
@@ -125,4 +133,28 @@ pub fn check_file(path: &Path) -> Result<Checked, TmplError> {
 pub fn load(path: &Path) -> Result<Template, TmplError> {
     let (text, dir) = read(path)?;
     load_str(&text, &path.display().to_string(), Some(&dir))
+}
+
+/// [`load`], except that COPY sources are not enumerated yet: for a caller that reads the
+/// context right away (hashing for `to_json`, uploading for a build), which enumerates every
+/// source and finds the same problems (a source matching nothing, a symlink leading out), so each
+/// tree is walked once instead of twice. When reading the context then fails, [`check_file`]
+/// gives the problems as diagnostics spanned in the file.
+///
+/// ```no_run
+/// use sandbox_template_dsl::tmpl;
+/// let path = std::path::Path::new("templates/api.tmpl");
+/// let template = tmpl::load_deferring_copy_checks(path)?;
+/// match template.to_json() {
+///     Ok(json) => println!("{json}"),
+///     // The spanned diagnostics, when the check finds the problem.
+///     Err(e) => eprintln!("{}", tmpl::check_file(path).err().map_or(e.to_string(), |d| d.to_string())),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_deferring_copy_checks(path: &Path) -> Result<Template, TmplError> {
+    let (text, dir) = read(path)?;
+    let file_name = path.display().to_string();
+    let env = Env { base_dir: Some(dir), allow_exprs: false, check_copy_sources: false };
+    to_template(check_text(&text, &file_name, &env)?, &file_name)
 }

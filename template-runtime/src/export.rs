@@ -83,14 +83,13 @@ impl Template {
     }
 
     /// The `filesHash` of every COPY step (`None` for other steps), in step order.
+    /// Hashed in parallel ([`BuildContext::files_hashes`](crate::context::BuildContext::files_hashes));
+    /// the context is only read when there is a COPY step.
     pub fn files_hashes(&self) -> Result<Vec<Option<String>>, Error> {
-        self.steps
-            .iter()
-            .map(|step| match &step.kind {
-                StepKind::Copy(copy) => crate::context::files_hash(self, copy, Some(step.location)).map(Some),
-                _ => Ok(None),
-            })
-            .collect()
+        if !self.steps.iter().any(|s| matches!(s.kind, StepKind::Copy(_))) {
+            return Ok(vec![None; self.steps.len()]);
+        }
+        self.build_context()?.files_hashes(&self.steps)
     }
 
     /// The build request with hashes computed elsewhere (e.g. while preparing uploads).

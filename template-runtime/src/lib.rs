@@ -41,6 +41,7 @@ mod template;
 mod validate;
 pub mod wire;
 
+pub use context::ContextSource;
 pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::JsonOptions;
@@ -56,7 +57,7 @@ pub use secret::Secret;
 pub use step::{CopyStep, SourceLocation, Step, StepKind};
 pub use suggest::did_you_mean;
 pub use template::{
-    AptOptions, Base, Context, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
+    AptOptions, Base, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };
 pub use wire::{BuildRequest, WireStep};

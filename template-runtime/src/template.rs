@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::context::{BuildContext, ContextSource, EmbeddedDir};
 use crate::distro::{Distro, Version};
+use crate::error::Error;
 use crate::ready::ReadyCmd;
 use crate::registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 use crate::secret::Secret;
@@ -39,7 +41,7 @@ pub struct Template {
     pub(crate) force: bool,
     pub(crate) force_next_layer: bool,
     pub(crate) steps: Vec<Step>,
-    pub(crate) context: Context,
+    pub(crate) context: ContextSource,
     pub(crate) ignore_patterns: Vec<String>,
 }
 
@@ -52,15 +54,6 @@ pub enum Base {
     Image(String),
     /// Another template of the build service.
     Template(String),
-}
-
-/// Where `copy` sources come from.
-#[derive(Clone, Debug)]
-pub enum Context {
-    /// A folder on disk.
-    Dir(PathBuf),
-    /// Files compiled into the binary by `template! { embed; ... }`.
-    Embedded(&'static crate::context::EmbeddedDir),
 }
 
 /// A list of strings: one string, an array, a slice or a `Vec`.
@@ -370,7 +363,7 @@ impl Template {
             force: false,
             force_next_layer: false,
             steps: Vec::new(),
-            context: Context::Dir(PathBuf::from(".")),
+            context: ContextSource::Dir(PathBuf::from(".")),
             ignore_patterns: Vec::new(),
         }
     }
@@ -380,13 +373,13 @@ impl Template {
     /// Takes `copy` sources, `.dockerignore` and secret files from `dir` (the SDKs'
     /// `fileContextPath`). Replaces embedded files, if any.
     pub fn with_context(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.context = Context::Dir(dir.into());
+        self.context = ContextSource::Dir(dir.into());
         self
     }
 
     /// Takes `copy` sources from files compiled into the binary.
-    pub fn with_embedded_context(mut self, files: &'static crate::context::EmbeddedDir) -> Self {
-        self.context = Context::Embedded(files);
+    pub fn with_embedded_context(mut self, files: &'static EmbeddedDir) -> Self {
+        self.context = ContextSource::Embedded(files);
         self
     }
 
@@ -398,15 +391,28 @@ impl Template {
 
     /// The context folder (for an embedded context, the folder it was compiled from).
     pub fn context_dir(&self) -> &Path {
-        match &self.context {
-            Context::Dir(d) => d,
-            Context::Embedded(e) => Path::new(e.source_dir()),
-        }
+        self.context.dir()
     }
 
     /// Where `copy` sources come from.
-    pub fn context(&self) -> &Context {
+    pub fn context(&self) -> &ContextSource {
         &self.context
+    }
+
+    /// The build context: the template's files (folder or embedded) with the context's
+    /// `.dockerignore` and then the template's ignore patterns. Reads `.dockerignore`.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # std::fs::write(dir.path().join("app.py"), "print(1)\n").unwrap();
+    /// # std::fs::write(dir.path().join("debug.log"), "").unwrap();
+    /// use sandbox_template_runtime::Template;
+    /// let t = Template::new().with_context(dir.path()).with_ignore_patterns("*.log");
+    /// let ctx = t.build_context().unwrap();
+    /// assert_eq!(ctx.entries("*", false).unwrap().len(), 1);
+    /// ```
+    pub fn build_context(&self) -> Result<BuildContext, Error> {
+        BuildContext::from_source(&self.context)?.with_ignore_patterns(self.ignore_patterns.iter().cloned())
     }
 
     /// The template's own ignore patterns.

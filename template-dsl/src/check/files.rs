@@ -66,12 +66,16 @@ impl Checker<'_> {
         }
         // Reading the context (its `.dockerignore`, ignore rules) only when something needs it.
         let files = match (&root, ignore_lits) {
-            (Some(root), Some(ignore)) if !c.copies.is_empty() || c.embed.is_some() => {
+            (Some(root), Some(ignore))
+                if (self.env.check_copy_sources && !c.copies.is_empty()) || c.embed.is_some() =>
+            {
                 files::Context::open(root, &ignore).ok() // errors: reported by `context()`
             }
             _ => None,
         };
-        if let Some(files) = &files {
+        if let Some(files) = &files
+            && self.env.check_copy_sources
+        {
             self.track_copies(files, &c.copies, &mut checked);
         }
         checked.tracked.sort();

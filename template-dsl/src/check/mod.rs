@@ -1,6 +1,6 @@
 //! The checker: turns parsed statements into a [`Checked`] template, running the runtime's rules
 //! (`sandbox_template_runtime::rules`, the single source of truth) and the compile-time checks of
-//! `docs/dsl.md` on every value known now. Every problem is collected in the [`Ctxt`], spanned at the
+//! `docs/dsl.md` on every value known now. Every problem is collected in the [`Diagnostics`], spanned at the
 //! offending token, with what to write instead.
 //!
 //! This file walks the statements and checks the steps; the rest is one file per concern:
@@ -22,7 +22,7 @@ use sandbox_template_runtime::rules::{self, Rule};
 use syn::LitStr;
 
 use crate::ast::{Body, CopyStmt, EnvStmt, GitStmt, InstallStmt, MoveStmt, PathsStmt, RunStmt, Stmt, Str};
-use crate::diag::{Ctxt, Diagnostic};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Checked, Op, OpKind};
 
 /// Where the template text comes from, which decides what is allowed and how paths resolve.
@@ -33,16 +33,21 @@ pub struct Env {
     pub base_dir: Option<PathBuf>,
     /// Whether `{expr}` is allowed (Rust code: yes; `.tmpl` files: no).
     pub allow_exprs: bool,
+    /// Whether COPY sources are enumerated now, so that one matching nothing is reported at its
+    /// span. `false` leaves that to whoever reads the context next: the CLI hashes or uploads
+    /// every source right after loading, which finds the same problems, so each tree is walked
+    /// once instead of twice.
+    pub check_copy_sources: bool,
 }
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
-pub fn check(body: &Body, env: &Env, cx: &mut Ctxt) -> Checked {
+pub fn check(body: &Body, env: &Env, cx: &mut Diagnostics) -> Checked {
     let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None };
     c.run(body)
 }
 
 struct Checker<'a> {
-    cx: &'a mut Ctxt,
+    cx: &'a mut Diagnostics,
     env: &'a Env,
     seen_base: Option<Span>,
     /// The first step written before `from` (reported only if a base follows: without any

@@ -14,7 +14,6 @@ use super::api::{
     DeleteTagsRequest, FileUploadInfo, TemplateTag,
 };
 use super::config::{ClientConfig, ConnectionOptions};
-use super::context_bridge;
 use super::error::{CloudError, ConfigError, UploadError, joined};
 use super::http::{Call, RetryPolicy, Transport, encode_segment, permit};
 use super::logs;
@@ -236,7 +235,7 @@ impl Client {
         let t = template.clone();
         // Hashing reads every file: off the async threads.
         let hashing = tokio::task::spawn_blocking(move || -> Result<_, CloudError> {
-            let hashes = context_bridge::files_hashes(&t)?;
+            let hashes = t.files_hashes()?;
             let request = t.build_request_with_hashes(provider, &hashes)?;
             Ok((hashes, to_json(&request)))
         });

@@ -1,70 +1,11 @@
-//! The cloud client's only contact with the build context ([`crate::context::BuildContext`]):
-//! hashing COPY steps and writing their upload archives.
+//! The cloud client's only contact with the build context ([`crate::context::BuildContext`])
+//! beyond `Template::files_hashes`: writing the upload archives of COPY steps.
 
 use std::io::Write;
 
 use super::error::CloudError;
-use crate::context::BuildContext;
-use crate::error::Error;
-use crate::step::{CopyStep, StepKind};
+use crate::step::CopyStep;
 use crate::template::Template;
-
-/// The `filesHash` of every COPY step (`None` for other steps), in step order. Opens the
-/// context (and reads its `.dockerignore`) once; steps are hashed in parallel, one thread per
-/// core.
-pub(crate) fn files_hashes(template: &Template) -> Result<Vec<Option<String>>, Error> {
-    let copies: Vec<usize> = template
-        .steps()
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| matches!(s.kind, StepKind::Copy(_)))
-        .map(|(i, _)| i)
-        .collect();
-    let mut hashes = vec![None; template.steps().len()];
-    if copies.is_empty() {
-        return Ok(hashes);
-    }
-    let ctx = BuildContext::for_template(template)?;
-    let hash_one = |i: usize| -> Result<String, Error> {
-        let step = &template.steps()[i];
-        match &step.kind {
-            StepKind::Copy(copy) => ctx.copy(copy, Some(step.location))?.files_hash(),
-            _ => unreachable!("only COPY steps are listed"),
-        }
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(copies.len());
-    let results: Vec<(usize, Result<String, Error>)> = if threads <= 1 {
-        copies.iter().map(|&i| (i, hash_one(i))).collect()
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(&i) = copies.get(k) else { break done };
-                            done.push((i, hash_one(i)));
-                        }
-                    })
-                })
-                .collect();
-            // A panicking worker is a bug: its panic continues here instead of a lost result.
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
-        })
-    };
-    let mut results = results;
-    // Report the first failing step in template order.
-    results.sort_by_key(|(i, _)| *i);
-    for (i, result) in results {
-        hashes[i] = Some(result?);
-    }
-    Ok(hashes)
-}
 
 /// Writes the upload archive of one COPY step to `out` as a stream: a tar (gzip unless the step
 /// says `gzip = false`; the context module compresses on every core into one ordinary gzip
@@ -74,6 +15,6 @@ pub(crate) fn write_archive(
     copy: &CopyStep,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, CloudError> {
-    let ctx = BuildContext::for_template(template)?;
+    let ctx = template.build_context()?;
     Ok(ctx.copy(copy, None)?.write_archive(out)?)
 }

@@ -17,9 +17,10 @@ use std::thread::JoinHandle;
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use tar::{EntryType, Header};
 
-use super::Entry;
-use super::fs::{EntryKind, Fs, S_IFIFO, S_IFMT};
+use super::entry::Entry;
+use super::meta::{EntryKind, S_IFIFO, S_IFMT};
 use super::read::with_contents;
+use super::source::ContextSource;
 use crate::error::Error;
 
 /// Deflate level, chosen by measurement (BENCHMARKS.md, "Build context"): level 3 compresses the
@@ -47,7 +48,7 @@ fn write_err(source: io::Error) -> Error {
 }
 
 /// Writes the archive of `entries` to `out`; returns the bytes written.
-pub(crate) fn write<W: Write>(fs: &Fs<'_>, entries: &[Entry], gzip: bool, out: W) -> Result<u64, Error> {
+pub(crate) fn write<W: Write>(fs: &ContextSource, entries: &[Entry], gzip: bool, out: W) -> Result<u64, Error> {
     let counted = Counting { inner: out, count: 0 };
     if gzip {
         let mut gz = ParallelGz::new(counted, Compression::new(LEVEL)).map_err(write_err)?;
@@ -89,7 +90,7 @@ fn tar_name(e: &Entry) -> Vec<u8> {
 /// The largest size an 11-digit octal ustar field holds.
 const USTAR_MAX_SIZE: u64 = 0o77777777777;
 
-fn write_tar(fs: &Fs<'_>, entries: &[Entry], out: &mut dyn Write) -> Result<(), Error> {
+fn write_tar(fs: &ContextSource, entries: &[Entry], out: &mut dyn Write) -> Result<(), Error> {
     let mut builder = tar::Builder::new(out);
     with_contents(fs, entries, |contents| {
         for (i, e) in entries.iter().enumerate() {

@@ -179,12 +179,12 @@ fn parse_wc_class(chars: &[char], mut i: usize) -> Option<(Class, usize)> {
         first = false;
         if c == '[' && chars.get(i + 1) == Some(&':') {
             let rest: String = chars[i + 2..].iter().collect();
-            if let Some(end) = rest.find(":]") {
-                if let Some(f) = POSIX.iter().position(|(name, _)| *name == &rest[..end]) {
-                    items.push(ClassItem::Posix(f));
-                    i += 2 + rest[..end].chars().count() + 2;
-                    continue;
-                }
+            if let Some(end) = rest.find(":]")
+                && let Some(f) = POSIX.iter().position(|(name, _)| *name == &rest[..end])
+            {
+                items.push(ClassItem::Posix(f));
+                i += 2 + rest[..end].chars().count() + 2;
+                continue;
             }
         }
         let (lo, next) = class_char(chars, i)?;

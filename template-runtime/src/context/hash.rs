@@ -7,9 +7,10 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Entry;
-use super::fs::{EntryKind, Fs};
+use super::entry::Entry;
+use super::meta::EntryKind;
 use super::read::with_contents;
+use super::source::ContextSource;
 use crate::error::Error;
 
 /// Writes `n` in decimal into `buf`, returning the digits.
@@ -27,7 +28,7 @@ fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 /// The hash of `entries` (sorted, as enumerated) for `COPY src dest`.
-pub(crate) fn files_hash(fs: &Fs<'_>, src: &str, dest: &str, entries: &[Entry]) -> Result<String, Error> {
+pub(crate) fn files_hash(fs: &ContextSource, src: &str, dest: &str, entries: &[Entry]) -> Result<String, Error> {
     let mut h = Sha256::new();
     h.update(format!("COPY {src} {dest}").as_bytes());
     let mut buf = [0u8; 20];

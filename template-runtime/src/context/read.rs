@@ -11,8 +11,10 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use super::Entry;
-use super::fs::{EntryKind, Fs};
+use super::embedded::EmbeddedDir;
+use super::entry::Entry;
+use super::meta::EntryKind;
+use super::source::ContextSource;
 use crate::error::Error;
 
 /// Bytes per batch.
@@ -51,7 +53,7 @@ pub(crate) struct Contents<'a> {
 
 enum Inner<'a> {
     Threads(Vec<Stream>),
-    Embedded(&'static super::EmbeddedDir, &'a [Entry]),
+    Embedded(&'static EmbeddedDir, &'a [Entry]),
 }
 
 fn stopped() -> Error {
@@ -95,22 +97,22 @@ impl Contents<'_> {
 
 /// Runs `consume` with the contents of the regular files of `entries` available in order.
 pub(crate) fn with_contents<R>(
-    fs: &Fs<'_>,
+    fs: &ContextSource,
     entries: &[Entry],
     consume: impl FnOnce(&mut Contents<'_>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     let files: Vec<&Entry> = entries.iter().filter(|e| e.kind == EntryKind::File).collect();
     let stream = |rx| Stream { rx, buf: Vec::new(), pieces: Vec::new(), next: 0 };
     match fs {
-        Fs::Embedded(dir) => consume(&mut Contents { inner: Inner::Embedded(dir, entries), next_file: 0 }),
-        Fs::Disk(_) if files.len() <= 1 && files.iter().all(|e| e.size <= BATCH as u64) => {
+        ContextSource::Embedded(dir) => consume(&mut Contents { inner: Inner::Embedded(dir, entries), next_file: 0 }),
+        ContextSource::Dir(_) if files.len() <= 1 && files.iter().all(|e| e.size <= BATCH as u64) => {
             // Not worth a thread: read inline.
             let (tx, rx) = sync_channel(2);
             read_files(fs, &files, &tx);
             drop(tx);
             consume(&mut Contents { inner: Inner::Threads(vec![stream(rx)]), next_file: 0 })
         }
-        Fs::Disk(_) => {
+        ContextSource::Dir(_) => {
             let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4).min(files.len());
             std::thread::scope(|scope| {
                 let mut streams = Vec::with_capacity(readers);
@@ -118,8 +120,7 @@ pub(crate) fn with_contents<R>(
                     let (tx, rx) = sync_channel::<Msg>(DEPTH);
                     streams.push(stream(rx));
                     let mine: Vec<&Entry> = files.iter().skip(k).step_by(readers).copied().collect();
-                    let fs = *fs;
-                    scope.spawn(move || read_files(&fs, &mine, &tx));
+                    scope.spawn(move || read_files(fs, &mine, &tx));
                 }
                 // Dropping `Contents` (also on error) closes the channels, which stops the readers.
                 consume(&mut Contents { inner: Inner::Threads(streams), next_file: 0 })
@@ -130,7 +131,7 @@ pub(crate) fn with_contents<R>(
 
 /// Reads `files` in order into batches sent to `tx`; stops at the first error (sent as
 /// `Failed` after the batch before it) or when the consumer is gone.
-fn read_files(fs: &Fs<'_>, files: &[&Entry], tx: &SyncSender<Msg>) {
+fn read_files(fs: &ContextSource, files: &[&Entry], tx: &SyncSender<Msg>) {
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
     let mut pieces: Vec<Piece> = Vec::new();
     let flush = |buf: &mut Vec<u8>, pieces: &mut Vec<Piece>| {
@@ -156,7 +157,7 @@ fn read_files(fs: &Fs<'_>, files: &[&Entry], tx: &SyncSender<Msg>) {
 
 /// Appends one file to the batch (flushing full batches on the way).
 fn read_one(
-    fs: &Fs<'_>,
+    fs: &ContextSource,
     e: &Entry,
     buf: &mut Vec<u8>,
     pieces: &mut Vec<Piece>,

@@ -15,11 +15,11 @@
 //!    comes first).
 
 use std::collections::HashSet;
-use std::path::Path;
 
-use super::fs::{EntryKind, Follow, Fs, Meta, join};
 use super::glob::{SrcPattern, SrcSegment};
 use super::ignore::IgnoreRules;
+use super::meta::{EntryKind, Meta, join};
+use super::source::{ContextSource, Follow};
 use crate::error::Error;
 
 /// An enumerated path (relative, `/`-separated; empty for the root) with its `lstat` data.
@@ -27,12 +27,6 @@ use crate::error::Error;
 pub(crate) struct Found {
     pub rel: Vec<u8>,
     pub meta: Meta,
-}
-
-/// Bytes of a relative path, `/`-separated.
-pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    p.as_os_str().as_bytes().to_vec()
 }
 
 /// Lexical `normpath` of a relative path whose every step before the last is a real directory
@@ -66,7 +60,7 @@ struct Scanned {
 /// wcmatch's `_iter`: the entries of `cur` (following `cur` itself if it is a symlink); entries
 /// whose `stat` fails other than "missing" (a symlink loop) are skipped, as `DirEntry.is_dir`
 /// raises for them.
-fn scan(fs: &Fs<'_>, cur: &[u8], dir_only: bool) -> Result<Vec<Scanned>, Error> {
+fn scan(fs: &ContextSource, cur: &[u8], dir_only: bool) -> Result<Vec<Scanned>, Error> {
     let listing = match fs.read_dir(cur) {
         Ok(l) => l,
         // wcmatch ignores directories it cannot list (and files are not directories).
@@ -95,7 +89,7 @@ fn is_special(seg: &SrcSegment) -> bool {
 
 /// wcmatch's `_glob_dir`. `matcher` is `None` after a final `**` (everything matches).
 fn glob_dir(
-    fs: &Fs<'_>,
+    fs: &ContextSource,
     cur: &[u8],
     matcher: Option<&SrcSegment>,
     dir_only: bool,
@@ -128,7 +122,13 @@ fn glob_dir(
 type Part<'a> = (&'a SrcSegment, bool);
 
 /// wcmatch's `_glob`.
-fn glob(fs: &Fs<'_>, cur: &[u8], part: Part<'_>, rest: &[Part<'_>], out: &mut Vec<Vec<u8>>) -> Result<(), Error> {
+fn glob(
+    fs: &ContextSource,
+    cur: &[u8],
+    part: Part<'_>,
+    rest: &[Part<'_>],
+    out: &mut Vec<Vec<u8>>,
+) -> Result<(), Error> {
     let (seg, dir_only) = part;
     let mut found = Vec::new();
     let next: &[Part<'_>];
@@ -163,7 +163,7 @@ fn glob(fs: &Fs<'_>, cur: &[u8], part: Part<'_>, rest: &[Part<'_>], out: &mut Ve
 }
 
 /// Step 1: the glob matches of `src` (wcmatch's `glob`), normalized, de-duplicated.
-fn expand(fs: &Fs<'_>, src: &str) -> Result<Vec<Vec<u8>>, Error> {
+fn expand(fs: &ContextSource, src: &str) -> Result<Vec<Vec<u8>>, Error> {
     let pattern = SrcPattern::parse(src);
     let n = pattern.segments.len();
     let parts: Vec<Part<'_>> =
@@ -197,7 +197,7 @@ fn expand(fs: &Fs<'_>, src: &str) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 /// Steps 1-4: the sorted entries of `src`.
-pub(crate) fn enumerate(fs: &Fs<'_>, src: &str, ignore: &IgnoreRules) -> Result<Vec<Found>, Error> {
+pub(crate) fn enumerate(fs: &ContextSource, src: &str, ignore: &IgnoreRules) -> Result<Vec<Found>, Error> {
     let mut matches = expand(fs, src)?;
     matches.sort_by_key(|m| depth(m));
     let mut found: Vec<Found> = Vec::new();
@@ -241,7 +241,7 @@ pub(crate) fn enumerate(fs: &Fs<'_>, src: &str, ignore: &IgnoreRules) -> Result<
 
 /// One directory of step 3: its entries that are not excluded go to `out`; the directories to
 /// descend into are returned.
-fn walk_one(fs: &Fs<'_>, d: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<Vec<Vec<u8>>, Error> {
+fn walk_one(fs: &ContextSource, d: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<Vec<Vec<u8>>, Error> {
     let mut subdirs = Vec::new();
     for (name, meta) in fs.read_dir(d)? {
         let rel = join(d, &name);
@@ -260,10 +260,10 @@ fn walk_one(fs: &Fs<'_>, d: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -
 /// order does not matter (the result is sorted). The top of the tree is listed breadth-first
 /// until there are enough folders to share, then each thread walks its share depth-first (no
 /// shared queue, so no wake-ups between threads).
-fn walk(fs: &Fs<'_>, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<(), Error> {
+fn walk(fs: &ContextSource, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> Result<(), Error> {
     let threads = match fs {
-        Fs::Disk(_) => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
-        Fs::Embedded(_) => 1,
+        ContextSource::Dir(_) => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+        ContextSource::Embedded(_) => 1,
     };
     let mut frontier = vec![dir.to_vec()];
     while !frontier.is_empty() && (threads < 2 || frontier.len() < threads * 8) {
@@ -306,7 +306,7 @@ fn walk(fs: &Fs<'_>, dir: &[u8], ignore: &IgnoreRules, out: &mut Vec<Found>) -> 
 /// A glob match reached through a symlinked directory that leads out of the context: the link.
 /// `cache` remembers the verdict per parent directory.
 fn escaping_link(
-    fs: &Fs<'_>,
+    fs: &ContextSource,
     rel: &[u8],
     cache: &mut std::collections::HashMap<Vec<u8>, Option<Vec<u8>>>,
 ) -> Result<Option<Vec<u8>>, Error> {

@@ -54,7 +54,7 @@ pub(super) struct Staged {
 impl Staged {
     /// Enumerates every COPY source; errors name the `copy` call (no files, symlink escapes).
     pub(super) fn of(template: &Template) -> Result<Staged, Error> {
-        let context = BuildContext::for_template(template)?;
+        let context = template.build_context()?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut expanded = Vec::with_capacity(template.steps().len());
         for step in template.steps() {
