@@ -88,16 +88,15 @@ fn apply_arg_difference(py_steps: &[Value], args: &[(String, Option<String>)]) -
     let mut remaining: Vec<&(String, Option<String>)> = args.iter().collect();
     let mut seen: Vec<(String, String)> = Vec::new();
     for step in py_steps {
-        if step["type"] == "ENV" {
-            if let Some(pos) =
+        if step["type"] == "ENV"
+            && let Some(pos) =
                 remaining.iter().position(|(n, v)| step["args"] == json!([n, v.clone().unwrap_or_default()]))
-            {
-                let (n, v) = remaining.remove(pos);
-                if let Some(v) = v {
-                    seen.push((n.clone(), v.clone()));
-                }
-                continue;
+        {
+            let (n, v) = remaining.remove(pos);
+            if let Some(v) = v {
+                seen.push((n.clone(), v.clone()));
             }
+            continue;
         }
         let mut step = step.clone();
         if step["type"] == "RUN" && !seen.is_empty() {
