@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use sandbox_template::{Provider, Template, wait_for_port};
 use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::local::{self, Engine, EnginePreference, LocalEvent, StartOptions};
-use sandbox_template_server::{EngineChoice, ServeOptions};
+use sandbox_template_server::ServeOptions;
 
 /// The image `.ci/setup-podman.sh` makes from busybox-static where nothing can be pulled.
 const LOCAL_BASE: &str = "localhost/sandbox-base:latest";
@@ -140,7 +140,7 @@ fn on_local_server(why: &str) -> Result<(), String> {
     let data = tempfile::tempdir().map_err(|e| format!("cannot create a data folder: {e}"))?;
     runtime()?.block_on(async {
         let serving = ServeOptions::new(data.path(), "quickstart-key")
-            .engine(EngineChoice::None)
+            .without_engine()
             .start()
             .await
             .map_err(|e| e.to_string())?;

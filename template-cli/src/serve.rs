@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use sandbox_template_server::{EngineChoice, ServeOptions};
+use sandbox_template_runtime::local::EnginePreference;
+use sandbox_template_server::ServeOptions;
 
 /// Arguments of `sandbox-template serve`.
 #[derive(Args, Debug, Clone)]
@@ -16,14 +17,28 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
     /// Container engine: `auto` (Docker or Podman, else none), `docker`, `podman`, or `none`
     /// (validate and stage builds, build no image).
-    #[arg(long, default_value = "auto", value_name = "auto|docker|podman|none")]
-    pub engine: EngineChoice,
+    #[arg(long, default_value = "auto", value_name = "auto|docker|podman|none", value_parser = parse_engine)]
+    pub engine: EngineArg,
     /// Folder keeping templates, builds, logs and uploads across restarts.
     #[arg(long, default_value = ".sandbox-template-serve", value_name = "DIR")]
     pub data: PathBuf,
     /// The API key clients must send (their E2B_API_KEY).
     #[arg(long, env = "SANDBOX_TEMPLATE_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: String,
+}
+
+/// `--engine`: `None` for `none`. An alias, so that clap parses the value with [`parse_engine`]
+/// instead of treating the argument as optional.
+pub type EngineArg = Option<EnginePreference>;
+
+/// `none` is no engine; anything else names an [`EnginePreference`].
+fn parse_engine(s: &str) -> Result<Option<EnginePreference>, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    s.parse::<EnginePreference>()
+        .map(Some)
+        .map_err(|_| format!("unknown engine `{s}`: expected auto, docker, podman or none"))
 }
 
 /// Runs the server until Ctrl-C.
@@ -37,7 +52,11 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let code = runtime.block_on(async {
-        let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr).engine(args.engine);
+        let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr);
+        let options = match args.engine {
+            Some(engine) => options.engine(engine),
+            None => options.without_engine(),
+        };
         let serving = match options.start().await {
             Ok(s) => s,
             Err(e) => {

@@ -12,7 +12,8 @@
 //! - templates, builds, tags, logs and uploads live in the data folder ([`DiskStore`](store::DiskStore)) and
 //!   survive a restart; a build the server was running when it stopped is marked `error` with
 //!   [`INTERRUPTED`](store::INTERRUPTED) as its reason;
-//! - with no engine ([`EngineChoice::None`], or none found with [`EngineChoice::Auto`]) a build
+//! - with no engine ([`ServeOptions::without_engine`], or none found with
+//!   [`EnginePreference::Auto`](sandbox_template_runtime::local::EnginePreference::Auto)) a build
 //!   validates the template, stages its context and Dockerfile under `DATA/builds/BUILD_ID/`, ends
 //!   `ready`, and its last log line says [`NO_IMAGE_BUILT`](runner::NO_IMAGE_BUILT). `ready`
 //!   rather than a status of its own: the API has no other success state, and clients (the
@@ -22,9 +23,10 @@
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use sandbox_template_server::{EngineChoice, ServeOptions};
+//! use sandbox_template_runtime::local::EnginePreference;
+//! use sandbox_template_server::ServeOptions;
 //!
-//! let serve = ServeOptions::new("./serve-data", "my-key").engine(EngineChoice::Auto).start().await?;
+//! let serve = ServeOptions::new("./serve-data", "my-key").engine(EnginePreference::Auto).start().await?;
 //! println!("E2B_API_URL={} ({})", serve.server.url(), serve.engine_description());
 //! serve.server.shutdown().await;
 //! # Ok(()) }
@@ -51,5 +53,5 @@ pub mod store;
 mod target;
 
 pub use api::{Server, ServerConfig, ServerHandle};
-pub use serve::{EngineChoice, ServeError, ServeOptions, Serving};
+pub use serve::{ServeError, ServeOptions, Serving};
 pub use target::{Target, TargetError, build_on};

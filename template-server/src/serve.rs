@@ -12,40 +12,13 @@ use crate::api::{Server, ServerConfig, ServerHandle};
 use crate::runner::EngineRunner;
 use crate::store::{DiskStore, StoreError};
 
-/// Which engine `serve` builds with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EngineChoice {
-    /// Docker or Podman, whichever works (see [`Engine::detect`]); none found → no engine.
-    #[default]
-    Auto,
-    /// Docker; an error when it does not work.
-    Docker,
-    /// Podman; an error when it does not work.
-    Podman,
-    /// No engine: validate and stage only.
-    None,
-}
-
-impl std::str::FromStr for EngineChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(EngineChoice::Auto),
-            "docker" => Ok(EngineChoice::Docker),
-            "podman" => Ok(EngineChoice::Podman),
-            "none" => Ok(EngineChoice::None),
-            _ => Err(format!("unknown engine `{s}`: expected auto, docker, podman or none")),
-        }
-    }
-}
-
 /// Why `serve` could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
     /// The named engine does not work.
     #[error(transparent)]
-    EnginePreference(#[from] LocalError),
+    Engine(#[from] LocalError),
     /// The data folder cannot be used.
     #[error("cannot use the data folder: {0}")]
     Store(#[from] StoreError),
@@ -89,19 +62,22 @@ pub struct ServeOptions {
     pub config: ServerConfig,
     /// The data folder.
     pub data: PathBuf,
-    /// The engine.
-    pub engine: EngineChoice,
+    /// The engine builds use: `Some(EnginePreference::Auto)` is Docker or Podman, whichever
+    /// works, and none found means no engine (not an error); `Some(Docker|Podman)` is an error
+    /// when that engine does not work; `None` builds no image (validate and stage only).
+    pub engine: Option<EnginePreference>,
     /// Options of every engine build (e.g. the image standing for the default base).
     pub build: LocalBuildOptions,
 }
 
 impl ServeOptions {
-    /// Loopback on a free port, data in `data`, accepting `api_key`, engine [`EngineChoice::Auto`].
+    /// Loopback on a free port, data in `data`, accepting `api_key`, engine
+    /// [`EnginePreference::Auto`].
     pub fn new(data: impl Into<PathBuf>, api_key: impl Into<String>) -> Self {
         ServeOptions {
             config: ServerConfig::new(api_key),
             data: data.into(),
-            engine: EngineChoice::Auto,
+            engine: Some(EnginePreference::Auto),
             build: LocalBuildOptions::new(),
         }
     }
@@ -113,8 +89,15 @@ impl ServeOptions {
     }
 
     /// Builds with `engine`.
-    pub fn engine(mut self, engine: EngineChoice) -> Self {
-        self.engine = engine;
+    pub fn engine(mut self, engine: EnginePreference) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Builds no image: each build is validated and its context and Dockerfile are staged under
+    /// the data folder, then it ends `ready` (see the [crate documentation](crate)).
+    pub fn without_engine(mut self) -> Self {
+        self.engine = None;
         self
     }
 
@@ -122,13 +105,12 @@ impl ServeOptions {
     pub async fn start(self) -> Result<Serving, ServeError> {
         let choice = self.engine;
         let (engine, engine_problem) = blocking("finding the container engine", move || match choice {
-            EngineChoice::None => Ok((None, None)),
-            EngineChoice::Docker => Engine::detect(EnginePreference::Docker).map(|e| (Some(e), None)),
-            EngineChoice::Podman => Engine::detect(EnginePreference::Podman).map(|e| (Some(e), None)),
-            EngineChoice::Auto => Ok(match Engine::detect(EnginePreference::Auto) {
+            None => Ok((None, None)),
+            Some(EnginePreference::Auto) => Ok(match Engine::detect(EnginePreference::Auto) {
                 Ok(e) => (Some(e), None),
                 Err(e) => (None, Some(e.to_string())),
             }),
+            Some(named) => Engine::detect(named).map(|e| (Some(e), None)),
         })
         .await??;
         let data = self.data.clone();
@@ -148,7 +130,7 @@ pub struct Serving {
     pub server: ServerHandle,
     /// The engine builds use; `None`: staging only.
     pub engine: Option<Engine>,
-    /// Why [`EngineChoice::Auto`] found no engine.
+    /// Why [`EnginePreference::Auto`] found no engine.
     pub engine_problem: Option<String>,
     /// The data folder.
     pub data: PathBuf,

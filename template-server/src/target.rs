@@ -13,7 +13,7 @@ use sandbox_template_runtime::cloud::{BuildInfo, Client, CloudBuildOptions, Clou
 use sandbox_template_runtime::local::{Engine, EngineKind, EnginePreference, LocalError};
 use sandbox_template_runtime::{Provider, Template};
 
-use crate::serve::{EngineChoice, ServeError, ServeOptions, blocking};
+use crate::serve::{ServeError, ServeOptions, blocking};
 
 /// Where to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub enum TargetError {
     Build(#[from] CloudError),
     /// No engine for a local build.
     #[error(transparent)]
-    EnginePreference(#[from] LocalError),
+    Engine(#[from] LocalError),
     /// The local build service could not start.
     #[error(transparent)]
     Serve(#[from] ServeError),
@@ -111,8 +111,8 @@ async fn build_local(
     // Found first so a missing engine is an error, not a build that stages only.
     let found = blocking("finding the container engine", move || Engine::detect(engine)).await??;
     let choice = match found.kind() {
-        EngineKind::Docker => EngineChoice::Docker,
-        EngineKind::Podman => EngineChoice::Podman,
+        EngineKind::Docker => EnginePreference::Docker,
+        EngineKind::Podman => EnginePreference::Podman,
     };
     let data = tempfile::tempdir().map_err(|e| ServeError::Store(e.into()))?;
     // The key only guards a loopback server that lives for this call.

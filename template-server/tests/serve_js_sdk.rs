@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sandbox_template_runtime::local::{Engine, EnginePreference};
-use sandbox_template_server::{EngineChoice, ServeOptions};
+use sandbox_template_server::ServeOptions;
 
 mod engine_support;
 use engine_support::{Images, base_image, run_in};
@@ -61,7 +61,7 @@ async fn the_official_js_sdk_builds_the_seed_and_every_step_kind_against_serve()
         Ok(m) => m,
         Err(problem) => return skip_or_fail(&problem),
     };
-    let choice = if engine.kind().program() == "podman" { EngineChoice::Podman } else { EngineChoice::Docker };
+    let choice = if engine.kind().program() == "podman" { EnginePreference::Podman } else { EnginePreference::Docker };
     let pid = std::process::id();
     let (seed, all) = (format!("sdk-seed-{pid}"), format!("sdk-all-{pid}"));
     let _images = Images(engine.clone(), vec![seed.clone(), all.clone()]);

@@ -7,14 +7,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use sandbox_template_runtime::cloud::{BuildState, Client, CloudBuildOptions, ConnectionOptions};
-use sandbox_template_runtime::local::Engine;
+use sandbox_template_runtime::local::{Engine, EnginePreference};
 use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions,
     Template, wait_for_port,
 };
 use sandbox_template_server::runner::NO_IMAGE_BUILT;
 use sandbox_template_server::store::{DiskStore, INTERRUPTED, Store};
-use sandbox_template_server::{EngineChoice, ServeOptions, Serving};
+use sandbox_template_server::{ServeOptions, Serving};
 
 mod engine_support;
 use engine_support::{Images, base_image, run_in};
@@ -53,7 +53,7 @@ fn messages(status: &serde_json::Value) -> Vec<String> {
 async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survives_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let ctx = context();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     assert!(serving.engine_description().contains("no image is built"));
     let template = Template::new()
         .with_context(ctx.path())
@@ -74,7 +74,7 @@ async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survive
     serving.server.shutdown().await;
 
     // A new server over the same folder knows the template, the build, its status and its log.
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     let again = status_json(&serving, &info.template_id, &info.build_id).await;
     assert_eq!(again["status"], "ready");
     assert_eq!(messages(&again), messages(&status));
@@ -130,7 +130,7 @@ fn a_damaged_state_file_is_reported_with_the_fix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn package_and_git_steps_are_validated_and_staged_without_an_engine() {
     let data = tempfile::tempdir().unwrap();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     let template = Template::new()
         .from_image("python:3.12")
         .pip_install_with(["flask"], PipOptions::new().global(false))
@@ -151,7 +151,7 @@ async fn package_and_git_steps_are_validated_and_staged_without_an_engine() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_and_keys_are_refused_with_a_message() {
     let data = tempfile::tempdir().unwrap();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/v3/templates", serving.server.url());
     let resp = http.post(&url).header("X-API-KEY", "wrong").body("{}").send().await.unwrap();
@@ -172,7 +172,7 @@ async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
     let _guard = Images(engine.clone(), vec![name.clone()]);
     let data = tempfile::tempdir().unwrap();
     let ctx = context();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
     assert!(serving.engine.is_some());
     let template = every_step_kind(ctx.path());
     let info = client(&serving).build_in_background(&template, &name, &CloudBuildOptions::default()).await.unwrap();
@@ -276,7 +276,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     let name = format!("sandbox-template-test/stopped-{}", std::process::id());
     let _guard = Images(engine.clone(), vec![name.clone()]);
     let data = tempfile::tempdir().unwrap();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::Auto).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
     let template =
         Template::new().from_image(base_image()).run_cmd(format!("while true; do echo {marker}; sleep 1; done"));
     let info = client(&serving).build_in_background(&template, &name, &CloudBuildOptions::default()).await.unwrap();
@@ -303,7 +303,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     assert!(left.is_empty(), "the step still runs after the server stopped: pids {left:?}");
     drop(store);
 
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     let status = status_json(&serving, &info.template_id, &info.build_id).await;
     assert_eq!(status["status"], "error");
     assert_eq!(status["reason"]["message"], INTERRUPTED);
@@ -317,7 +317,7 @@ async fn a_template_sent_through_serve_gives_the_dockerfile_of_a_direct_local_bu
     use sandbox_template_runtime::local::{LocalDockerfile, LocalDockerfileOptions};
     let data = tempfile::tempdir().unwrap();
     let ctx = context();
-    let serving = ServeOptions::new(data.path(), KEY).engine(EngineChoice::None).start().await.unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
     let template = Template::new()
         .with_context(ctx.path())
         .from_image("python:3.12")

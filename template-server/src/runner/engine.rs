@@ -42,7 +42,7 @@ impl EngineRunner {
         EngineRunner { engine, builds: builds_dir.into(), options: LocalBuildOptions::new() }
     }
 
-    /// EnginePreference build options (e.g. the image standing for the provider's default base).
+    /// Engine build options (e.g. the image standing for the provider's default base).
     pub fn with_options(mut self, options: LocalBuildOptions) -> Self {
         self.options = options;
         self
@@ -82,7 +82,7 @@ impl BuildRunner for EngineRunner {
             let options = self.options.clone();
             let abandoned = Abandoned::default();
             let flag = abandoned.0.clone();
-            // EnginePreference calls block (they run the engine's CLI): off the async workers.
+            // Engine calls block (they run the engine's CLI): off the async workers.
             let result =
                 tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag))
                     .await
