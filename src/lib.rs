@@ -64,14 +64,18 @@
 //!   ([`wire`]), Dockerfile import ([`dockerfile`], behind [`Template::from_dockerfile`]).
 //! * **Build context**: [`context`], the files a COPY step takes, their `filesHash` and (feature
 //!   `archive`) their tar.gz.
-//! * **Building** (one feature each): [`cloud`] (feature `cloud`, on by default) builds on E2B or
-//!   Novita; [`local`] (feature `local`) builds and runs with Docker or Podman; [`server`]
-//!   (feature `server`) is the template build API on this machine, as `sandbox-template serve`
-//!   runs it; [`build_script`] (feature `build-script`) compiles `.tmpl` files from a build
-//!   script, with [`include_templates!`] to include them.
+//! * **Building** (one feature each, so not linked here: the modules exist only with their
+//!   feature): `cloud` (feature `cloud`, on by default) builds on E2B or Novita; `local` (feature
+//!   `local`) builds and runs with Docker or Podman; `server` (feature `server`) is the template
+//!   build API on this machine, as `sandbox-template serve` runs it; `build_script` (feature
+//!   `build-script`) compiles `.tmpl` files from a build script, and [`include_templates!`]
+//!   includes what it generated.
 //!
 //! With `default-features = false` the crate is the macro, the builder, validation, export and
 //! context hashing: no tokio, no HTTP client, no tar or gzip.
+
+// docs.rs (nightly, `--cfg docsrs`) marks each feature-gated item with its feature; inert elsewhere.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // ----- Model and builder ---------------------------------------------------------------------
 
@@ -136,13 +140,12 @@ pub mod wire {
 /// with [`convert`](dockerfile::convert) for its warnings.
 ///
 /// ```
-/// use sandbox_template::Template;
 /// use sandbox_template::dockerfile::DockerfileOptions;
+/// use sandbox_template::{Base, Template};
 ///
-/// let t = Template::new()
-///     .from_dockerfile_with("FROM python:3.12\nARG V\nRUN echo $V\n", &DockerfileOptions::new().build_arg("V", "1"))
-///     .unwrap();
-/// assert_eq!(t.steps().len(), 1);
+/// let dockerfile = "ARG PY=3.12\nFROM python:$PY\nRUN pip install flask\n";
+/// let t = Template::new().from_dockerfile_with(dockerfile, &DockerfileOptions::new().build_arg("PY", "3.13")).unwrap();
+/// assert_eq!(t.base(), &Base::Image("python:3.13".into()));
 /// ```
 pub mod dockerfile {
     pub use sandbox_template_runtime::dockerfile::{

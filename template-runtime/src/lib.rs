@@ -17,6 +17,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs (nightly, `--cfg docsrs`) marks each feature-gated item with its feature; inert elsewhere.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "cloud")]
 pub mod cloud;
