@@ -1,6 +1,7 @@
 //! `embed;` compiles the COPY sources into the binary: the template no longer needs the folder.
 
-use sandbox_template::{ContextSource, JsonOptions, Template, template};
+use sandbox_template::context::ContextSource;
+use sandbox_template::{JsonOptions, Template, template};
 
 fn embedded() -> Template {
     template! {

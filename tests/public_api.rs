@@ -10,7 +10,7 @@
 //! After a deliberate change: `INSTA_UPDATE=always cargo test --all-features --test public_api`,
 //! then read the `.snap` diff before committing it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,22 +35,30 @@ fn rustdoc_json(package: &str) -> PathBuf {
 }
 
 /// Every public path of the crate, one per line: items with their kind, the inherent methods and
-/// associated items of its types, enum variants, and re-exports of other crates' items (named by
-/// where they come from, since their members belong to that crate's own list).
-fn public_items(json: &Path) -> String {
+/// associated items of its types, trait items, enum variants, the fields users can name, and
+/// re-exports of other crates' items (named by where they come from, since their members belong to
+/// that crate's own list). `#[doc(hidden)]` items (the macros' `__private` plumbing) are left out,
+/// as rustdoc leaves them out: they are no public API.
+///
+/// `public` maps where an item of an already listed crate is defined (`sandbox_template_runtime::
+/// template::Template`, what rustdoc knows of another crate's item) to the path users name it by
+/// (`sandbox_template_runtime::Template`), so a re-export names the latter, and moving an item
+/// between private modules changes no line. This crate's items are added to it.
+fn public_items(json: &Path, public: &mut HashMap<String, String>) -> String {
     let text = std::fs::read_to_string(json).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
-    let mut api = Api { doc: &doc, lines: BTreeSet::new(), seen: HashSet::new() };
+    let mut api = Api { doc: &doc, lines: BTreeSet::new(), seen: HashSet::new(), public };
     let root = &doc["root"];
     let name = doc["index"][id_key(root)]["name"].as_str().unwrap().to_owned();
     api.module(root, &name);
     api.lines.into_iter().collect::<Vec<_>>().join("\n") + "\n"
 }
 
-struct Api<'d> {
+struct Api<'d, 'p> {
     doc: &'d Value,
     lines: BTreeSet<String>,
     seen: HashSet<String>,
+    public: &'p mut HashMap<String, String>,
 }
 
 fn id_key(id: &Value) -> String {
@@ -66,7 +74,7 @@ fn kind(item: &Value) -> &str {
     item["inner"].as_object().and_then(|o| o.keys().next()).map(String::as_str).unwrap_or("?")
 }
 
-impl<'d> Api<'d> {
+impl<'d> Api<'d, '_> {
     fn item(&self, id: &Value) -> Option<&'d Value> {
         self.doc["index"].get(id_key(id))
     }
@@ -93,12 +101,25 @@ impl<'d> Api<'d> {
     fn reexport(&mut self, reexport: &'d Value, path: &str) {
         let name = reexport["name"].as_str().unwrap_or("_");
         let target = &reexport["id"];
+        if target.is_null() {
+            // rustdoc could not resolve it (a primitive, say): named by the path as written.
+            let source = reexport["source"].as_str().unwrap_or("?");
+            self.lines.insert(format!("{path}::{name} (re-export of {source})"));
+            return;
+        }
         match self.item(target) {
-            Some(item) if reexport["is_glob"] == true => {
-                if kind(item) == "module" {
-                    self.module(target, path);
+            Some(item) if reexport["is_glob"] == true => match kind(item) {
+                "module" => self.module(target, path),
+                // `pub use Enum::*` puts the variants in this module.
+                "enum" => {
+                    for variant in item["inner"]["enum"]["variants"].as_array().into_iter().flatten() {
+                        if let Some(v) = self.item(variant) {
+                            self.lines.insert(format!("{path}::{} (variant)", v["name"].as_str().unwrap_or("_")));
+                        }
+                    }
                 }
-            }
+                _ => {}
+            },
             Some(item) => self.emit(item, &format!("{path}::{name}")),
             None => {
                 let external = self.doc["paths"].get(id_key(target));
@@ -109,9 +130,17 @@ impl<'d> Api<'d> {
                     ),
                     None => ("?".to_owned(), None),
                 };
-                let glob = if reexport["is_glob"] == true { "::*" } else { "" };
-                let from = from.unwrap_or_else(|| reexport["source"].as_str().unwrap_or("?").to_owned());
-                self.lines.insert(format!("{path}::{name}{glob} ({what}, re-export of {from})"));
+                let from = match from {
+                    Some(defined) => self.public.get(&defined).cloned().unwrap_or(defined),
+                    None => reexport["source"].as_str().unwrap_or("?").to_owned(),
+                };
+                // A glob brings in whatever the other crate has, under this module's own path.
+                let line = if reexport["is_glob"] == true {
+                    format!("{path}::* (everything in {what} {from})")
+                } else {
+                    format!("{path}::{name} ({what}, re-export of {from})")
+                };
+                self.lines.insert(line);
             }
         }
     }
@@ -119,18 +148,23 @@ impl<'d> Api<'d> {
     fn emit(&mut self, item: &'d Value, path: &str) {
         let k = kind(item);
         self.lines.insert(format!("{path} ({k})"));
+        self.remember(item, path);
         match k {
             "module" => self.module(&item["id"], path),
             "struct" | "enum" | "union" | "trait" => {
                 let inner = &item["inner"][k];
+                self.fields(&inner["kind"], path);
                 for variant in inner["variants"].as_array().into_iter().flatten() {
                     if let Some(v) = self.item(variant) {
-                        self.lines.insert(format!("{path}::{} (variant)", v["name"].as_str().unwrap_or("_")));
+                        let vpath = format!("{path}::{}", v["name"].as_str().unwrap_or("_"));
+                        self.lines.insert(format!("{vpath} (variant)"));
+                        self.fields(&v["inner"]["variant"]["kind"], &vpath);
                     }
                 }
                 for member in inner["items"].as_array().into_iter().flatten() {
                     if let Some(m) = self.item(member) {
-                        self.lines.insert(format!("{path}::{} (trait {})", m["name"].as_str().unwrap_or("_"), kind(m)));
+                        let name = m["name"].as_str().unwrap_or("_");
+                        self.lines.insert(format!("{path}::{name} (trait {})", member_kind(m)));
                     }
                 }
                 for imp in inner["impls"].as_array().into_iter().flatten() {
@@ -144,7 +178,8 @@ impl<'d> Api<'d> {
                     for member in imp["items"].as_array().into_iter().flatten() {
                         let Some(m) = self.item(member) else { continue };
                         if m["visibility"] == "public" {
-                            self.lines.insert(format!("{path}::{} ({})", m["name"].as_str().unwrap_or("_"), kind(m)));
+                            let name = m["name"].as_str().unwrap_or("_");
+                            self.lines.insert(format!("{path}::{name} ({})", member_kind(m)));
                         }
                     }
                 }
@@ -152,12 +187,61 @@ impl<'d> Api<'d> {
             _ => {}
         }
     }
+
+    /// Records `path` as the public name of `item`: the shortest one (then the first in order),
+    /// so `Rule` is `crate::Rule` rather than `crate::rules::Rule`.
+    fn remember(&mut self, item: &Value, path: &str) {
+        let defined = self.doc["paths"].get(id_key(&item["id"])).and_then(|p| p["path"].as_array());
+        let Some(defined) = defined else { return };
+        let defined = defined.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("::");
+        let shorter = |old: &String| (path.matches("::").count(), path) < (old.matches("::").count(), old.as_str());
+        match self.public.get(&defined) {
+            Some(old) if !shorter(old) => {}
+            _ => {
+                self.public.insert(defined, path.to_owned());
+            }
+        }
+    }
+
+    /// The fields users can name: public fields of a struct (`plain`, or `tuple` as `0`, `1`, ...)
+    /// and every field of a struct-like variant (variant fields have no visibility of their own).
+    fn fields(&mut self, kind: &'d Value, path: &str) {
+        let (ids, positional) = match kind {
+            Value::Object(o) if o.contains_key("plain") => (&kind["plain"]["fields"], false),
+            Value::Object(o) if o.contains_key("struct") => (&kind["struct"]["fields"], false),
+            Value::Object(o) if o.contains_key("tuple") => (&kind["tuple"], true),
+            _ => return,
+        };
+        for (i, id) in ids.as_array().into_iter().flatten().enumerate() {
+            // A tuple field that is not public shows as `null`.
+            let Some(field) = (!id.is_null()).then(|| self.item(id)).flatten() else { continue };
+            // Tuple variants' fields are positional parts of the variant itself, not names.
+            if positional && field["visibility"] != "public" {
+                continue;
+            }
+            let name = if positional { i.to_string() } else { field["name"].as_str().unwrap_or("_").to_owned() };
+            self.lines.insert(format!("{path}::{name} (field)"));
+        }
+    }
+}
+
+/// What an associated item is, named as users call it: a `method` (with or without `self`), an
+/// associated `constant` or `type`.
+fn member_kind(item: &Value) -> &str {
+    match kind(item) {
+        "function" => "method",
+        "assoc_const" => "associated constant",
+        "assoc_type" => "associated type",
+        other => other,
+    }
 }
 
 #[test]
 fn public_api_of_every_published_library() {
-    for package in ["sandbox-template", "sandbox-template-runtime", "sandbox-template-server", "sandbox-template-dsl"] {
-        let items = public_items(&rustdoc_json(package));
+    // Each crate after the ones it re-exports from, so that their items' public paths are known.
+    let mut public = HashMap::new();
+    for package in ["sandbox-template-runtime", "sandbox-template-dsl", "sandbox-template-server", "sandbox-template"] {
+        let items = public_items(&rustdoc_json(package), &mut public);
         insta::assert_snapshot!(package, items);
     }
 }

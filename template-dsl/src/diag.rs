@@ -2,7 +2,7 @@
 //! named for what it holds, since "context" here means the build context).
 
 use proc_macro2::{Span, TokenStream};
-use sandbox_template_runtime::did_you_mean;
+use sandbox_template_runtime::__private::did_you_mean;
 
 /// One problem in a template: where, what is wrong, and what to write instead.
 #[derive(Clone, Debug)]

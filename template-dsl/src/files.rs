@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use sandbox_template_runtime::Error;
+// The embedding planner is plumbing the runtime keeps out of its public API for this crate.
+use sandbox_template_runtime::__private::{EmbedSource, PlannedKind};
 use sandbox_template_runtime::context::{self as rt, BuildContext};
 
 /// At most this many copied files are tracked for rebuilds with `include_bytes!` (each tracked file
@@ -119,18 +121,18 @@ impl Context {
 /// plans it: what they select, their parent folders, the context folder (`.`), its
 /// `.dockerignore`, and the targets of resolved symlinks, sorted by path.
 pub fn plan_embedding(cx: &Context, sources: &[(String, bool)]) -> Result<Vec<Entry>, FilesError> {
-    let sources: Vec<rt::EmbedSource> =
-        sources.iter().map(|(src, resolve)| rt::EmbedSource { src: src.clone(), resolve_symlinks: *resolve }).collect();
-    let plan = rt::plan_embedding(&cx.root, &cx.ignore, &sources)?;
+    let sources: Vec<EmbedSource> =
+        sources.iter().map(|(src, resolve)| EmbedSource { src: src.clone(), resolve_symlinks: *resolve }).collect();
+    let plan = sandbox_template_runtime::__private::plan_embedding(&cx.root, &cx.ignore, &sources)?;
     Ok(plan
         .into_iter()
         .map(|p| Entry {
             rel: p.path,
             abs: p.disk_path,
             kind: match p.kind {
-                rt::PlannedKind::File => EntryKind::File,
-                rt::PlannedKind::Dir => EntryKind::Dir,
-                rt::PlannedKind::Symlink(target) => EntryKind::Symlink(target),
+                PlannedKind::File => EntryKind::File,
+                PlannedKind::Dir => EntryKind::Dir,
+                PlannedKind::Symlink(target) => EntryKind::Symlink(target),
             },
             mode: p.mode,
         })

@@ -181,7 +181,7 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
             let location = SourceLocation { file, line: at.line as u32, column: at.column as u32 + 1 };
             let base = matches!(op.kind, OpKind::Base(_));
             let finish = matches!(op.kind, OpKind::Start { .. } | OpKind::Ready(_));
-            t = t.relocate(first_step, base, finish, location);
+            t = sandbox_template_runtime::__private::relocate(t, first_step, base, finish, location);
         }
     }
     Ok(t)

@@ -43,23 +43,22 @@ pub fn lower(c: &Checked) -> TokenStream {
     }
     if let (Some(entries), ContextDir::Dir(dir)) = (&c.embed, &c.context) {
         let dir = dir.to_string_lossy();
-        let ctx = quote!(#p::sandbox_template_runtime::context);
         let entries = entries.iter().filter(|e| e.kind != EntryKind::Other).map(|e| {
             let rel = &e.rel;
             let mode = Literal::u32_unsuffixed(e.mode);
             let kind = match &e.kind {
                 EntryKind::File => {
                     let abs = e.abs.to_string_lossy();
-                    quote!(#ctx::EmbeddedKind::File(::core::include_bytes!(#abs)))
+                    quote!(#p::EmbeddedKind::File(::core::include_bytes!(#abs)))
                 }
-                EntryKind::Dir => quote!(#ctx::EmbeddedKind::Dir),
-                EntryKind::Symlink(target) => quote!(#ctx::EmbeddedKind::Symlink(#target)),
+                EntryKind::Dir => quote!(#p::EmbeddedKind::Dir),
+                EntryKind::Symlink(target) => quote!(#p::EmbeddedKind::Symlink(#target)),
                 EntryKind::Other => TokenStream::new(),
             };
-            quote!(#ctx::EmbeddedEntry { path: #rel, mode: #mode, kind: #kind })
+            quote!(#p::EmbeddedEntry { path: #rel, mode: #mode, kind: #kind })
         });
         items.extend(quote! {
-            static FILES: #ctx::EmbeddedDir = #ctx::EmbeddedDir::new(#dir, &[#(#entries),*]);
+            static FILES: #p::EmbeddedDir = #p::EmbeddedDir::new(#dir, &[#(#entries),*]);
         });
         chain.extend(quote!(.with_embedded_context(&FILES)));
     }
@@ -108,7 +107,7 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                     None => quote!(::core::option::Option::<&::core::primitive::str>::None),
                 };
                 quote_spanned!(span=> .from_distro_image(
-                    const { #p::sandbox_template_runtime::Distro::named(#keyword) },
+                    const { #p::distro_named(#keyword) },
                     #v
                 ))
             }

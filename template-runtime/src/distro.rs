@@ -48,14 +48,14 @@ impl Distro {
         DISTROS.iter().find(|d| d.keyword == keyword)
     }
 
-    /// [`Distro::find`] at compile time, for the `template!` expansion (`const { ... }`).
+    /// [`Distro::find`] at compile time, for the `template!` expansion (`const { ... }`, through
+    /// [`crate::__private::distro_named`]).
     ///
     /// # Panics
     ///
     /// When no distro has this keyword. In a `const` block that is a compile error, which only
     /// happens when the macro crate and this crate come from different versions.
-    #[doc(hidden)]
-    pub const fn named(keyword: &str) -> &'static Distro {
+    pub(crate) const fn named(keyword: &str) -> &'static Distro {
         let mut i = 0;
         while i < DISTROS.len() {
             if str_eq(DISTROS[i].keyword, keyword) {

@@ -92,8 +92,9 @@ impl Template {
         self.build_context()?.files_hashes(&self.steps)
     }
 
-    /// The build request with hashes computed elsewhere (e.g. while preparing uploads).
-    pub fn build_request_with_hashes(
+    /// The build request with hashes computed elsewhere (the cloud client hashes while it
+    /// prepares the uploads).
+    pub(crate) fn build_request_with_hashes(
         &self,
         provider: Provider,
         hashes: &[Option<String>],

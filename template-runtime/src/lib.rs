@@ -17,6 +17,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs (nightly, `--cfg docsrs`) marks each feature-gated item with its feature; inert elsewhere.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "cloud")]
 pub mod cloud;
@@ -41,7 +43,6 @@ mod template;
 mod validate;
 pub mod wire;
 
-pub use context::ContextSource;
 pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::JsonOptions;
@@ -55,9 +56,54 @@ pub use registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 pub use rules::Rule;
 pub use secret::Secret;
 pub use step::{CopyStep, SourceLocation, Step, StepKind};
-pub use suggest::did_you_mean;
 pub use template::{
     AptOptions, Base, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };
-pub use wire::{BuildRequest, WireStep};
+
+/// What the other crates of this workspace need from the runtime and users do not: not a public
+/// API, no semver promise. Everything here is `pub` only because another crate (or the code the
+/// `template!` macro expands into, compiled in the user's crate) has to name it.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{SourceLocation, Template};
+
+    /// The DSL (`sandbox-template-dsl`): "did you mean" for its keywords, options and build args,
+    /// the same helper the Dockerfile reader uses.
+    pub use crate::suggest::did_you_mean;
+
+    /// The DSL's `embed;`: it plans at compile time which files the expansion compiles in, with
+    /// the run-time enumeration, so the embedded context hashes and archives like the folder.
+    pub use crate::context::embed_plan::{EmbedSource, PlannedEntry, PlannedKind, plan_embedding};
+
+    /// The `template!` expansion (through `sandbox_template::__private`): `from python "3.12"`
+    /// names the distro table's entry in a `const` block, so an unknown keyword (a macro crate
+    /// and runtime of different versions) fails to compile instead of building a wrong image.
+    pub const fn distro_named(keyword: &str) -> &'static crate::Distro {
+        crate::Distro::named(keyword)
+    }
+
+    /// The DSL's `.tmpl` interpreter: points what one statement added (steps since the template
+    /// had `first_step`, the base if `base`, the start/ready command if `finish`) at that
+    /// statement's line instead of the interpreter's builder calls.
+    pub fn relocate(
+        template: Template,
+        first_step: usize,
+        base: bool,
+        finish: bool,
+        location: SourceLocation,
+    ) -> Template {
+        template.relocate(first_step, base, finish, location)
+    }
+
+    /// The build server (`sandbox-template-server`): the request and response bodies of the
+    /// template build API that only a server reads or writes (the client's side of them stays
+    /// inside `cloud`; what a client returns is public in [`cloud`](crate::cloud)).
+    #[cfg(feature = "cloud")]
+    pub mod api {
+        pub use crate::cloud::api::{
+            AliasResponse, ApiErrorBody, AssignTagsRequest, CreateTemplateRequest, CreateTemplateResponse,
+            DeleteTagsRequest, FileUploadInfo,
+        };
+    }
+}

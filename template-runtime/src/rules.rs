@@ -5,8 +5,6 @@
 //! compile time, spanned at the offending token. Each returns a [`Rule`] violation that says what
 //! is wrong and (through [`Rule::help`]) what to write instead.
 
-use std::fmt;
-
 /// A broken validation rule: what is wrong with one value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -257,24 +255,6 @@ pub fn command(cmd: &str) -> Result<(), Rule> {
 /// ```
 pub fn image_reference(reference: &str) -> Result<(), Rule> {
     crate::ImageRef::parse(reference).map(|_| ())
-}
-
-/// Wraps a [`Rule`] with where it was broken.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Located<T> {
-    /// The value.
-    pub value: T,
-    /// Where.
-    pub location: Option<crate::step::SourceLocation>,
-}
-
-impl<T: fmt::Display> fmt::Display for Located<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.location {
-            Some(l) => write!(f, "{l}: {}", self.value),
-            None => write!(f, "{}", self.value),
-        }
-    }
 }
 
 #[cfg(test)]

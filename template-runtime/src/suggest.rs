@@ -9,7 +9,7 @@
 /// tie the earlier candidate wins, so list candidates in the order you would suggest them.
 ///
 /// ```
-/// use sandbox_template_runtime::did_you_mean;
+/// use sandbox_template_runtime::__private::did_you_mean;
 ///
 /// let keywords = ["run", "copy", "workdir", "from"];
 /// assert_eq!(did_you_mean("rnu", keywords), Some("run"));

@@ -573,17 +573,18 @@ impl Template {
         self
     }
 
-    /// Adds a step that was made elsewhere (e.g. by Dockerfile import), keeping its location.
-    pub fn push_step(mut self, kind: StepKind, location: SourceLocation) -> Self {
+    /// Adds a step that was made elsewhere (Dockerfile import, a rebuilt wire request), keeping its
+    /// location.
+    pub(crate) fn push_step(mut self, kind: StepKind, location: SourceLocation) -> Self {
         self.steps.push(Step { kind, force: self.force_next_layer, location });
         self
     }
 
     /// Points what was added since the template had `first_step` steps (and the base or the
     /// start/ready command, if `base`/`finish`) at `location`. For interpreters of template text
-    /// (`.tmpl` files), whose builder calls would otherwise all point into the interpreter.
-    #[doc(hidden)]
-    pub fn relocate(mut self, first_step: usize, base: bool, finish: bool, location: SourceLocation) -> Self {
+    /// (`.tmpl` files), whose builder calls would otherwise all point into the interpreter; the
+    /// DSL reaches it through [`crate::__private::relocate`].
+    pub(crate) fn relocate(mut self, first_step: usize, base: bool, finish: bool, location: SourceLocation) -> Self {
         for step in self.steps.iter_mut().skip(first_step) {
             step.location = location;
         }

@@ -5,10 +5,9 @@ use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
+use sandbox_template_runtime::__private::{EmbedSource, PlannedKind, plan_embedding};
 use sandbox_template_runtime::Template;
-use sandbox_template_runtime::context::{
-    BuildContext, EmbedSource, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind, PlannedKind, plan_embedding,
-};
+use sandbox_template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind};
 
 mod context_support;
 use context_support::{ctx, mkdir, write};

@@ -170,7 +170,10 @@ impl Checker<'_> {
                 arg.span,
                 format!("build arg `{name}` is not declared by an `ARG` of `{}`", lit.value()),
             );
-            let d = match sandbox_template_runtime::did_you_mean(name, c.declared_args.iter().map(String::as_str)) {
+            let d = match sandbox_template_runtime::__private::did_you_mean(
+                name,
+                c.declared_args.iter().map(String::as_str),
+            ) {
                 Some(best) => d.help(format!("did you mean `{best}`? ({declared})")),
                 None => d.help(format!("{declared}; add `ARG {name}` to the Dockerfile or remove this `arg`")),
             };

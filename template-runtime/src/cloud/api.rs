@@ -198,7 +198,7 @@ pub struct ApiErrorBody {
 }
 
 /// Removes ANSI escape sequences (colour codes) from a log line, as the SDKs do.
-pub fn strip_ansi(s: &str) -> String {
+pub(crate) fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {

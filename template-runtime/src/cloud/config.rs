@@ -154,7 +154,7 @@ pub struct ClientConfig {
 }
 
 /// Our own User-Agent: the build service can tell this client from the official SDKs.
-pub const USER_AGENT: &str = concat!("sandbox-template-rust/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("sandbox-template-rust/", env!("CARGO_PKG_VERSION"));
 
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_RETRIES: u32 = 3;

@@ -23,7 +23,7 @@
 //! # Ok(()) }
 //! ```
 
-pub mod api;
+pub(crate) mod api;
 mod client;
 mod config;
 pub(crate) mod context_bridge;
@@ -33,8 +33,8 @@ mod logs;
 mod options;
 mod upload;
 
-pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, TemplateTag};
+pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TemplateTag};
 pub use client::{BuildInfo, Client, build};
-pub use config::{ApiKey, ClientConfig, ConnectionOptions, USER_AGENT};
+pub use config::{ApiKey, ClientConfig, ConnectionOptions};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
 pub use options::{BuildEvent, CloudBuildOptions, EventHandler};

@@ -92,7 +92,7 @@ pub struct EmbedSource {
 /// # let dir = tempfile::tempdir().unwrap();
 /// std::fs::create_dir(dir.path().join("app")).unwrap();
 /// std::fs::write(dir.path().join("app/main.py"), "print(1)\n").unwrap();
-/// use sandbox_template_runtime::context::{EmbedSource, PlannedKind, plan_embedding};
+/// use sandbox_template_runtime::__private::{EmbedSource, PlannedKind, plan_embedding};
 /// let plan = plan_embedding(dir.path(), &[], &[EmbedSource { src: "app".into(), resolve_symlinks: false }])
 ///     .unwrap();
 /// let paths: Vec<&str> = plan.iter().map(|e| e.path.as_str()).collect();

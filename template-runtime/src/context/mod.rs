@@ -41,7 +41,7 @@
 // `ignore` (patterns), `walk` (enumerating a COPY source), `entry`, `read` (prefetching
 // contents), `hash` and `archive`, `build_context` (the public entry point), `embed_plan`.
 mod build_context;
-mod embed_plan;
+pub(crate) mod embed_plan;
 mod embedded;
 mod entry;
 mod glob;
@@ -56,7 +56,6 @@ mod walk;
 mod archive;
 
 pub use build_context::{BuildContext, CopySource};
-pub use embed_plan::{EmbedSource, PlannedEntry, PlannedKind, plan_embedding};
 pub use embedded::{EmbeddedDir, EmbeddedEntry, EmbeddedKind};
 pub use entry::Entry;
 pub use meta::EntryKind;

@@ -954,5 +954,5 @@ fn reference_at(chars: &[char]) -> (Option<String>, usize) {
 
 /// The known instruction closest to `keyword`, for "did you mean".
 fn suggestion(keyword: &str) -> Option<&'static str> {
-    crate::did_you_mean(keyword, INSTRUCTIONS)
+    crate::suggest::did_you_mean(keyword, INSTRUCTIONS)
 }

@@ -209,12 +209,12 @@ pub struct DockerfileError {
 
 impl DockerfileError {
     /// An error at `line`:`column` (1-based; 0 when not about one place).
-    pub fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
         DockerfileError { line, column, message: message.into(), help: None, source_line: String::new(), file: None }
     }
 
     /// The same error, saying what to write instead.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }

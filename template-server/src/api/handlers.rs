@@ -8,10 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use sandbox_template_runtime::cloud::api::{
-    AliasResponse, ApiErrorBody, AssignTagsRequest, AssignedTags, BuildState, BuildStatus, CreateTemplateResponse,
-    DeleteTagsRequest, FileUploadInfo, StatusReason,
+use sandbox_template_runtime::__private::api::{
+    AliasResponse, ApiErrorBody, AssignTagsRequest, CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo,
 };
+use sandbox_template_runtime::cloud::{AssignedTags, BuildState, BuildStatus, StatusReason};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 

@@ -1,7 +1,7 @@
 //! Request bodies checked against `openapi-templates.yml`: required fields and types, with a
 //! message that names the field (the server answers 400 with it).
 
-use sandbox_template_runtime::cloud::api::CreateTemplateRequest;
+use sandbox_template_runtime::__private::api::CreateTemplateRequest;
 use sandbox_template_runtime::wire::BuildRequest;
 use serde_json::{Map, Value};
 

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use sandbox_template_runtime::cloud::api::LogEntry;
+use sandbox_template_runtime::cloud::LogEntry;
 use sandbox_template_runtime::wire::BuildRequest;
 
 pub use checking::CheckingRunner;

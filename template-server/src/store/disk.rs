@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use sandbox_template_runtime::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+use sandbox_template_runtime::cloud::{BuildState, LogEntry, StatusReason, TemplateTag};
 
 use super::{BuildRecord, Records, Store, StoreError, TemplateRecord};
 use crate::ids::now_rfc3339;

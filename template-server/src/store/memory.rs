@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use sandbox_template_runtime::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+use sandbox_template_runtime::cloud::{BuildState, LogEntry, StatusReason, TemplateTag};
 
 use super::{BuildRecord, Records, Store, StoreError, TemplateRecord};
 

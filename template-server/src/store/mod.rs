@@ -19,7 +19,7 @@ mod memory;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sandbox_template_runtime::cloud::api::{BuildState, LogEntry, StatusReason, TemplateTag};
+use sandbox_template_runtime::cloud::{BuildState, LogEntry, StatusReason, TemplateTag};
 
 pub use disk::{DiskStore, INTERRUPTED};
 pub use memory::MemoryStore;
