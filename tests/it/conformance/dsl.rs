@@ -2,9 +2,7 @@
 //! the SDKs recorded (`tests/conformance/sdk/vectors/expected/NAME.json`), COPY vectors included (their
 //! context is the fixture made at run time, so it is given with `context {expr}`).
 
-mod common;
-
-use common::{Fixture, fixture, read_data};
+use crate::support::{Fixture, fixture, read_data};
 use sandbox_template::{JsonOptions, Template, template};
 
 type Make = fn(&Fixture) -> Template;

@@ -14,23 +14,21 @@
 //! table, so a new vector without a twin fails `every_recorded_vector_has_a_template` instead of
 //! being skipped.
 //!
-//! The COPY fixture is `vectors/make_fixture.sh` run in a scratch folder (see `common`); run the
+//! The COPY fixture is `vectors/make_fixture.sh` run in a scratch folder (see `support`); run the
 //! tests as root, like CI, for the fixture's `chown`.
-
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Fixture, data_names, fixture, read_data, recorded_error};
+use crate::support::{Fixture, data_names, fixture, read_data, recorded_error};
 use sandbox_template::{
     CopyOptions, Error, GcpServiceAccount, GitCloneOptions, JsInstallOptions, JsonOptions, OciCredentials, PipOptions,
     Provider, Rule, RunOptions, Secret, Strings, Template, Version, wait_for_file, wait_for_port, wait_for_timeout,
     wait_for_url,
 };
 
-/// `from_dockerfile_*` vectors: Dockerfile import, checked by `tests/conformance_dockerfile.rs`.
+/// `from_dockerfile_*` vectors: Dockerfile import, checked by `conformance::dockerfile`.
 const CHECKED_BY_CONFORMANCE_DOCKERFILE: &[&str] = &[
     "from_dockerfile_basic",
     "from_dockerfile_copy_chmod_from",

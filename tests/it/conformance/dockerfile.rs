@@ -4,12 +4,10 @@
 //! purpose-built cases, the project's own file in `tests/conformance/deviations/` (its README
 //! says what differs and why).
 //!
-//! The vectors are read where `tests/common` finds them (`tests/conformance/sdk/vectors`, or
+//! The vectors are read where `support` finds them (`tests/conformance/sdk/vectors`, or
 //! `$SANDBOX_TEMPLATE_VECTORS`).
 
-mod common;
-
-use common::{fixture, read_data, recorded_error};
+use crate::support::{fixture, read_data, recorded_error};
 use sandbox_template::{JsonOptions, Template};
 
 fn expected(name: &str) -> String {

@@ -168,7 +168,7 @@ fn copy_resolves_sources_against_this_file() {
         copy "fixtures/app/main.py" => "/app/main.py";
         copy "fixtures/app/static", "fixtures/Dockerfile" => "/app/" (user = "app", mode = 0o755, force_upload, resolve_symlinks = false, gzip = false);
     };
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dsl");
     let b = Template::new()
         .with_context(&here)
         .from_python_image("3.12")
@@ -194,7 +194,7 @@ fn header_statements() {
         skip_cache;
         run "b";
     };
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dsl/fixtures");
     let b = Template::new()
         .with_context(&here)
         .with_ignore_patterns(["**/*.log", "target"])
@@ -286,7 +286,7 @@ fn steps_remember_the_dsl_line_they_came_from() {
     let steps = t.steps();
     assert_eq!(steps[0].location.line, line);
     assert_eq!(steps[1].location.line, line + 1);
-    assert!(steps[0].location.file.ends_with("dsl_statements.rs"), "{}", steps[0].location.file);
+    assert!(steps[0].location.file.ends_with("it/dsl/statements.rs"), "{}", steps[0].location.file);
     assert_eq!(t.base_location().unwrap().line, line - 1);
 }
 

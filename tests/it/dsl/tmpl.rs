@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use sandbox_template::{JsonOptions, Provider, Template, template};
 
 fn tmpl(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tmpl").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dsl/tmpl").join(name)
 }
 
 fn assert_same_json(from_file: &Template, from_macro: &Template, hashes: bool) {
@@ -116,7 +116,7 @@ fn steps_from_a_tmpl_file_remember_their_line() {
 fn dockerfile_build_args_tmpl_equals_the_macro() {
     let from_file = sandbox_template_dsl::tmpl::load(&tmpl("dockerfile_args.tmpl")).unwrap();
     let from_macro = template! {
-        from dockerfile "ui/dockerfile/args.Dockerfile" (arg PY = "3.12");
+        from dockerfile "../../ui/dockerfile/args.Dockerfile" (arg PY = "3.12");
         run "echo after";
     };
     assert_same_json(&from_file, &from_macro, true);

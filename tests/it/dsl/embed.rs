@@ -15,7 +15,7 @@ fn embedded() -> Template {
 fn embed_compiles_the_copied_files_in() {
     let t = embedded();
     let ContextSource::Embedded(files) = t.context() else { panic!("the context should be embedded") };
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/dsl/fixtures");
     assert_eq!(files.source_dir(), here.to_str().unwrap());
     let paths: Vec<&str> = files.entries().iter().map(|e| e.path).collect();
     // The context root, the copied folder and its contents; nothing that is not copied.

@@ -6,7 +6,7 @@
 //! value reaches later `RUN` commands through their environment (`export NAME=value; ...`), as
 //! under Docker. [`apply_arg_difference`] turns the Python SDK's output into ours for that.
 //!
-//! The vectors are read from the workspace's `tests/conformance/sdk/vectors`, or from
+//! The vectors are read from this package's `tests/conformance/sdk/vectors`, or from
 //! `$SANDBOX_TEMPLATE_VECTORS`.
 
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/sdk/vectors"));
     assert!(
         dir.join("py").is_dir(),
         "the SDK vectors are not at {}: restore tests/conformance/sdk/vectors or set SANDBOX_TEMPLATE_VECTORS",

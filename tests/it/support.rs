@@ -1,8 +1,5 @@
-//! Shared by the conformance tests (`tests/conformance.rs`, `tests/conformance_dockerfile.rs`):
-//! where the recorded SDK vectors are, and the COPY fixture they were recorded on.
-
-// Each test binary that includes this module uses a different part of it.
-#![allow(dead_code)]
+//! Shared by the conformance tests (`conformance::{vectors, dockerfile, dsl}`): where the
+//! recorded SDK vectors are, and the COPY fixture they were recorded on.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,11 +74,6 @@ impl Fixture {
     /// `CTX_IGNORE`: a context with a `.dockerignore`.
     pub fn ctx_ignore(&self) -> PathBuf {
         self.root().join("ctx-ignore")
-    }
-
-    /// A context whose `.dockerignore` tells Docker's rules from glob matching.
-    pub fn ctx_ignore2(&self) -> PathBuf {
-        self.root().join("ctx-ignore2")
     }
 
     /// The Dockerfile `from_dockerfile_file.js` writes and imports.

@@ -8,11 +8,11 @@ use sandbox_template_runtime::context::{BuildContext, EntryKind};
 use sandbox_template_runtime::{CopyOptions, Error, Template};
 
 /// Builds the fixture in a scratch folder; returns (guard, folder holding ctx/, ctx-ignore/...).
-/// `tests/conformance/sdk/vectors` of the workspace (the recorded SDK outputs), or `$SANDBOX_TEMPLATE_VECTORS`.
+/// `tests/conformance/sdk/vectors` of this package (the recorded SDK outputs), or `$SANDBOX_TEMPLATE_VECTORS`.
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/sdk/vectors"));
     assert!(
         dir.join("make_fixture.sh").is_file(),
         "the SDK vectors are not at {}: restore tests/conformance/sdk/vectors or set SANDBOX_TEMPLATE_VECTORS",
