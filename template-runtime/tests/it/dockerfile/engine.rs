@@ -4,7 +4,6 @@
 //!
 //! Needs Podman or Docker and the busybox base image of `.ci/setup-podman.sh`: without them the
 //! test fails when `CI` is set and prints a loud notice elsewhere.
-#![cfg(feature = "local")]
 
 use std::path::Path;
 use std::process::Command;
@@ -12,8 +11,7 @@ use std::process::Command;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::local::{Engine, LocalBuildOptions};
 
-mod engine_support;
-use engine_support::{Images, base_image};
+use crate::support::engine::{Images, base_image};
 
 fn engine_cmd(engine: &Engine, args: &[&str]) -> String {
     let out = Command::new(engine.program()).args(args).output().unwrap();
@@ -62,7 +60,7 @@ WORKDIR /data
 
 #[test]
 fn a_dockerfile_imported_as_a_template_builds_the_same_image_as_the_engine() {
-    let Some(engine) = engine_support::engine("Dockerfile engine test") else { return };
+    let Some(engine) = crate::support::engine::engine("Dockerfile engine test") else { return };
     let pid = std::process::id();
     let (direct, imported) =
         (format!("sandbox-template-test/df-direct-{pid}"), format!("sandbox-template-test/df-imported-{pid}"));

@@ -3,7 +3,6 @@
 //!
 //! With no usable engine (or no base image) these tests fail when `CI` is set, naming what is
 //! missing; elsewhere they print a loud notice and return.
-#![cfg(feature = "local")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -20,12 +19,11 @@ use sandbox_template_runtime::{
     wait_for_port, wait_for_process, wait_for_url,
 };
 
-mod engine_support;
-use engine_support::base_image;
+use crate::support::engine::base_image;
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
 fn engine() -> Option<Engine> {
-    engine_support::engine("local engine tests")
+    crate::support::engine::engine("local engine tests")
 }
 
 /// Removes the test's image when the test ends, whatever happens.

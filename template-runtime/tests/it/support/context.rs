@@ -1,4 +1,4 @@
-//! File-tree helpers shared by the `context_*` tests.
+//! File-tree helpers shared by the `context` tests.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,7 +1,7 @@
-//! Ten real-world Dockerfiles (`tests/dockerfiles/` at the repository root) convert correctly.
+//! Ten real-world Dockerfiles (`tests/fixtures/dockerfiles/`) convert correctly.
 //!
 //! Each test asserts what matters about its file, then snapshots the whole conversion
-//! (`tests/snapshots/`, reviewed by hand) so that any change in the output is seen in review.
+//! (`snapshots/` beside this file, reviewed by hand) so that any change in the output is seen in review.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,7 +10,7 @@ use sandbox_template_runtime::dockerfile::{Converted, DockerfileOptions, convert
 use sandbox_template_runtime::{Provider, Step, StepKind, Template};
 
 fn dockerfile(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dockerfiles").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerfiles").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -224,7 +224,7 @@ fn ruby_rails() {
 
 #[test]
 fn every_file_builds_a_valid_template() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dockerfiles");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerfiles");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

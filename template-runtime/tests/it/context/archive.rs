@@ -1,5 +1,4 @@
 //! The upload archive read back, and embedded contexts against the folder they came from.
-#![cfg(feature = "archive")]
 
 use std::io::Read;
 use std::os::unix::fs::symlink;
@@ -10,8 +9,7 @@ use sandbox_template_runtime::context::{
     BuildContext, EmbedSource, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind, PlannedKind, plan_embedding,
 };
 
-mod context_support;
-use context_support::{ctx, mkdir, write};
+use crate::support::context::{ctx, mkdir, write};
 
 // ---------------------------------------------------------------------------------------------
 // The archive, read back

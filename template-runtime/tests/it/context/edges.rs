@@ -8,8 +8,7 @@ use sandbox_template_runtime::Error;
 use sandbox_template_runtime::context::{BuildContext, EmbeddedDir, EmbeddedEntry, EmbeddedKind, Entry, EntryKind};
 use sha2::{Digest, Sha256};
 
-mod context_support;
-use context_support::{ctx, mkdir, write};
+use crate::support::context::{ctx, mkdir, write};
 
 fn paths(entries: &[Entry]) -> Vec<String> {
     entries.iter().map(|e| e.path().display().to_string()).collect()
