@@ -1,10 +1,8 @@
 //! The server's own contract, spoken to with a plain HTTP client: validation (400), auth (401),
 //! uploads (411 without a length), hash checks, log paging.
-mod cloud_support;
-
 use std::time::Duration;
 
-use cloud_support::*;
+use crate::support::cloud::*;
 use serde_json::{Value, json};
 
 struct Api {

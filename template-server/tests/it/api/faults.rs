@@ -1,12 +1,10 @@
 //! The client against a misbehaving server: rate limits, gateway errors, dropped connections,
 //! slow answers. Builds still succeed where retrying is safe, no log line is lost or repeated,
 //! and no second template is ever created.
-mod cloud_support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloud_support::*;
+use crate::support::cloud::*;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError, UploadError};
 use sandbox_template_server::api::{FaultAction, Server, ServerConfig, ServerHandle};

@@ -1,7 +1,5 @@
 //! End to end over loopback HTTP: our client against our server.
-mod cloud_support;
-
-use cloud_support::*;
+use crate::support::cloud::*;
 use sandbox_template_runtime::cloud::{BuildEvent, BuildState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,21 +5,20 @@
 //! needed the first time). Needs Node, npm, Podman or Docker and the busybox base image of
 //! `.ci/setup-podman.sh`: without them the test fails when `CI` is set and prints a loud notice
 //! elsewhere. pip/npm/apt/git steps cannot run on the offline busybox base; they are covered
-//! without an engine in `serve_local.rs`.
+//! without an engine in `serve/local.rs`.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sandbox_template_runtime::local::{Engine, EnginePreference};
 use sandbox_template_server::{EngineChoice, ServeOptions};
 
-mod engine_support;
-use engine_support::{Images, base_image, run_in};
+use crate::support::engine::{Images, base_image, run_in};
 
 const KEY: &str = "e2b_serve_js_sdk_test_key";
 const SDK_VERSION: &str = "2.51.0";
 
 fn skip_or_fail(problem: &str) {
-    engine_support::skip_or_fail(&format!("JS SDK conformance test cannot run: {problem}"));
+    crate::support::engine::skip_or_fail(&format!("JS SDK conformance test cannot run: {problem}"));
 }
 
 /// `node_modules` holding the SDK, installed with npm unless already there.

@@ -1,7 +1,6 @@
-//! Shared by the server's tests that need a container engine (`serve_local`, `serve_js_sdk`):
+//! Shared by the server's tests that need a container engine (`serve::{local, js_sdk}`):
 //! which base image they build on, and what they do when no engine can run here (fail in CI, a
-//! loud notice elsewhere). The same rule as the runtime's `tests/engine_support`.
-#![allow(dead_code)]
+//! loud notice elsewhere). The same rule as the runtime's `tests/it/support/engine.rs`.
 
 use std::process::Command;
 

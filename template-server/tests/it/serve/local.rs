@@ -16,14 +16,13 @@ use sandbox_template_server::runner::NO_IMAGE_BUILT;
 use sandbox_template_server::store::{DiskStore, INTERRUPTED, Store};
 use sandbox_template_server::{EngineChoice, ServeOptions, Serving};
 
-mod engine_support;
-use engine_support::{Images, base_image, run_in};
+use crate::support::engine::{Images, base_image, run_in};
 
 const KEY: &str = "serve-test-key";
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
 fn engine() -> Option<Engine> {
-    engine_support::engine("serve engine tests")
+    crate::support::engine::engine("serve engine tests")
 }
 
 fn client(serving: &Serving) -> Client {

@@ -1,5 +1,4 @@
-//! Shared by the `cloud_faults` and `server_*` tests: the seed fixture and a client for a local server.
-#![allow(dead_code)]
+//! Shared by the `api` tests: the seed fixture and a client for a local server.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
