@@ -1,44 +1,6 @@
-//! The `sandbox-template` binary on real `.tmpl` files.
+//! `sandbox-template json` on real `.tmpl` files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
-}
-
-fn tmpl(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tmpl").join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[test]
-fn check_reports_every_problem_rustc_style_and_fails() {
-    let out = run(&["check", tmpl("broken.tmpl").to_str().unwrap()]);
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    assert!(err.contains("error: unknown base `pyhton`"), "{err}");
-    assert!(err.contains("broken.tmpl:1:6"), "{err}");
-    assert!(err.contains("1 | from pyhton \"3.12\";"), "{err}");
-    assert!(err.contains("= help: did you mean `python`?"), "{err}");
-    assert!(err.contains("broken.tmpl:2:5"), "{err}");
-    assert!(err.contains("broken.tmpl:3:6"), "{err}");
-    assert!(err.contains("broken.tmpl:4:24"), "{err}");
-    assert!(err.contains("due to 4 previous errors"), "{err}");
-}
-
-#[test]
-fn check_passes_good_files() {
-    let out = run(&["check", tmpl("api.tmpl").to_str().unwrap(), tmpl("private.tmpl").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-}
+use crate::support::{bin, run, text, tmpl};
 
 #[test]
 fn json_is_to_json_of_the_interpreted_template() {
@@ -71,14 +33,6 @@ fn json_reads_env_secrets_when_it_runs() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(r#""awsAccessKeyId":"key-id""#));
-}
-
-#[test]
-fn dockerfile_prints_the_template_as_a_dockerfile() {
-    let out = run(&["dockerfile", tmpl("api.tmpl").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let df = text(&out.stdout);
-    assert!(df.starts_with("FROM python:3.12\nENV APP_ENV=production PORT=8000\nWORKDIR /app\n"), "{df}");
 }
 
 #[test]
