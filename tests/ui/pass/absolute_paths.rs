@@ -13,7 +13,7 @@ fn drop() {}
 fn with_shadowed_names() {
     let name = "/srv";
     let t = sandbox_template::template! {
-        context "../../fixtures";
+        context "../../it/dsl/fixtures";
         from image "ubuntu:24.04" (username = env("U"), password = env("P"));
         env HOME = {name}, MODE = "x";
         run "a", {name};
@@ -31,7 +31,7 @@ mod no_prelude {
     pub fn build() -> ::sandbox_template::Template {
         let home = "/home/app";
         ::sandbox_template::template! {
-            context "../../fixtures";
+            context "../../it/dsl/fixtures";
             from python "3.12";
             env HOME = {home};
             copy "app/main.py" => "/app/main.py";

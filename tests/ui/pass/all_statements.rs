@@ -4,7 +4,7 @@ use sandbox_template::template;
 fn main() {
     let version = "3.12";
     let t = template! {
-        context "../../fixtures";
+        context "../../it/dsl/fixtures";
         ignore "**/*.log", "target";
         skip_cache;
         from python {version};

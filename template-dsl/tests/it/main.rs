@@ -1,0 +1,6 @@
+//! The DSL crate's integration tests, one binary (one link, one process; `cargo test --test it`).
+
+/// `expand`, the crate's entry point: what the expansion contains.
+mod expand;
+/// The parser, checker and `.tmpl` loader on arbitrary input: diagnostics, never a panic.
+mod never_panics;

@@ -1,0 +1,39 @@
+//! The runtime's integration tests, one binary (one link, one process; `cargo test --test it`),
+//! with modules mirroring `src/`.
+//!
+//! Modules that need a feature beyond the defaults are gated here, where it shows, rather than
+//! emptied by a `#![cfg]` inside the file: `cargo test -p sandbox-template-runtime` runs the rest,
+//! `--all-features` (or `--features local`) runs them all.
+
+/// `context`: enumeration, hashing and the upload archive.
+mod context {
+    /// The upload archive read back (`BuildContext::write_archive` needs `archive`, a default).
+    #[cfg(feature = "archive")]
+    mod archive;
+    /// Edge cases of enumeration and hashing.
+    mod edges;
+}
+
+/// `dockerfile`: Dockerfile import.
+mod dockerfile {
+    /// One Dockerfile built by the engine directly and through the import (needs `local`).
+    #[cfg(feature = "local")]
+    mod engine;
+    /// Unsupported features and malformed input: located errors.
+    mod errors;
+    /// Arbitrary input never panics.
+    mod fuzz;
+    /// Ten real-world Dockerfiles (`tests/fixtures/dockerfiles/`), snapshotted.
+    mod real_world;
+    /// Each reading and mapping rule.
+    mod semantics;
+}
+
+/// `local`: real builds with Docker or Podman (needs `local`).
+#[cfg(feature = "local")]
+mod local {
+    /// Images built from templates, containers started and probed.
+    mod engine;
+}
+
+mod support;

@@ -1,0 +1,7 @@
+//! Shared by the runtime's tests: file trees for the `context` tests, and the engine rules of the
+//! tests that build images.
+
+pub mod context;
+/// Needs the `local` feature, like the tests that use it.
+#[cfg(feature = "local")]
+pub mod engine;
