@@ -22,7 +22,7 @@ use sandbox_template_runtime::{
 use crate::support::engine::base_image;
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
-fn engine() -> Option<Engine> {
+fn engine() -> Option<crate::support::engine::EngineTest> {
     crate::support::engine::engine("local engine tests")
 }
 

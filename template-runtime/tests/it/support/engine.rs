@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 
 use sandbox_template_runtime::local::{Engine, EnginePreference};
 
@@ -24,14 +25,35 @@ pub fn skip_or_fail(message: &str) {
 
 /// The engine holding the base image, or `None` (after [`skip_or_fail`]) when none can run
 /// here; `what` names the tests in the notice ("serve engine tests").
-pub fn engine(what: &str) -> Option<Engine> {
+///
+/// The engine tests of one test binary run one at a time: the returned handle holds a lock until
+/// the test ends. Tests build from the same base with identical first steps, so they share
+/// cached layers, and Podman fails a build ("layer not known") when another test removes its
+/// images while that build is checking its cache.
+pub fn engine(what: &str) -> Option<EngineTest> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    // A test that failed while holding the lock leaves nothing behind that the next one needs.
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let problem = match Engine::detect(EnginePreference::Auto) {
-        Ok(engine) if engine.has_image(&base_image()) => return Some(engine),
+        Ok(engine) if engine.has_image(&base_image()) => return Some(EngineTest { engine, _guard: guard }),
         Ok(engine) => format!("the base image `{}` is missing ({} found)", base_image(), engine.program().display()),
         Err(e) => e.to_string(),
     };
     skip_or_fail(&format!("{what} cannot run: {problem}\nfix: run `bash .ci/setup-podman.sh` as root"));
     None
+}
+
+/// An [`Engine`] that this test has to itself (see [`engine`]).
+pub struct EngineTest {
+    engine: Engine,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for EngineTest {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
 }
 
 /// Removes the test's images when the test ends, whatever happens.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sandbox_template_runtime::cloud::{BuildState, Client, CloudBuildOptions, ConnectionOptions};
-use sandbox_template_runtime::local::{Engine, EnginePreference};
+use sandbox_template_runtime::local::EnginePreference;
 use sandbox_template_runtime::{
     AptOptions, CopyOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions,
     Template, wait_for_port,
@@ -21,7 +21,7 @@ use crate::support::engine::{Images, base_image, run_in};
 const KEY: &str = "serve-test-key";
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
-fn engine() -> Option<Engine> {
+fn engine() -> Option<crate::support::engine::EngineTest> {
     crate::support::engine::engine("serve engine tests")
 }
 
