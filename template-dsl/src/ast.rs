@@ -425,15 +425,15 @@ pub struct MoveStmt {
 #[derive(Clone)]
 pub enum Ready {
     /// `port INT`.
-    Port(Ident, LitInt),
+    Port(LitInt),
     /// `url STR [status INT]`.
-    Url(Ident, Str, Option<LitInt>),
+    Url(Str, Option<LitInt>),
     /// `process STR`.
-    Process(Ident, Str),
+    Process(Str),
     /// `file STR`.
-    File(Ident, Str),
+    File(Str),
     /// `timeout 20s` / `timeout 500ms`.
-    Timeout(Ident, LitInt),
+    Timeout(LitInt),
     /// `STR`: any shell command (or `{expr}`: anything that converts into a `ReadyCmd`).
     Command(Str),
 }
@@ -449,7 +449,7 @@ impl Parse for Ready {
             input.parse::<LitInt>().map_err(|e| err(e.span(), format!("expected {what}"), help))
         };
         Ok(match kw.to_string().as_str() {
-            "port" => Ready::Port(kw, int(input, "a port number")?),
+            "port" => Ready::Port(int(input, "a port number")?),
             "url" => {
                 let url = input.parse()?;
                 let status = if input.peek(Ident::peek_any) && input.fork().call(Ident::parse_any)? == "status" {
@@ -458,11 +458,11 @@ impl Parse for Ready {
                 } else {
                     None
                 };
-                Ready::Url(kw, url, status)
+                Ready::Url(url, status)
             }
-            "process" => Ready::Process(kw, input.parse()?),
-            "file" => Ready::File(kw, input.parse()?),
-            "timeout" => Ready::Timeout(kw, int(input, "a duration such as `20s` or `500ms`")?),
+            "process" => Ready::Process(input.parse()?),
+            "file" => Ready::File(input.parse()?),
+            "timeout" => Ready::Timeout(int(input, "a duration such as `20s` or `500ms`")?),
             other => {
                 return Err(err(
                     kw.span(),
@@ -755,8 +755,6 @@ pub struct ItemDef {
     pub name: Ident,
     /// The template body, between the braces.
     pub body: TokenStream,
-    /// The span of the braces.
-    pub brace_span: Span,
 }
 
 impl Parse for ItemDef {
@@ -797,10 +795,10 @@ impl Parse for ItemDef {
         }
         input.parse::<Token![=]>().map_err(|e| err(e.span(), "expected `=`", "write `static NAME = { ... };`"))?;
         let content;
-        let brace = braced!(content in input);
+        braced!(content in input);
         let body: TokenStream = content.parse()?;
         input.parse::<Token![;]>().map_err(|e| err(e.span(), "expected `;`", "end the item with `};`"))?;
-        Ok(ItemDef { attrs, vis, static_token, name, body, brace_span: brace.span.join() })
+        Ok(ItemDef { attrs, vis, static_token, name, body })
     }
 }
 

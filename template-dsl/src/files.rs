@@ -15,6 +15,7 @@ use sandbox_template_runtime::context::{self as rt, BuildContext};
 /// At most this many copied files are tracked for rebuilds with `include_bytes!` (each tracked file
 /// is read by rustc on every build of the crate). Beyond it, edits to the remaining files do not
 /// trigger a rebuild by themselves; `embed;` still compiles every file.
+// Quoted in the crate docs (lib.rs): keep the two in step.
 pub const TRACK_LIMIT: usize = 2000;
 
 /// What a context entry is.

@@ -45,14 +45,10 @@ fn ready(r: &ReadyOp) -> Result<ReadyCmd, NeedsRust> {
     })
 }
 
-/// Builds the template. Embedded contexts are not interpreted (`embed;` is refused in `.tmpl`
-/// files); the context is the folder the checker resolved.
-pub fn interpret(c: &Checked) -> Result<Template, NeedsRust> {
-    interpret_in(c, None)
-}
-
-/// [`interpret`], recording `file` and each statement's line and column as the source location
-/// of its steps, base and start command (what build errors name).
+/// Builds the template, recording `file` and each statement's line and column as the source
+/// location of its steps, base and start command (what build errors name). Embedded contexts are
+/// not interpreted (`embed;` is refused in `.tmpl` files); the context is the folder the checker
+/// resolved.
 pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template, NeedsRust> {
     let mut t = Template::new();
     match &c.context {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! tokens ──ast::Body::parse──▶ statements ──check::check──▶ model::Checked ─┬─lower::lower──▶ Rust (template!, build.rs)
-//!                                                                         └─interp::interpret──▶ Template (.tmpl, CLI)
+//!                                                                         └─interp::interpret_in──▶ Template (.tmpl, CLI)
 //! ```
 //!
 //! Problems are collected in a [`Diagnostics`] and reported all at once, each spanned at the offending
@@ -23,7 +23,7 @@
 //!   Copy sources that are absolute, climb out with `..`, match nothing after `.dockerignore` and
 //!   `ignore` rules, or (with `resolve_symlinks`) lead out through a symlink are compile errors:
 //!   the enumeration is the runtime's own `BuildContext`, so the macro and the build agree.
-//! * **Rebuilds.** Every copied file (at most [`files::TRACK_LIMIT`] per template) and every
+//! * **Rebuilds.** Every copied file (at most 2,000 per template) and every
 //!   Dockerfile is named in an `include_bytes!` of the expansion, so editing one rebuilds the
 //!   crate. Beyond the cap, edits to the other files do not trigger a rebuild by themselves.
 //! * **Context at run time.** Without `embed;`, the expansion calls `.with_context(DIR)` with the
@@ -61,15 +61,17 @@
 //! assert_eq!(template.steps().len(), 1);
 //! ```
 
-pub mod ast;
+// The stages of the pipeline are this crate's own business; what other crates call is the macro's
+// `expand`, `.tmpl` files (`tmpl`), the build.rs API (`build`) and the few types below.
+mod ast;
 pub mod build;
-pub mod check;
-pub mod diag;
-pub mod dockerfile;
-pub mod files;
-pub mod interp;
-pub mod lower;
-pub mod model;
+mod check;
+mod diag;
+mod dockerfile;
+mod files;
+mod interp;
+mod lower;
+mod model;
 pub mod tmpl;
 
 use std::path::PathBuf;
@@ -78,6 +80,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
 
+/// The grammar's keywords: every statement, and every base after `from` (for tools: completion,
+/// the never-panics fuzz test's word list).
+pub use ast::{BASES, STATEMENTS};
 pub use check::Env;
 pub use diag::{Diagnostic, Diagnostics};
 pub use model::Checked;

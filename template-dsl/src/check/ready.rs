@@ -35,7 +35,7 @@ impl Checker<'_> {
 
     fn ready(&mut self, r: &Ready) -> Option<ReadyOp> {
         Some(match r {
-            Ready::Port(_, lit) => {
+            Ready::Port(lit) => {
                 let v = self.int(lit)?;
                 if let Err(rule) = rules::port(v) {
                     self.cx.push(Diagnostic::rule(lit.span(), &rule));
@@ -43,7 +43,7 @@ impl Checker<'_> {
                 }
                 ReadyOp::Port(v as u16)
             }
-            Ready::Url(_, url, status) => {
+            Ready::Url(url, status) => {
                 self.str(url);
                 if url.value().is_some_and(|u| u.trim().is_empty()) {
                     self.cx.push(Diagnostic::new(url.span(), "the ready URL is empty").help(
@@ -56,17 +56,17 @@ impl Checker<'_> {
                 };
                 ReadyOp::Url(url.clone(), status)
             }
-            Ready::Process(_, name) => {
+            Ready::Process(name) => {
                 self.str(name);
                 self.lit_rule(name, rules::command);
                 ReadyOp::Process(name.clone())
             }
-            Ready::File(_, path) => {
+            Ready::File(path) => {
                 self.str(path);
                 self.lit_rule(path, |p| rules::path("ready file", p));
                 ReadyOp::File(path.clone())
             }
-            Ready::Timeout(_, lit) => ReadyOp::Timeout(self.timeout_ms(lit)?),
+            Ready::Timeout(lit) => ReadyOp::Timeout(self.timeout_ms(lit)?),
             Ready::Command(cmd) => {
                 self.str(cmd);
                 self.lit_rule(cmd, rules::command);

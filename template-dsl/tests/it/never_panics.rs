@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
-use sandbox_template_dsl::ast::{BASES, STATEMENTS};
+use sandbox_template_dsl::{BASES, STATEMENTS};
 
 fn words() -> Vec<&'static str> {
     STATEMENTS.iter().chain(BASES).chain(OTHER_WORDS).copied().collect()
