@@ -1,8 +1,8 @@
-//! Shared by the tests that need a container engine (`local::engine`, `dockerfile::engine`):
+//! Shared by the tests that need a container engine (`local::engine`, `dockerfile::engine`, and
+//! the server's `serve::{local, js_sdk}`, which include this file):
 //! which base image they build on, and what they do when no engine can run here (fail in CI, a
-//! loud notice elsewhere), so the rule lives in one place. The server's engine tests keep a copy
-//! (`template-server/tests/it/support/engine.rs`).
-// The same file as the server's copy: `run_in` is used there, not here.
+//! loud notice elsewhere), so the rule lives in one place.
+// Each crate uses part of it (`run_in` only the server's tests).
 #![allow(dead_code)]
 
 use std::process::Command;
