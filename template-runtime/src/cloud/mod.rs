@@ -31,10 +31,15 @@ mod error;
 mod http;
 mod logs;
 mod options;
+mod terminal;
 mod upload;
 
-pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TemplateTag};
-pub use client::{BuildInfo, Client, build};
+pub use api::{
+    AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TeamUser, TemplateBuild, TemplateDetails,
+    TemplateInfo, TemplateTag,
+};
+pub use client::{BuildInfo, Client, PageCursor, TemplateListQuery, TemplatePage, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
 pub use options::{BuildEvent, CloudBuildOptions, EventHandler};
+pub use terminal::terminal_safe;
