@@ -6,7 +6,14 @@
 //! `logsOffset`. Where this client differs it is on purpose: everything that can fail locally
 //! fails before the template is created; 429/502/503/504 and connection failures are retried
 //! where repeating is safe; uploads stream from disk with bounded memory; dropping a build
-//! future cancels it.
+//! future cancels it. Every server is treated as untrusted: redirects are not followed (the API
+//! key would go with them, as the Python SDK also declines), answers are read up to a bound
+//! (1 MiB for errors, 32 MiB otherwise), server text is made [`terminal_safe`], a build gives up
+//! after [`CloudBuildOptions::DEFAULT_BUILD_TIMEOUT`] and the log drained after it ends is
+//! bounded.
+//!
+//! Templates are managed as the SDKs do: [`Client::list_templates`], [`Client::get_template`],
+//! [`Client::delete_template`], [`Client::exists`], the tag methods and [`Client::build_status`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
