@@ -316,7 +316,8 @@ impl Client {
     pub const MAX_LIST_PAGES: usize = 1000;
 
     /// A template and its builds: `GET /templates/{templateID}` (by ID or name), as
-    /// novita-sandbox's `Template.get`.
+    /// novita-sandbox's `Template.get` (no query) and the E2B Python SDK's generated
+    /// `get_templates_template_id` (`limit=100`: the first 100 builds) send it.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
@@ -331,10 +332,14 @@ impl Client {
         if template.trim().is_empty() {
             return Err(ConfigError::MissingTemplateName.into());
         }
+        let query = match self.provider() {
+            Provider::E2b => vec![("limit", "100".to_owned())],
+            Provider::Novita => vec![],
+        };
         let call = Call {
             method: Method::GET,
             path: format!("/templates/{}", encode_segment(template)),
-            query: vec![],
+            query,
             body: None,
             retry: RetryPolicy::Idempotent,
         };

@@ -1,7 +1,8 @@
 //! Template management (list, get, delete, exists, tags, build status) sends what the official
 //! SDKs send: the same calls as `tests/conformance/sdk/vectors/management/record.js` made with
-//! e2b 2.51.0 and novita-sandbox 2.1.1, against a stand-in answering as that script's does,
-//! compared request by request with its `requests.json`.
+//! e2b 2.51.0 and novita-sandbox 2.1.1 (`requests.json`), and `record_py.py` with the E2B Python
+//! SDK 2.63.0 for E2B's list and get, which the JS SDK lacks (`requests_py.json`), against a
+//! stand-in answering as those scripts' servers do, compared request by request.
 
 use std::path::PathBuf;
 
@@ -21,7 +22,12 @@ fn vectors() -> Value {
     let dir = std::env::var_os("SANDBOX_TEMPLATE_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors"));
-    serde_json::from_str(&std::fs::read_to_string(dir.join("management/requests.json")).unwrap()).unwrap()
+    let read = |file: &str| -> serde_json::Map<String, Value> {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("management").join(file)).unwrap()).unwrap()
+    };
+    let mut all = read("requests.json");
+    all.extend(read("requests_py.json"));
+    Value::Object(all)
 }
 
 fn template() -> Value {
@@ -158,38 +164,44 @@ async fn management_calls_send_what_the_sdks_send() {
     assert_eq!(details.builds.len(), 1);
 }
 
-/// E2B's list: `GET /v2/templates` with `limit` (100 by default) and `nextToken`, the next
-/// token in the `X-Next-Token` header (the Python SDK's generated `get_v2_templates`; the JS SDK
-/// has no list).
+/// E2B's list and get, as the Python SDK's generated client sends them (the JS SDK has neither):
+/// `GET /v2/templates` with `limit` (100 by default) and `nextToken`, the next token in the
+/// `X-Next-Token` header; `GET /templates/{id}?limit=100`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_e2b_list_follows_the_next_token() {
+async fn the_e2b_list_and_get_send_what_the_python_sdk_sends() {
     let api = FakeApi::start(|r| {
         let token = r.query.iter().find(|(k, _)| k == "nextToken").map(|(_, v)| v.clone());
+        if r.path != "/v2/templates" {
+            return answer(r);
+        }
         let mut t = template();
-        let mut response = match token.as_deref() {
-            None => json(200, json!([t])),
-            Some(_) => {
-                t["templateID"] = json!("tpl-2");
-                json(200, json!([t]))
-            }
-        };
+        if token.is_some() {
+            t["templateID"] = json!("tpl-2");
+        }
+        let mut response = json(200, json!([t]));
         if token.is_none() {
             response.headers_mut().insert("x-next-token", "tok+/=2".parse().unwrap());
         }
         response
     })
     .await;
-    let all = client(Provider::E2b, &api).list_templates().await.unwrap();
+    let c = client(Provider::E2b, &api);
+    let first = c.list_templates_page(&TemplateListQuery::default()).await.unwrap();
+    same_as_sdk(&api, "e2b list");
+    assert_eq!(first.next, Some(PageCursor(vectors()["e2b list"]["result"]["nextToken"].as_str().unwrap().into())));
+    let second =
+        c.list_templates_page(&TemplateListQuery::default().limit(50).cursor(first.next.unwrap())).await.unwrap();
+    same_as_sdk(&api, "e2b list next");
+    assert_eq!(second.next, None);
+    assert_eq!((first.templates[0].template_id.as_str(), second.templates[0].template_id.as_str()), ("tpl-1", "tpl-2"));
+    assert_eq!(first.templates[0].build_status, Some(BuildState::Ready));
+
+    let all = c.list_templates().await.unwrap();
     assert_eq!(all.iter().map(|t| t.template_id.as_str()).collect::<Vec<_>>(), ["tpl-1", "tpl-2"]);
-    let requests = api.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests.iter().all(|r| r.method == "GET" && r.path == "/v2/templates"));
-    assert_eq!(requests[0].query, [("limit".to_owned(), "100".to_owned())]);
-    assert_eq!(
-        requests[1].query,
-        [("limit".to_owned(), "100".to_owned()), ("nextToken".to_owned(), "tok+/=2".to_owned())]
-    );
-    assert_eq!(all[0].build_status, Some(BuildState::Ready));
+    api.clear();
+
+    c.get_template("ns/app:v1").await.unwrap();
+    same_as_sdk(&api, "e2b get");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
