@@ -50,10 +50,11 @@ async fn a_redirect_does_not_carry_the_api_key_to_another_origin() {
     assert!(leaked.is_empty(), "the redirect was followed: {leaked:?}");
 }
 
-/// The resident set of this process, in KiB.
-fn rss_kib() -> u64 {
+/// The peak resident set of this process so far (`VmHWM`), in KiB: what reading a body whole
+/// would have raised, even after it was freed.
+fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -71,7 +72,7 @@ fn huge(status: u16, fill: u8) -> Response {
 async fn a_huge_answer_is_cut_and_memory_stays_bounded() {
     let error = FakeApi::start(|_| huge(500, b'e')).await;
     let success = FakeApi::start(|_| huge(200, b' ')).await;
-    let before = rss_kib();
+    let before = peak_rss_kib();
     let err = client(Provider::E2b, &error.url).get_tags("app").await.unwrap_err();
     let shown = err.to_string();
     assert!(matches!(err, CloudError::Api { status: 500, .. }), "{err:?}");
@@ -81,9 +82,10 @@ async fn a_huge_answer_is_cut_and_memory_stays_bounded() {
     let err = client(Provider::E2b, &success.url).get_tags("app").await.unwrap_err();
     assert!(matches!(err, CloudError::AnswerTooLarge { limit, .. } if limit == 32 << 20), "{err:?}");
     assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
-    let grown_mib = rss_kib().saturating_sub(before) / 1024;
-    // Reading either body whole took over 600 MB; a 32 MiB cap plus allocator slack stays far below.
-    assert!(grown_mib < 150, "memory grew by {grown_mib} MiB");
+    let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    // Reading either body whole took over 600 MB; a 32 MiB cap plus allocator slack stays far
+    // below (measured: 42 MiB alone, more only if other tests peak at the same time).
+    assert!(grown_mib < 150, "the peak memory grew by {grown_mib} MiB");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
