@@ -104,22 +104,30 @@ async fn templates_are_managed_through_serve() {
     assert!(text(&o.stderr).starts_with("error: Unauthorized"), "{}", out(&o));
 }
 
-/// A stand-in answering `GET /v2/templates` with `body` (and `X-Next-Token` once, for E2B).
-async fn stand_in(body: Value) -> String {
+/// A stand-in answering every request (which must carry the key) with `answer(path, query)`.
+async fn stand_in_with(answer: impl Fn(&str, &str) -> Value + Clone + Send + Sync + 'static) -> String {
     use axum::http::{HeaderMap, Uri};
     use axum::response::IntoResponse;
     let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-        let body = body.clone();
+        let answer = answer.clone();
         async move {
             assert_eq!(headers.get("x-api-key").map(|v| v.to_str().unwrap()), Some(KEY));
-            assert_eq!(uri.path(), "/v2/templates");
-            axum::Json(body).into_response()
+            axum::Json(answer(uri.path(), uri.query().unwrap_or(""))).into_response()
         }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     url
+}
+
+/// A stand-in answering `GET /v2/templates` with `body`.
+async fn stand_in(body: Value) -> String {
+    stand_in_with(move |path, _| {
+        assert_eq!(path, "/v2/templates");
+        body.clone()
+    })
+    .await
 }
 
 fn listed(id: &str, name: &str) -> Value {
@@ -164,4 +172,23 @@ async fn a_hostile_service_cannot_drive_the_terminal() {
     // The JSON still says exactly what the service sent.
     let json: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json[0]["templateID"], evil);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_prints_a_hostile_log_and_reason_safely() {
+    let evil = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\r\u{85}y";
+    let url = stand_in_with(move |path, query| {
+        assert_eq!(path, "/templates/t/builds/b/status");
+        let entries = if query == "logsOffset=0" {
+            json!([{"timestamp": evil, "level": evil, "message": evil, "step": evil}])
+        } else {
+            json!([])
+        };
+        json!({"templateID": "t", "buildID": evil, "status": "error", "logs": [], "logEntries": entries,
+            "reason": {"message": evil, "step": evil, "logEntries": [{"timestamp": "", "level": "error", "message": evil}]}})
+    })
+    .await;
+    let o = cli("e2b", &url, &["status", "t", "b", "--logs"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(text(&o.stdout), "   xy [xy] xy\nbuild xy of template t: error\nreason (step xy): xy\n  | xy\n");
 }

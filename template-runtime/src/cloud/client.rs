@@ -190,7 +190,9 @@ impl Client {
         with_timeout(options.timeout, logs::follow(&self.transport_for(options), template, info, options)).await
     }
 
-    /// One status request: state, and log lines from `logs_offset` (one page).
+    /// One status request: state, and log lines from `logs_offset` (one page), as the service
+    /// sent them (pass their text through [`terminal_safe`](super::terminal_safe) before printing
+    /// it).
     pub async fn build_status(
         &self,
         template_id: &str,

@@ -24,8 +24,10 @@ const ST: char = '\u{9c}';
 /// `ESC c` (reset) or `ESC ( B`. Everything else, including all other Unicode, is kept. Text
 /// with nothing to remove is returned without copying.
 ///
-/// The client applies it to every log line and server message it hands out; apply it to any
-/// other server text you print.
+/// The client applies it to what it reports as text: the log lines of a build it follows
+/// ([`BuildEvent::Log`](super::BuildEvent::Log)), failure reasons and error messages. Answers it
+/// returns as data ([`Client::build_status`](super::Client::build_status), the template list,
+/// tags) hold what the service sent: apply it to their text before printing it.
 ///
 /// ```
 /// use sandbox_template_runtime::cloud::terminal_safe;
