@@ -349,9 +349,16 @@ pub(super) async fn assign_tags(State(state): State<Arc<AppState>>, body: Bytes)
             );
         }
     };
-    let (name, tag) = req.target.split_once(':').unwrap_or((&req.target, "default"));
-    match state.store.assign_tags(name, tag, &req.tags) {
-        Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags: req.tags }),
+    let (name, tag) = match validate::name_with_tag("target", &req.target) {
+        Ok((name, tag)) => (name, tag.unwrap_or_else(|| "default".to_owned())),
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let tags = match checked_tags(&req.tags) {
+        Ok(t) => t,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.assign_tags(&name, &tag, &tags) {
+        Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags }),
         Err(e) => store_error(e),
     }
 }
@@ -361,10 +368,20 @@ pub(super) async fn remove_tags(State(state): State<Arc<AppState>>, body: Bytes)
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("expected {{\"name\": \"..\", \"tags\": [..]}}: {e}")),
     };
-    match state.store.remove_tags(&req.name, &req.tags) {
+    let (name, tags) = match validate::template_name("name", &req.name).and_then(|n| Ok((n, checked_tags(&req.tags)?)))
+    {
+        Ok(v) => v,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.remove_tags(&name, &tags) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => store_error(e),
     }
+}
+
+/// `tags[i]` of a tags request, each checked and cleaned.
+fn checked_tags(tags: &[String]) -> Result<Vec<String>, String> {
+    tags.iter().enumerate().map(|(i, t)| validate::tag(&format!("tags[{i}]"), t)).collect()
 }
 
 pub(super) async fn list_tags(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
