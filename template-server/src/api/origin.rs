@@ -24,7 +24,7 @@ pub(super) struct HostPolicy {
     allowed: Option<Vec<String>>,
 }
 
-const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
+const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 /// The host part of a `Host` header or URL authority, lower-case, without port.
 fn host_of(authority: &str) -> String {
