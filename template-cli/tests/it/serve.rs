@@ -165,3 +165,36 @@ fn the_key_comes_from_a_file_and_the_command_line_warns() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no API key") && err.contains("--api-key-file"), "{err}");
 }
+
+/// `serve` logs each request with its method, path, status and latency (never the query, which
+/// carries upload signatures).
+#[test]
+fn each_request_is_logged() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
+        .arg(data.path())
+        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+    write!(tcp, "PUT /upload/tplx/abc?signature=feed HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let stderr = child.stderr.take().unwrap();
+    stop(child);
+    let log: String = BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect();
+    let line = log.lines().find(|l| l.contains("request")).unwrap_or_else(|| panic!("no request line in:\n{log}"));
+    for part in ["method=PUT", "path=/upload/tplx/abc", "status=403", "latency_ms="] {
+        assert!(line.contains(part), "{part} missing from {line}");
+    }
+    assert!(!log.contains("feed"), "the query is not logged: {log}");
+}

@@ -344,6 +344,33 @@ async fn slow_loris_connections_are_closed_after_the_header_timeout() {
     assert_eq!(status, 404);
 }
 
+/// F11: a body that stops sending (an upload or a JSON request) is dropped after the body
+/// timeout with 408, and the upload keeps nothing.
+#[tokio::test]
+async fn stalled_bodies_are_dropped_after_the_body_timeout() {
+    let mut config = ServerConfig::new(KEY);
+    config.body_timeout = Duration::from_millis(300);
+    let server = Server::start(config).await.unwrap();
+    let (tid, _) = create(&server, "stalled").await;
+    let url = upload_url(&server, &tid, &"d".repeat(64)).await;
+    let path = url.strip_prefix(&server.url()).unwrap();
+    let started = Instant::now();
+    let answer = raw(
+        &server,
+        format!("PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly ten..").as_bytes(),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5), "dropped after {:?}", started.elapsed());
+    assert_eq!(files_in(server.store().uploads_dir()), Vec::<String>::new());
+    let answer = raw(
+        &server,
+        format!("POST /v3/templates HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: {KEY}\r\nContent-Length: 100\r\n\r\n{{\"name\"").as_bytes(),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
 /// DNS rebinding: a loopback server answers only to loopback names; another `Host` gets 421
 /// naming it, before the key is even looked at.
 #[tokio::test]
