@@ -5,7 +5,9 @@
 //!
 //! - sizes, counts and path lengths are bounded by [`UnpackLimits`]: a declared size over the
 //!   limit is refused before anything is written, and the decompressed stream itself is capped,
-//!   so a decompression bomb stops at the limit instead of filling the disk;
+//!   so a decompression bomb stops at the limit instead of filling the disk; GNU long names and
+//!   PAX headers (which the `tar` crate reads into memory whole) are checked against the path
+//!   limit in a first pass that reads them raw;
 //! - only regular files, directories and symlinks are unpacked (no hard links, devices, FIFOs or
 //!   sparse files); paths stay inside the target folder (the `tar` crate's `unpack_in`);
 //! - setuid, setgid and sticky bits are dropped and ownership is never restored (files belong to
@@ -174,17 +176,12 @@ pub(crate) fn check_limits(archive: &Path, limits: &UnpackLimits) -> Result<usiz
 
 /// [`unpack`] into `into`, or only read and check every entry (`None`).
 fn walk(archive: &Path, into: Option<&Path>, limits: &UnpackLimits) -> Result<Unpacked, UnpackError> {
-    let mut f = std::fs::File::open(archive).map_err(UnpackError::Write)?;
-    let mut magic = [0u8; 2];
-    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-    f.rewind().map_err(UnpackError::Write)?;
-    let reader: Box<dyn Read> =
-        if gz { Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
     let too_big = UnpackError::TooBig { limit: limits.max_bytes };
     let read_error = |e: io::Error| {
         if is_cap(&e) { UnpackError::TooBig { limit: limits.max_bytes } } else { UnpackError::Invalid(e) }
     };
-    let mut tar = tar::Archive::new(Capped { inner: reader, left: limits.max_stream() });
+    check_extension_headers(archive, limits)?;
+    let mut tar = tar::Archive::new(open(archive, limits)?);
     tar.set_preserve_permissions(false);
     tar.set_preserve_ownerships(false);
     tar.set_unpack_xattrs(false);
@@ -233,6 +230,42 @@ fn walk(archive: &Path, into: Option<&Path>, limits: &UnpackLimits) -> Result<Un
         }
     }
     Ok(done)
+}
+
+/// The decompressed stream of a tar or tar.gz (detected by its magic bytes), capped at what an
+/// archive within `limits` can need.
+fn open(archive: &Path, limits: &UnpackLimits) -> Result<Capped<Box<dyn Read>>, UnpackError> {
+    let mut f = std::fs::File::open(archive).map_err(UnpackError::Write)?;
+    let mut magic = [0u8; 2];
+    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    f.rewind().map_err(UnpackError::Write)?;
+    let reader: Box<dyn Read> =
+        if gz { Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
+    Ok(Capped { inner: reader, left: limits.max_stream() })
+}
+
+/// The `tar` crate reads a GNU long name or a PAX header into memory whole before it yields the
+/// entry it belongs to, so their size is checked first, in a pass that sees them raw: at most
+/// two paths' worth plus room for the other PAX records.
+fn check_extension_headers(archive: &Path, limits: &UnpackLimits) -> Result<(), UnpackError> {
+    let read_error = |e: io::Error| {
+        if is_cap(&e) { UnpackError::TooBig { limit: limits.max_bytes } } else { UnpackError::Invalid(e) }
+    };
+    let most = 2 * limits.max_path_len as u64 + 1024;
+    let mut tar = tar::Archive::new(open(archive, limits)?);
+    for entry in tar.entries().map_err(read_error)?.raw(true) {
+        let entry = entry.map_err(read_error)?;
+        let kind = entry.header().entry_type();
+        let extension = kind.is_gnu_longname()
+            || kind.is_gnu_longlink()
+            || kind.is_pax_local_extensions()
+            || kind.is_pax_global_extensions();
+        if extension && entry.size() > most {
+            let len = usize::try_from(entry.size()).unwrap_or(usize::MAX);
+            return Err(UnpackError::PathTooLong { len, limit: limits.max_path_len });
+        }
+    }
+    Ok(())
 }
 
 /// Why an upload does not match the COPY step that names it.
@@ -302,4 +335,83 @@ pub(crate) fn verify(
         return Err(VerifyError::Extra { src: copy.src, dest: copy.dest, path: extra.display().to_string() });
     }
     Ok(unpacked.entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> UnpackLimits {
+        UnpackLimits { max_bytes: 1 << 20, max_entries: 10, max_path_len: 100 }
+    }
+
+    /// A GNU long-name entry of 64 MiB: the tar crate would read it all into memory; it is
+    /// refused on its header, naming the path-length limit.
+    #[test]
+    fn a_giant_long_name_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.tar.gz");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::GNULongName);
+        header.set_path("././@LongLink").unwrap();
+        header.set_size(64 << 20);
+        header.set_cksum();
+        std::io::Write::write_all(&mut gz, header.as_bytes()).unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..64 {
+            std::io::Write::write_all(&mut gz, &chunk).unwrap();
+        }
+        gz.finish().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack(&path, out.path(), &limits()).unwrap_err();
+        assert!(matches!(err, UnpackError::PathTooLong { .. }), "{err:?}");
+        assert!(err.to_string().contains("--max-path-len"), "{err}");
+        let err = check_limits(&path, &limits()).unwrap_err();
+        assert!(matches!(err, UnpackError::PathTooLong { .. }), "{err:?}");
+    }
+
+    /// Entries that declare more than the limit in total are refused, and so is a stream past
+    /// its cap whatever its headers say.
+    #[test]
+    fn a_stream_past_its_limits_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.tar");
+        let mut tar = tar::Builder::new(std::fs::File::create(&path).unwrap());
+        // 10 entries of 300 KiB each: within the entry limit, the total over 1 MiB.
+        let data = vec![0u8; 300 << 10];
+        for i in 0..10 {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("f{i}"), &data[..]).unwrap();
+        }
+        tar.finish().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack(&path, out.path(), &limits()).unwrap_err();
+        assert!(matches!(err, UnpackError::TooBig { .. }), "{err:?}");
+        assert!(err.to_string().contains("--max-unpacked-bytes"), "{err}");
+        // With no room at all, the cap on the stream itself refuses the first block.
+        let none = UnpackLimits { max_bytes: 0, max_entries: 0, max_path_len: 0 };
+        let mut capped = open(&path, &none).unwrap();
+        capped.left = 100;
+        let e = std::io::copy(&mut capped, &mut std::io::sink()).unwrap_err();
+        assert!(is_cap(&e), "{e}");
+    }
+
+    #[test]
+    fn links_and_devices_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("link.tar");
+        let mut tar = tar::Builder::new(std::fs::File::create(&path).unwrap());
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Link);
+        header.set_size(0);
+        tar.append_link(&mut header, "shadow", "/etc/shadow").unwrap();
+        tar.finish().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack(&path, out.path(), &limits()).unwrap_err();
+        assert!(err.to_string().contains("`shadow`, a hard link"), "{err}");
+    }
 }
