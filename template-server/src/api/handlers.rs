@@ -190,11 +190,13 @@ pub(super) async fn upload(
 async fn verified_archive(state: &Arc<AppState>, index: usize, step: &WireStep) -> Result<PathBuf, Response> {
     let hash = step.files_hash.clone().unwrap_or_default();
     let _one_at_a_time = state.verifying.lock().await;
-    if let Some(p) = state.store.upload(&hash) {
-        return Ok(p);
-    }
     let dir = state.store.uploads_dir().to_owned();
     let pending = uploads::unverified_path(&dir, &hash);
+    if let Some(p) = state.store.upload(&hash) {
+        // A forced re-upload of verified files: the same content by its hash, not kept twice.
+        let _ = std::fs::remove_file(&pending);
+        return Ok(p);
+    }
     let describe = |step: &WireStep| {
         format!("step {} (COPY {})", index + 1, step.args.iter().take(2).cloned().collect::<Vec<_>>().join(" "))
     };
