@@ -274,11 +274,13 @@ pub(crate) enum VerifyError {
     /// It did not unpack.
     #[error(transparent)]
     Unpack(#[from] UnpackError),
-    /// Its files hash to something else.
+    /// Its files hash to something else, by either SDK's algorithm.
     #[error(
-        "the uploaded files of `COPY {src} {dest}` do not match filesHash: the request says {want}, the archive hashes to {got}"
+        "the uploaded files of `COPY {src} {dest}` do not match filesHash: the request says {want}, the archive hashes to {got} \
+         (or {js} as the JS SDK hashes, with this server's folder sizes; a JS client whose file system sizes folders \
+         differently cannot be verified: build from the same machine, or with the Python SDK or this crate's client)"
     )]
-    Mismatch { src: String, dest: String, want: String, got: String },
+    Mismatch { src: String, dest: String, want: String, got: String, js: String },
     /// It holds a file the step does not copy (it would land in the shared build context).
     #[error("the uploaded archive of `COPY {src} {dest}` holds `{path}`, which that step does not copy")]
     Extra { src: String, dest: String, path: String },
@@ -292,6 +294,47 @@ impl VerifyError {
     pub(crate) fn is_limit(&self) -> bool {
         matches!(self, VerifyError::Unpack(e) if e.is_limit())
     }
+}
+
+/// `filesHash` as the JS SDK computes it (SPEC §C.1) over `entries` (the files the step
+/// selects in `dir`): the root is `""`, and every entry hashes its path, `st_mode` and `st_size`
+/// (folders too), then a kept symlink's target or a file's contents, in path order.
+fn js_files_hash(
+    dir: &Path,
+    copy: &CopyStep,
+    entries: &[sandbox_template_runtime::context::Entry],
+) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let mut h = Sha256::new();
+    h.update(format!("COPY {} {}", copy.src, copy.dest).as_bytes());
+    let mut paths: Vec<&Path> = entries.iter().map(|e| e.path()).collect();
+    paths.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    let resolve = copy.resolve_symlinks.unwrap_or(false);
+    for rel in paths {
+        let full = dir.join(rel);
+        let rel_bytes = rel.as_os_str().as_bytes();
+        h.update(if rel_bytes == b"." { &b""[..] } else { rel_bytes });
+        let lstat = std::fs::symlink_metadata(&full)?;
+        if lstat.file_type().is_symlink() {
+            let target = std::fs::metadata(&full).ok().filter(|m| m.is_file() || m.is_dir());
+            if !(resolve && target.is_some()) {
+                h.update(lstat.mode().to_string().as_bytes());
+                h.update(lstat.size().to_string().as_bytes());
+                h.update(std::fs::read_link(&full)?.as_os_str().as_bytes());
+                continue;
+            }
+        }
+        let stat = std::fs::metadata(&full)?;
+        h.update(stat.mode().to_string().as_bytes());
+        h.update(stat.size().to_string().as_bytes());
+        if stat.is_file() {
+            let mut f = std::fs::File::open(&full)?;
+            io::copy(&mut f, &mut h)?;
+        }
+    }
+    Ok(format!("{:x}", h.finalize()))
 }
 
 /// The COPY step of a wire step.
@@ -311,6 +354,15 @@ fn copy_of(step: &WireStep) -> CopyStep {
 /// `step` (`filesHash` covers `COPY src dest` and the files, so only the step can say what an
 /// archive should hash to). Fails when the hash differs or the archive holds files the step
 /// does not select. Returns the number of entries. The scratch folder is removed either way.
+///
+/// The two SDK families hash differently (SPEC §H.1, §H.3): the Python SDK, this crate's
+/// client and the runtime leave folder sizes out and name the context root `.`; the JS SDK
+/// hashes each folder's `st_size` and names the root `""`. An archive carries no folder sizes,
+/// so the JS hash is recomputed with the sizes the unpacked folders have here: it matches when
+/// the client's context and the server's data folder are on the same kind of file system (a
+/// local `serve`, the usual case), and a JS upload from a machine whose file system sizes
+/// folders differently is refused with a message that says so. Either algorithm matching
+/// verifies the archive.
 pub(crate) fn verify(
     archive: &Path,
     step: &WireStep,
@@ -328,7 +380,10 @@ pub(crate) fn verify(
     let got = source.files_hash().map_err(|e| VerifyError::Check(e.to_string()))?;
     let want = step.files_hash.clone().unwrap_or_default();
     if got != want {
-        return Err(VerifyError::Mismatch { src: copy.src, dest: copy.dest, want, got });
+        let js = js_files_hash(dir.path(), &copy, source.entries()).map_err(|e| VerifyError::Check(e.to_string()))?;
+        if js != want {
+            return Err(VerifyError::Mismatch { src: copy.src, dest: copy.dest, want, got, js });
+        }
     }
     let selected: BTreeSet<&Path> = source.entries().iter().map(|e| e.path()).collect();
     if let Some(extra) = unpacked.files.iter().find(|p| !selected.contains(p.as_path())) {
