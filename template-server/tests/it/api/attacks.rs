@@ -240,6 +240,42 @@ async fn setuid_bits_are_stripped_and_contexts_are_owner_only() {
     assert_eq!(mode(&upload), 0o600, "the kept archive is owner-only");
 }
 
+/// F13: a failed build leaves no unpacked context behind (an engine build removes it whether it
+/// succeeds or fails; without an engine a successful build's staged context is its result).
+#[tokio::test]
+async fn a_failed_build_removes_its_context() {
+    let builds = tempfile::tempdir().unwrap();
+    let server = staging_server(ServerConfig::new(KEY), builds.path()).await;
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("big.bin"), vec![7u8; 1 << 20]).unwrap();
+    std::fs::set_permissions(ctx.path().join("big.bin"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let hash = files_hash(ctx.path(), "big.bin", "/big.bin");
+    let archive = tar_gz(&[("big.bin", 0o644, &vec![7u8; 1 << 20])]);
+    let (tid, bid) = create(&server, "fails-late").await;
+    let (status, body) = put(&upload_url(&server, &tid, &hash).await, archive).await;
+    assert_eq!(status, 200, "{body}");
+    // Staged first, then refused by the template's own rules (an ENV name cannot start with a digit).
+    let start = json!({"fromImage": "alpine", "steps": [
+        copy_step("big.bin", "/big.bin", &hash),
+        {"type": "ENV", "args": ["1BAD", "x"], "force": false},
+    ]});
+    let (status, answer) =
+        call(&server, reqwest::Method::POST, &format!("/v2/templates/{tid}/builds/{bid}"), Some(start)).await;
+    assert_eq!(status, 202, "{answer}");
+    let status_path = format!("/templates/{tid}/builds/{bid}/status");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let s = loop {
+        let (_, s) = call(&server, reqwest::Method::GET, &status_path, None).await;
+        if s["status"] == "error" || s["status"] == "ready" {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "{s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(s["status"], "error", "{s}");
+    assert!(!builds.path().join(&bid).join("context").exists(), "the failed build's context is gone");
+}
+
 /// F6: a small tar.gz that expands far past the unpacked-bytes limit, an archive with too many
 /// entries, and a too-long path are refused at upload with 413 naming the limit, and an upload
 /// over the size limit is refused on its `Content-Length`. Nothing is kept.
