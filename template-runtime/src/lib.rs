@@ -57,7 +57,7 @@ pub use rules::Rule;
 pub use secret::Secret;
 pub use step::{CopyStep, SourceLocation, Step, StepKind};
 pub use template::{
-    AptOptions, Base, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
+    AptOptions, Base, CopyItem, CopyOptions, EnvOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
     PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };
 

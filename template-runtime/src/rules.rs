@@ -5,6 +5,8 @@
 //! compile time, spanned at the offending token. Each returns a [`Rule`] violation that says what
 //! is wrong and (through [`Rule::help`]) what to write instead.
 
+use crate::provider::Provider;
+
 /// A broken validation rule: what is wrong with one value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -36,6 +38,17 @@ pub enum Rule {
     /// An environment variable name is not `[A-Za-z_][A-Za-z0-9_]*`.
     #[error("invalid environment variable name `{}`", .0.escape_debug())]
     InvalidEnvKey(String),
+    /// An env value refers to another variable (`$NAME`, `${NAME}`) where the provider does not
+    /// expand it: E2B sets env values as written.
+    #[error(
+        "the value of `{key}` refers to `{reference}`, but E2B sets env values as written: `{key}` would hold the text `{reference}`"
+    )]
+    EnvReference {
+        /// The variable being set.
+        key: String,
+        /// The first reference in its value, as written (`$PATH`, `${HOME}`).
+        reference: String,
+    },
     /// The same environment variable twice in one `set_envs`.
     #[error("environment variable `{0}` is set twice in the same step")]
     DuplicateEnvKey(String),
@@ -110,6 +123,19 @@ impl Rule {
             Rule::InvalidEnvKey(_) => {
                 "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
                     .into()
+            }
+            Rule::EnvReference { key, .. } => {
+                let example = match key.as_str() {
+                    "PATH" => {
+                        " (e.g. `/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`; \
+                         with the text `$PATH` in it, every later command fails with exit 127)"
+                    }
+                    _ => "",
+                };
+                format!(
+                    "write the full value{example}, or mark the value literal to keep the text: `(literal)` in \
+                     the DSL, `EnvOptions::new().literal(true)` with `set_envs_with` in Rust"
+                )
             }
             Rule::DuplicateEnvKey(_) => "set each variable once".into(),
             Rule::InvalidImageReference { .. } => {
@@ -203,6 +229,54 @@ pub fn env_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<Rule> {
     errors
 }
 
+/// An env value for `provider`: on E2B, which sets values as written, it must not refer to a
+/// variable (`$NAME`, `${NAME}`), unless it is `literal` (the text is meant). Novita expands such
+/// references, so every value passes there.
+///
+/// Only a `$` followed by a letter, `_` or `{` is a reference; `$$`, `$1`, a trailing `$` or
+/// `$ ` are plain text on E2B and pass. A backslash does not escape: E2B keeps `\$HOME` as
+/// written, backslash included, so it is refused like `$HOME`.
+/// ```
+/// use sandbox_template_runtime::Provider;
+/// use sandbox_template_runtime::rules::{env_value, Rule};
+/// assert!(matches!(
+///     env_value(Provider::E2b, false, "PATH", "/opt/bin:$PATH"),
+///     Err(Rule::EnvReference { reference, .. }) if reference == "$PATH"
+/// ));
+/// assert!(env_value(Provider::E2b, true, "PATH", "/opt/bin:$PATH").is_ok());
+/// assert!(env_value(Provider::Novita, false, "PATH", "/opt/bin:$PATH").is_ok());
+/// assert!(env_value(Provider::E2b, false, "PRICE", "5$").is_ok());
+/// ```
+pub fn env_value(provider: Provider, literal: bool, key: &str, value: &str) -> Result<(), Rule> {
+    if literal || provider != Provider::E2b {
+        return Ok(());
+    }
+    match env_reference(value) {
+        Some(reference) => Err(Rule::EnvReference { key: key.to_owned(), reference: reference.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// The first variable reference in `value`: `$NAME` or `${...}` (up to its `}`, or the end).
+pub fn env_reference(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    for (i, _) in value.match_indices('$') {
+        let rest = &bytes[i + 1..];
+        match rest.first() {
+            Some(b'{') => {
+                let end = rest.iter().position(|&b| b == b'}').map_or(value.len(), |p| i + 1 + p + 1);
+                return Some(&value[i..end]);
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+                return Some(&value[i..i + 1 + len]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A port: 1..=65535.
 pub fn port(port: u32) -> Result<(), Rule> {
     if (1..=65535).contains(&port) { Ok(()) } else { Err(Rule::InvalidPort(port)) }
@@ -280,6 +354,24 @@ mod tests {
             assert!(env_key(bad).is_err(), "{bad}");
         }
         assert_eq!(env_keys(["A", "B", "A"]), vec![Rule::DuplicateEnvKey("A".into())]);
+    }
+
+    #[test]
+    fn env_references_are_found_where_e2b_would_keep_them() {
+        for (value, reference) in [
+            ("/opt/bin:$PATH", "$PATH"),
+            ("${HOME}/bin", "${HOME}"),
+            ("${X:-default}", "${X:-default}"),
+            ("a$_b c", "$_b"),
+            ("$$HOME", "$HOME"),
+            ("\\$HOME", "$HOME"),
+            ("${unclosed", "${unclosed"),
+        ] {
+            assert_eq!(env_reference(value), Some(reference), "{value}");
+        }
+        for plain in ["", "5$", "$$", "$1", "a $ b", "price: $9", "'single' \"double\" `tick`"] {
+            assert_eq!(env_reference(plain), None, "{plain}");
+        }
     }
 
     #[test]

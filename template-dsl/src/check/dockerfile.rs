@@ -289,7 +289,7 @@ fn step_op(kind: &StepKind, s: &impl Fn(&str) -> Str) -> Option<OpKind> {
             resolve_symlinks: cp.resolve_symlinks,
             gzip: cp.gzip,
         },
-        StepKind::Env(pairs) => OpKind::Env(pairs.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+        StepKind::Env { vars: pairs, .. } => OpKind::Env(pairs.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
         StepKind::Workdir(p) => OpKind::Workdir(s(p)),
         StepKind::User(u) => OpKind::User(s(u)),
         _ => return None,

@@ -48,7 +48,7 @@ mod run;
 mod stage;
 
 pub use build::{DEFAULT_BASE_ENV, LocalBuildOptions};
-pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
+pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions, env_semantics};
 pub use engine::{ENGINE_ENV, Engine, EngineKind, EnginePreference};
 pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
 pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};
