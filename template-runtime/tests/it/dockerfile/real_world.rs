@@ -195,7 +195,10 @@ fn jupyter_datascience() {
 #[test]
 fn legacy_php() {
     let c = conv("legacy-php.Dockerfile");
-    assert!(has(&c, &StepKind::Env { vars: vec![("APACHE_DOCUMENT_ROOT".into(), "/var/www/html/public".into())], literal: false }));
+    assert!(has(
+        &c,
+        &StepKind::Env { vars: vec![("APACHE_DOCUMENT_ROOT".into(), "/var/www/html/public".into())], literal: false }
+    ));
     assert!(runs(&c)[0].contains("s!/var/www/html!${APACHE_DOCUMENT_ROOT}!g"));
     assert_eq!(copies(&c).len(), 3);
     assert_eq!(copies(&c)[2].0, ".");

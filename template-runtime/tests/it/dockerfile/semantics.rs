@@ -223,11 +223,9 @@ fn args_are_substituted_and_never_become_env_steps() {
             run("export APP=web VERSION=1.2; npm ci"),
         ]
     );
-    assert!(
-        c.steps
-            .iter()
-            .all(|s| !matches!(&s.kind, StepKind::Env { vars: p, .. } if p.iter().any(|(k, _)| k == "APP" || k == "VERSION")))
-    );
+    assert!(c.steps.iter().all(
+        |s| !matches!(&s.kind, StepKind::Env { vars: p, .. } if p.iter().any(|(k, _)| k == "APP" || k == "VERSION"))
+    ));
 }
 
 #[test]
