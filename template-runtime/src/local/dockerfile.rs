@@ -464,6 +464,23 @@ mod tests {
     }
 
     #[test]
+    fn novita_env_values_expand_one_instruction_per_variable() {
+        let t = base()
+            .for_provider(Provider::Novita)
+            .set_envs([("A", r#"/a:$PATH "q" \ `t` $(x)"#), ("B", "${A}/b")])
+            .set_envs_with([("C", "$A")], crate::EnvOptions::new().literal(true));
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
+        assert!(
+            df.text.ends_with("ENV A=\"/a:$PATH \\\"q\\\" \\\\ `t` \\$(x)\"\nENV B=\"${A}/b\"\nENV C=\"\\$A\"\n"),
+            "{}",
+            df.text
+        );
+        let e2b = LocalDockerfileOptions { provider: Some(Provider::E2b), ..Default::default() };
+        let df = LocalDockerfile::for_template(&t, &e2b).unwrap();
+        assert!(df.text.contains("ENV A=\"/a:\\$PATH"), "{}", df.text);
+    }
+
+    #[test]
     fn a_line_break_in_an_env_value_is_refused_with_its_location() {
         let t = base().set_envs([("MULTI", "a\nb")]);
         let line = line!() - 1;
