@@ -46,6 +46,8 @@ pub enum Rule {
     EnvReference {
         /// The variable being set.
         key: String,
+        /// Its value.
+        value: String,
         /// The first reference in its value, as written (`$PATH`, `${HOME}`).
         reference: String,
     },
@@ -124,19 +126,11 @@ impl Rule {
                 "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
                     .into()
             }
-            Rule::EnvReference { key, .. } => {
-                let example = match key.as_str() {
-                    "PATH" => {
-                        " (e.g. `/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`; \
-                         with the text `$PATH` in it, every later command fails with exit 127)"
-                    }
-                    _ => "",
-                };
-                format!(
-                    "write the full value{example}, or mark the value literal to keep the text: `(literal)` in \
-                     the DSL, `EnvOptions::new().literal(true)` with `set_envs_with` in Rust"
-                )
-            }
+            Rule::EnvReference { key, value, reference } => format!(
+                "write the full value{}, or keep the text with `set_envs_with(.., EnvOptions::new().literal(true))`; \
+                 Novita expands it (`.for_provider(Provider::Novita)`)",
+                env_fix_example(key, value, reference)
+            ),
             Rule::DuplicateEnvKey(_) => "set each variable once".into(),
             Rule::InvalidImageReference { .. } => {
                 "write a Docker image reference such as `python:3.12`, `ghcr.io/org/app:1.0` or `name@sha256:<hex>`"
@@ -252,9 +246,30 @@ pub fn env_value(provider: Provider, literal: bool, key: &str, value: &str) -> R
         return Ok(());
     }
     match env_reference(value) {
-        Some(reference) => Err(Rule::EnvReference { key: key.to_owned(), reference: reference.to_owned() }),
+        Some(reference) => {
+            Err(Rule::EnvReference { key: key.to_owned(), value: value.to_owned(), reference: reference.to_owned() })
+        }
         None => Ok(()),
     }
+}
+
+/// The PATH most images declare (Docker's default): what `$PATH` stands for in a value written
+/// out in full.
+const USUAL_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// For [`Rule::EnvReference`]'s help: `, e.g. `FULL`` with `$PATH` written out, and why it
+/// matters, when the value extends PATH; empty otherwise.
+pub fn env_fix_example(key: &str, value: &str, reference: &str) -> String {
+    if !matches!(reference, "$PATH" | "${PATH}") {
+        return String::new();
+    }
+    let full = value.replacen(reference, USUAL_PATH, 1);
+    let why = if key == "PATH" {
+        " (a PATH holding the text `$PATH` makes every later command fail with exit 127)"
+    } else {
+        ""
+    };
+    format!(", e.g. `{full}` with the image's own PATH{why}")
 }
 
 /// The first variable reference in `value`: `$NAME` or `${...}` (up to its `}`, or the end).

@@ -195,7 +195,8 @@ impl Checker<'_> {
 
     fn env_stmt(&mut self, s: &EnvStmt) -> OpKind {
         let o = self.options("env", &s.options, &["literal"]);
-        let literal = self.opt_flag(&o, "literal").unwrap_or(false);
+        // A malformed `literal = ...` is reported as such; the values are not checked as well.
+        let literal = o.has("literal") && self.opt_flag(&o, "literal").unwrap_or(true);
         let provider = self.provider();
         let mut seen = HashSet::new();
         let mut vars = Vec::new();
@@ -209,7 +210,18 @@ impl Checker<'_> {
                 Ok(()) => {}
             }
             self.str(value);
-            self.lit_rule(value, |v| rules::env_value(provider, literal, &name, v));
+            if let Some(v) = value.value()
+                && let Err(rule) = rules::env_value(provider, literal, &name, &v)
+            {
+                let example = match &rule {
+                    Rule::EnvReference { reference, .. } => rules::env_fix_example(&name, &v, reference),
+                    _ => String::new(),
+                };
+                self.cx.push(Diagnostic::new(value.span(), rule.to_string()).help(format!(
+                    "write the full value{example}, or add `(literal)` to keep the text; Novita expands it \
+                     (`provider novita;` before `from`)"
+                )));
+            }
             vars.push((name, value.clone()));
         }
         OpKind::Env { vars, literal }
