@@ -119,7 +119,8 @@ fn descendants(root: u32) -> Vec<u32> {
 
 impl Engine {
     /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]),
-    /// with the base image's user looked up when the image is present.
+    /// with the base image's user (and, for a template base, its workdir) looked up when the image
+    /// is present.
     pub fn dockerfile(&self, template: &Template, options: &LocalBuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
         let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
