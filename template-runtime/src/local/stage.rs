@@ -28,7 +28,8 @@ use super::error::LocalError;
 /// let mut tar = Vec::new();
 /// let t = Template::new().from_image("localhost/sandbox-base:latest").run_cmd("echo hi");
 /// let df = write_build_context(&t, &LocalDockerfileOptions::default(), &mut tar).unwrap();
-/// assert_eq!(df.origins.len(), 2);
+/// // FROM, the default user's RUN, USER and WORKDIR, then the step.
+/// assert_eq!(df.origins.len(), 5);
 /// assert!(tar.len() >= 3 * 512);
 /// ```
 pub fn write_build_context(
