@@ -47,9 +47,11 @@ mod tests {
             }
         };
         let name = format!("sandbox-template-test/cli-local-{}", std::process::id());
-        let template = Template::new().from_image(base).run_cmd("echo built > /built");
+        // Steps run as `user`, as in the cloud: `/tmp`, not `/`.
+        let template = Template::new().from_image(base).run_cmd("echo built > /tmp/built");
         let info = build(&template, &name, &CloudBuildOptions::default()).await.unwrap();
-        let out = std::process::Command::new(engine.program()).args(["run", "--rm", &name, "cat", "/built"]).output();
+        let out =
+            std::process::Command::new(engine.program()).args(["run", "--rm", &name, "cat", "/tmp/built"]).output();
         let _ = engine.remove_image(&name);
         assert_eq!(String::from_utf8_lossy(&out.unwrap().stdout), "built\n");
         assert_eq!(info.name, name);

@@ -110,6 +110,16 @@ pub enum Rule {
     /// `git clone --depth 0`.
     #[error("clone depth must be at least 1")]
     InvalidDepth,
+    /// A `run` that installs or updates system packages while the current user is not root: the
+    /// cloud refuses it ("permission denied"), as steps run as [`DEFAULT_USER`] unless the
+    /// template says otherwise.
+    #[error("`{command}` needs root, but this step runs as `{user}`")]
+    PackageManagerNotRoot {
+        /// The package manager and its subcommand as written (`apt-get install`).
+        command: String,
+        /// The user the step runs as.
+        user: String,
+    },
 }
 
 impl Rule {
@@ -156,6 +166,9 @@ impl Rule {
             Rule::EmptyCommand => "write the command to run".into(),
             Rule::EmptyUrl => "write the repository URL".into(),
             Rule::InvalidDepth => "use a depth of 1 or more, or leave it out for the full history".into(),
+            Rule::PackageManagerNotRoot { .. } => "run it as root: add `(user = \"root\")` after the command, or write \
+                 `user \"root\";` before this `run` (builder: `RunOptions::new().user(\"root\")` or `.set_user(\"root\")`)"
+                .into(),
         })
     }
 }
@@ -326,6 +339,171 @@ pub fn user(user: &str) -> Result<(), Rule> {
     Ok(())
 }
 
+/// The user template steps run as when the template names none, on E2B and Novita alike (their
+/// build service creates it, with a home folder `/home/user` and passwordless `sudo`). Docker's
+/// default, `root`, is not the cloud's.
+pub const DEFAULT_USER: &str = "user";
+
+/// Whether `user` (a [`user`]-valid name, `name:group` or a numeric ID) is root.
+/// ```
+/// use sandbox_template_runtime::rules::is_root;
+/// assert!(is_root("root") && is_root("0") && is_root("root:wheel"));
+/// assert!(!is_root("user") && !is_root("1000") && !is_root("rooty"));
+/// ```
+pub fn is_root(user: &str) -> bool {
+    matches!(user.split(':').next(), Some("root" | "0"))
+}
+
+/// A `run` command executed as `user`: refused when one of its commands (each command of a
+/// `&&`, `||`, `;`, `|` or newline list) starts with a system package manager's install, update
+/// or removal and `user` is not root, because the cloud runs it as that user and the package
+/// manager fails there with "permission denied".
+///
+/// Recognized: `apt-get`/`apt` (`install`, `update`, `upgrade`, `dist-upgrade`, `full-upgrade`,
+/// `remove`, `purge`, `autoremove`, `reinstall`), `dnf`/`yum`/`microdnf` (`install`, `update`,
+/// `upgrade`, `remove`, `erase`, `reinstall`, `makecache`, `groupinstall`), `apk` (`add`, `del`,
+/// `update`, `upgrade`, `fix`) and `pacman` (`-S…`, `-U…`, `-R…`), also by absolute path and after
+/// `VAR=value` assignments. A command after `sudo` is accepted: the cloud's default user has
+/// passwordless `sudo`.
+/// ```
+/// use sandbox_template_runtime::rules::{package_install_as, Rule};
+/// assert!(package_install_as("apt-get install -y curl", "root").is_ok());
+/// assert!(package_install_as("sudo apt-get install -y curl", "user").is_ok());
+/// assert!(package_install_as("echo 'apt-get install' > notes", "user").is_ok());
+/// let err = package_install_as("cd /tmp && DEBIAN_FRONTEND=noninteractive apt-get -y install curl", "user");
+/// assert_eq!(
+///     err,
+///     Err(Rule::PackageManagerNotRoot { command: "apt-get install".into(), user: "user".into() })
+/// );
+/// ```
+pub fn package_install_as(command: &str, user: &str) -> Result<(), Rule> {
+    if is_root(user) {
+        return Ok(());
+    }
+    match shell_commands(command).iter().find_map(|words| package_install(words)) {
+        Some(command) => Err(Rule::PackageManagerNotRoot { command, user: user.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// `manager subcommand` when `words` (one simple command) installs, updates or removes system
+/// packages.
+fn package_install(words: &[String]) -> Option<String> {
+    // Shell keywords and assignments before the command name; `sudo` makes it root's business.
+    let mut rest = words
+        .iter()
+        .map(String::as_str)
+        .skip_while(|w| matches!(*w, "then" | "do" | "else" | "!" | "exec") || is_assignment(w));
+    let program = rest.next()?;
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let subcommands: &[&str] = match name {
+        "apt-get" | "apt" => &[
+            "install",
+            "update",
+            "upgrade",
+            "dist-upgrade",
+            "full-upgrade",
+            "remove",
+            "purge",
+            "autoremove",
+            "reinstall",
+        ],
+        "dnf" | "yum" | "microdnf" => {
+            &["install", "update", "upgrade", "remove", "erase", "reinstall", "makecache", "groupinstall"]
+        }
+        "apk" => &["add", "del", "update", "upgrade", "fix"],
+        "pacman" => {
+            // The operation is a flag: `-S`, `-Syu`, `-U`, `-R`, `--sync`, ...
+            let op = rest.find(|w| w.starts_with('-'))?;
+            let changes = (op.starts_with('-') && !op.starts_with("--") && op[1..].starts_with(['S', 'U', 'R']))
+                || matches!(op, "--sync" | "--upgrade" | "--remove");
+            // `-Ss`/`-Si`/`-Q...` only read.
+            let reads = op.starts_with("-S") && op[2..].contains(['s', 'i', 'l', 'g', 'p']);
+            return (changes && !reads).then(|| format!("pacman {op}"));
+        }
+        _ => return None,
+    };
+    // The subcommand is the first word that is not a flag (or a flag's value: `-o X`, `-c X`, `-t X`).
+    let mut takes_value = false;
+    for word in rest {
+        if std::mem::take(&mut takes_value) {
+            continue;
+        }
+        if word.starts_with('-') {
+            takes_value = matches!(word, "-o" | "-c" | "-t" | "-X" | "--repo" | "--setopt");
+            continue;
+        }
+        return subcommands.contains(&word).then(|| format!("{name} {word}"));
+    }
+    None
+}
+
+/// `NAME=value`.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| env_key(name).is_ok())
+}
+
+/// The simple commands of a shell command line, as words: split at unquoted `;`, `&`, `|`,
+/// newlines and parentheses, then at whitespace. Quotes are removed; nothing is expanded. Enough to
+/// see which program each command starts with, not a shell parser.
+fn shell_commands(line: &str) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, '\\') => {
+                // A backslash-newline continues the line.
+                match chars.next() {
+                    Some('\n') | None => {}
+                    Some(next) => {
+                        word.push(next);
+                        in_word = true;
+                    }
+                }
+            }
+            (None, c) if c.is_whitespace() && c != '\n' => {
+                if std::mem::take(&mut in_word) {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, ';' | '&' | '|' | '\n' | '(' | ')' | '{' | '}') => {
+                if std::mem::take(&mut in_word) {
+                    words.push(std::mem::take(&mut word));
+                }
+                if !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    commands
+}
+
 /// A command: not empty.
 pub fn command(cmd: &str) -> Result<(), Rule> {
     if cmd.trim().is_empty() { Err(Rule::EmptyCommand) } else { Ok(()) }
@@ -428,6 +606,46 @@ mod tests {
         assert!(port(0).is_err() && port(65536).is_err() && port(8000).is_ok());
         assert!(http_status(99).is_err() && http_status(600).is_err() && http_status(204).is_ok());
         assert!(file_mode(0o7777).is_ok() && file_mode(0o10000).is_err());
+    }
+
+    #[test]
+    fn package_installs_need_root() {
+        let refused = |cmd: &str| match package_install_as(cmd, "user") {
+            Err(Rule::PackageManagerNotRoot { command, user }) if user == "user" => command,
+            other => panic!("`{cmd}`: {other:?}"),
+        };
+        assert_eq!(refused("apt-get update"), "apt-get update");
+        assert_eq!(refused("apt-get update && apt-get install -y curl"), "apt-get update");
+        assert_eq!(refused("set -e; apt install -y git"), "apt install");
+        assert_eq!(refused("/usr/bin/apt-get -qq -o Dpkg::Use-Pty=0 install x"), "apt-get install");
+        assert_eq!(refused("DEBIAN_FRONTEND=noninteractive apt-get upgrade -y"), "apt-get upgrade");
+        assert_eq!(refused("dnf -y install gcc"), "dnf install");
+        assert_eq!(refused("yum makecache"), "yum makecache");
+        assert_eq!(refused("microdnf update"), "microdnf update");
+        assert_eq!(refused("apk --no-cache add curl"), "apk add");
+        assert_eq!(refused("pacman -Syu --noconfirm"), "pacman -Syu");
+        assert_eq!(refused("cd /src &&\\\n  apk del build-base"), "apk del");
+        assert_eq!(refused("if true; then apt-get install -y x; fi"), "apt-get install");
+        for fine in [
+            "apt-get --version",
+            "apt list --installed",
+            "apk info",
+            "dnf search gcc",
+            "pacman -Ss vim",
+            "pacman -Q",
+            "sudo apt-get install -y curl",
+            "echo \"apt-get install x; apk add y\"",
+            "echo 'dnf install' | tee notes",
+            "pip install flask",
+            "npm install",
+            "my-apt-get install",
+        ] {
+            assert_eq!(package_install_as(fine, "user"), Ok(()), "{fine}");
+        }
+        for root in ["root", "0", "root:root", "0:0"] {
+            assert_eq!(package_install_as("apt-get install -y x", root), Ok(()), "{root}");
+        }
+        assert!(package_install_as("apk add x", "guest").unwrap_err().to_string().contains("runs as `guest`"));
     }
 
     #[test]

@@ -114,13 +114,18 @@ impl Template {
             Base::Template(name) => Some(name.as_str()),
             _ => None,
         };
+        // The user steps run as: the cloud's default for every base (a `from_template` base too:
+        // the cloud sets it again after the parent's steps), then each `set_user`.
+        let mut current_user = rules::DEFAULT_USER;
         for step in &self.steps {
             let at = Some(step.location);
             match &step.kind {
                 StepKind::Run { commands, user } => {
                     c.check(at, if commands.is_empty() { Err(Rule::EmptyCommand) } else { Ok(()) });
+                    let runs_as = user.as_deref().filter(|u| !u.is_empty()).unwrap_or(current_user);
                     for cmd in commands {
                         c.check(at, rules::command(cmd));
+                        c.check(at, rules::package_install_as(cmd, runs_as));
                     }
                     c.check(at, optional_user(user));
                 }
@@ -141,7 +146,10 @@ impl Template {
                     }
                 }
                 StepKind::Workdir(p) => c.check(at, rules::path("workdir", p)),
-                StepKind::User(u) => c.check(at, rules::user(u)),
+                StepKind::User(u) => {
+                    c.check(at, rules::user(u));
+                    current_user = u;
+                }
                 StepKind::PipInstall { packages: list, .. }
                 | StepKind::NpmInstall { packages: list, .. }
                 | StepKind::BunInstall { packages: list, .. } => c.check(at, packages(list)),
@@ -204,5 +212,44 @@ impl Template {
             Some(ReadyCmd::Timeout(_)) | None => {}
         }
         if c.0.is_empty() { Ok(()) } else { Err(ValidationErrors(c.0)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, RunOptions, Template};
+
+    fn rules(t: &Template) -> Vec<(Rule, u32)> {
+        t.validate()
+            .err()
+            .map(|e| e.0.into_iter().map(|e| (e.rule, e.location.unwrap().line)).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_package_install_is_refused_unless_the_step_runs_as_root() {
+        let refused = |user: &str| Rule::PackageManagerNotRoot { command: "apt-get install".into(), user: user.into() };
+        // The cloud's default user, then `set_user`, then a per-step user.
+        let t = Template::new().from_image("ubuntu:24.04").run_cmd("apt-get install -y curl");
+        assert_eq!(rules(&t), vec![(refused("user"), line!() - 1)]);
+        let t = Template::new()
+            .from_image("ubuntu:24.04")
+            .set_user("root")
+            .run_cmd("apt-get install -y curl")
+            .set_user("guest")
+            .run_cmd(["echo ok", "apt-get install -y git"]);
+        assert_eq!(rules(&t), vec![(refused("guest"), line!() - 1)]);
+        let t = Template::new()
+            .from_image("ubuntu:24.04")
+            .set_user("guest")
+            .run_cmd_with("apt-get install -y curl", RunOptions::new().user("root"))
+            .run_cmd_with("apt-get install -y git", RunOptions::new().user(""))
+            .apt_install(["vim"]);
+        assert_eq!(rules(&t), vec![(refused("guest"), line!() - 2)]);
+        // A template base starts as the cloud's default user too.
+        let t = Template::new().from_template("my-base").run_cmd("apk add curl");
+        let errors = t.validate().unwrap_err().to_string();
+        assert!(errors.contains("`apk add` needs root, but this step runs as `user`"), "{errors}");
+        assert!(errors.contains("(user = \"root\")"), "{errors}");
     }
 }

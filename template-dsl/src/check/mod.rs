@@ -6,13 +6,14 @@
 //! This file walks the statements and checks the steps; the rest is one file per concern:
 //! `options` (statement options, numbers, secrets), `base` (`from`), `dockerfile`
 //! (`from dockerfile`), `ready` (`start` and `ready`), `files` (the context folder, `copy`
-//! sources, rebuild tracking and `embed`).
+//! sources, rebuild tracking and `embed`), `user` (the user each `run` runs as).
 
 mod base;
 mod dockerfile;
 mod files;
 mod options;
 mod ready;
+mod user;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,7 @@ impl Checker<'_> {
                     .help("start with `from python \"3.12\";`, `from image \"ubuntu:24.04\";` or `from base;`"),
             );
         }
+        self.run_users(&c.ops);
         self.finish(c)
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::ImageRef;
 use crate::template::{Base, Template};
 
-use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
+use super::dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions, WORKDIR_LABEL};
 use super::engine::{Engine, EngineKind, TempPath, command_line, hint, last_lines};
 use super::error::{FailedStep, LocalError, StepOrigin};
 use super::login::{AuthDir, login};
@@ -127,20 +127,24 @@ fn descendants(root: u32) -> Vec<u32> {
 
 impl Engine {
     /// The Dockerfile this engine builds for `template` (see [`LocalDockerfile::for_template`]),
-    /// with the base image's user looked up when the image is present.
+    /// with the base image's user (and, for a template base, its workdir) looked up when the image
+    /// is present.
     pub fn dockerfile(&self, template: &Template, options: &LocalBuildOptions) -> Result<LocalDockerfile, LocalError> {
         let staged = stage::Staged::of(template)?;
         let df = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
-        let base_user = self.image_user(&df.base_image);
-        staged.dockerfile(template, &self.dockerfile_options(options, base_user))
+        let base = self.image_config(&df.base_image);
+        staged.dockerfile(template, &self.dockerfile_options(options, base))
     }
 
-    fn dockerfile_options(&self, options: &LocalBuildOptions, base_user: Option<String>) -> LocalDockerfileOptions {
+    fn dockerfile_options(&self, options: &LocalBuildOptions, base: Option<ImageConfig>) -> LocalDockerfileOptions {
         let mut opts = LocalDockerfileOptions::default();
         if let Some(base) = options.default_base.clone().or_else(|| std::env::var(DEFAULT_BASE_ENV).ok()) {
             opts.default_base = base;
         }
-        opts.base_user = base_user;
+        if let Some(base) = base {
+            opts.base_user = Some(base.user);
+            opts.base_workdir = base.workdir;
+        }
         opts.provider = options.provider;
         opts.copy_chmod = self.kind == EngineKind::Podman;
         opts
@@ -148,7 +152,7 @@ impl Engine {
 
     /// Whether the engine has the image `name` locally (no pull is attempted).
     pub fn has_image(&self, name: &str) -> bool {
-        self.image_user(name).is_some()
+        self.image_config(name).is_some()
     }
 
     /// Removes the image `name` (its tag; layers shared with other images stay).
@@ -156,11 +160,19 @@ impl Engine {
         self.output(["rmi", "-f", name], Duration::from_secs(120)).map(|_| ())
     }
 
-    /// The `USER` of a local image, or `None` when the image is not present.
-    fn image_user(&self, image: &str) -> Option<String> {
-        self.output(["image", "inspect", "--format", "{{.Config.User}}", image], Duration::from_secs(60))
-            .ok()
-            .map(|s| s.trim().to_owned())
+    /// What the Dockerfile needs to know about a local image, or `None` when it is not present.
+    fn image_config(&self, image: &str) -> Option<ImageConfig> {
+        let out = self
+            .output(
+                ["image", "inspect", "--format", "{{.Config.User}}\n{{json .Config.Labels}}", image],
+                Duration::from_secs(60),
+            )
+            .ok()?;
+        let (user, labels) = out.split_once('\n').unwrap_or((&out, "null"));
+        let labels: Option<std::collections::HashMap<String, String>> =
+            serde_json::from_str(labels.trim()).ok().flatten();
+        let workdir = labels.and_then(|mut l| l.remove(WORKDIR_LABEL));
+        Some(ImageConfig { user: user.trim().to_owned(), workdir })
     }
 
     /// Builds `template` into an image tagged `name`, reporting progress to `on_event`.
@@ -183,8 +195,8 @@ impl Engine {
         let staged = stage::Staged::of(template)?;
         let probe = staged.dockerfile(template, &self.dockerfile_options(options, None))?;
         on_event(LocalEvent::Started { engine: self.kind, image: name.to_owned() });
-        let (base_image, base_user) = self.ensure_base(template, &probe.base_image, options, on_event)?;
-        let mut df_options = self.dockerfile_options(options, Some(base_user));
+        let (base_image, base) = self.ensure_base(template, &probe.base_image, options, on_event)?;
+        let mut df_options = self.dockerfile_options(options, Some(base));
         df_options.base_image = Some(base_image);
         let df = staged.dockerfile(template, &df_options)?;
 
@@ -271,16 +283,16 @@ impl Engine {
     }
 
     /// Makes sure the base image is present (pulling it, after a registry login when the template
-    /// has credentials) and returns the reference to build `FROM` and the image's user.
+    /// has credentials) and returns the reference to build `FROM` and what the image says.
     fn ensure_base(
         &self,
         template: &Template,
         image: &str,
         options: &LocalBuildOptions,
         on_event: &mut dyn FnMut(LocalEvent),
-    ) -> Result<(String, String), LocalError> {
-        if let Some(user) = self.image_user(image) {
-            return Ok((image.to_owned(), user));
+    ) -> Result<(String, ImageConfig), LocalError> {
+        if let Some(config) = self.image_config(image) {
+            return Ok((image.to_owned(), config));
         }
         let as_written = image;
         // Template bases are Docker Hub names (`python:3.12`); Podman refuses to guess a registry
@@ -337,8 +349,17 @@ impl Engine {
             );
             return Err(LocalError::StepFailed { step, message, log_tail: Vec::new() });
         }
-        Ok((image.to_owned(), self.image_user(image).unwrap_or_default()))
+        Ok((image.to_owned(), self.image_config(image).unwrap_or_default()))
     }
+}
+
+/// What a local image says that the Dockerfile needs.
+#[derive(Default)]
+struct ImageConfig {
+    /// Its `USER` (empty: root).
+    user: String,
+    /// The workdir the template it was built from set ([`WORKDIR_LABEL`]).
+    workdir: Option<String>,
 }
 
 /// `python:3.12` → `docker.io/library/python:3.12`, `org/app` → `docker.io/org/app`, as Docker

@@ -7,21 +7,29 @@
 //!
 //! let template = Template::new()
 //!     .from_image("localhost/sandbox-base:latest")
-//!     .run_cmd("echo hello > /greeting")
+//!     .run_cmd("echo hello > greeting") // as `user`, in /home/user, as in the cloud
 //!     .set_start_cmd("touch /tmp/ready && sleep 1000", wait_for_file("/tmp/ready"));
 //!
 //! let engine = Engine::detect(EnginePreference::Auto)?; // or SANDBOX_TEMPLATE_ENGINE=podman
 //! let mut show = |event: LocalEvent| if let LocalEvent::Log(line) = event { println!("{line}") };
 //! let image = engine.build(&template, "hello", &LocalBuildOptions::new(), &mut show)?;
 //! let sandbox = engine.start(&template, &image, &StartOptions::new(), &mut show)?;
-//! assert_eq!(sandbox.exec("cat /greeting")?.stdout, "hello\n");
+//! assert_eq!(sandbox.exec("cat greeting; id -un")?.stdout, "hello\nuser\n");
 //! // dropping `sandbox` removes the container
 //! # Ok::<(), sandbox_template_runtime::local::LocalError>(())
 //! ```
 //!
+//! Users and workdirs follow the cloud: steps run as `user` in `/home/user` unless the template
+//! says otherwise, `set_user` creates its user (with a home) when the image lacks it, and the last
+//! user and workdir are the container's (see [`LocalDockerfile::for_template`] for what is
+//! mirrored from the cloud's build service, and from where).
+//!
 //! What differs from the cloud, and why:
-//! - steps run with `/bin/sh -c` as the base image's user unless the template says otherwise (the
-//!   cloud's base images define their own default user);
+//! - steps run with `/bin/sh -c` (the cloud uses bash where the image has it);
+//! - `set_user(u)` without a workdir moves to `/home/u` (`/root` for root), even where the image
+//!   gives an existing `u` another home (the Dockerfile is written before the image is read); a
+//!   step with its own `user` runs in the current workdir, where the cloud, when no workdir was
+//!   set, runs it in that user's home;
 //! - `from_template("name")` uses the local image tagged `name` (a template built locally before);
 //! - `skip_cache` and `force_rebuild` rebuild the whole image (engines have no per-step switch);
 //! - a COPY pattern is matched as the SDKs match it (`**` at any depth, dotfiles included) and its

@@ -10,6 +10,7 @@ async function main() {
   // and pip (no Python there) replaced by a RUN that leaves a mark.
   const seed = Template({ fileContextPath: ctx })
     .fromImage(base)
+    .setUser('root') // steps run as `user` otherwise, as in the cloud
     .setEnvs({ APP_ENV: 'prod', GREETING: 'hello world' })
     .runCmd('echo seeded > /seed.txt')
     .copy('fixture', '/app/fixture')
@@ -20,6 +21,7 @@ async function main() {
   // Every step kind busybox can run.
   const all = Template({ fileContextPath: ctx })
     .fromImage(base)
+    .setUser('root') // steps run as `user` otherwise, as in the cloud
     .setEnvs({ STEP_ENV: 'from-env', SECOND: 'two words' })
     .copy('fixture/hello.txt', '/app/', { user: 'user', mode: 0o640 })
     .copy('fixture/sub', '/app/sub')

@@ -9,7 +9,8 @@ type Make = fn(&Fixture) -> Template;
 
 const VECTORS: &[(&str, Make)] = &[
     ("run_cmd", |_| template! { from base; run "echo hello"; }),
-    ("run_cmd_array", |_| template! { from base; run "apt-get update", "apt-get install -y vim"; }),
+    // `run_cmd_array` (`run "apt-get update", "apt-get install -y vim";`) does not compile: it runs
+    // apt-get as the cloud's default user (tests/ui/fail/run_package_install_as_user.rs).
     ("run_cmd_user", |_| template! { from base; run "whoami" (user = "root"); run "a", "b" (user = "user"); }),
     ("run_cmd_user_empty", |_| template! { from base; run "whoami" (user = ""); }),
     ("set_user", |_| template! { from base; user "root"; run "id"; user "user"; }),

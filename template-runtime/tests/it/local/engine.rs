@@ -78,7 +78,7 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
         .make_dir_with("/srv/shared", MakeDirOptions::new().mode(0o770))
         .run_cmd_with(["id -un > /home/user/who", "touch /home/user/old"], RunOptions::new().user("user"))
         .rename_with("/home/user/old", "/home/user/new", FileOptions::new().user("user"))
-        .make_symlink("/srv/app/main.sh", "/usr/bin/start-app")
+        .make_symlink_with("/srv/app/main.sh", "/usr/bin/start-app", FileOptions::new().user("root"))
         .run_cmd("touch /tmp/junk")
         .remove_with("/tmp/junk", RemoveOptions::new().force(true))
         .set_user("user")
@@ -113,7 +113,10 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
         check(&sandbox, "stat -c '%U:%G %a' /srv/app/main.sh /srv/app/data/table.txt"),
         "user:user 750\nuser:user 750\n"
     );
-    assert_eq!(check(&sandbox, "stat -c '%U:%G %a' /etc/conf.txt && cat /etc/conf.txt"), "root:root 644\nkey=value\n");
+    // Without a `user` option a copy belongs to the current user, as in the cloud.
+    assert_eq!(check(&sandbox, "stat -c '%U:%G %a' /etc/conf.txt && cat /etc/conf.txt"), "user:user 644\nkey=value\n");
+    // The workdir's new folders belong to the user steps run as.
+    assert_eq!(check(&sandbox, "stat -c '%U:%G' /srv /srv/app"), "user:user\nuser:user\n");
     assert_eq!(check(&sandbox, "ls /srv/app | sort | tr '\\n' ' '"), "data main.sh ");
     assert_eq!(check(&sandbox, "stat -c '%a' /srv/shared"), "770\n");
     // `**` matches as in the SDKs (any depth); the matches land in the folder, as Docker copies.
@@ -137,8 +140,10 @@ fn port_url_and_process_ready_checks_work_on_busybox() {
     let image_name = name("httpd");
     let _cleanup = ImageGuard(&engine, image_name.clone());
     let serve = "httpd -f -p 8080 -h /srv/www";
+    // A cloud template would need root for folders outside the user's home too.
     let base = Template::new()
         .from_image(base_image())
+        .set_user("root")
         .make_dir("/srv/www")
         .run_cmd("echo '<h1>hello</h1>' > /srv/www/index.html");
     let image = engine
@@ -248,13 +253,26 @@ fn a_template_based_on_a_locally_built_template_builds_from_its_image() {
     let child_name = name("child");
     let _parent = ImageGuard(&engine, parent_name.clone());
     let _child = ImageGuard(&engine, child_name.clone());
-    let parent = Template::new().from_image(base_image()).run_cmd("echo from-parent > /parent");
+    // The parent ends as root, in root's home: the child starts as `user` in `/home/user` again,
+    // as in the cloud (its default-user step runs after the parent's steps).
+    let parent = Template::new().from_image(base_image()).set_user("root").run_cmd("echo from-parent > /parent");
     engine.build(&parent, &parent_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
-    let child = Template::new().from_template(&parent_name).run_cmd("cat /parent > /child");
+    let child =
+        Template::new().from_template(&parent_name).run_cmd("cat /parent > child; id -un >> child; pwd >> child");
     let image =
         engine.build(&child, &child_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
     let sandbox = engine.start(&child, &image, &StartOptions::new(), &mut |_| {}).unwrap();
-    assert_eq!(check(&sandbox, "cat /child"), "from-parent\n");
+    assert_eq!(check(&sandbox, "cat /home/user/child"), "from-parent\nuser\n/home/user\n");
+    drop(sandbox);
+
+    // A workdir the parent set stays the child's.
+    let parent = Template::new().from_image(base_image()).set_workdir("/srv/parent");
+    engine.build(&parent, &parent_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
+    let child = Template::new().from_template(&parent_name).run_cmd("touch made-here");
+    let image = engine.build(&child, &child_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap();
+    let sandbox = engine.start(&child, &image, &StartOptions::new(), &mut |_| {}).unwrap();
+    assert_eq!(check(&sandbox, "pwd; id -un; ls /srv/parent"), "/srv/parent\nuser\nmade-here\n");
+    drop(sandbox);
 
     assert!(engine.has_image(&parent_name) && !engine.has_image("sandbox-template-test/never-built"));
     let orphan = Template::new().from_template("sandbox-template-test/never-built");
@@ -262,6 +280,104 @@ fn a_template_based_on_a_locally_built_template_builds_from_its_image() {
     let err = engine.build(&orphan, &name("orphan"), &LocalBuildOptions::new(), &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("`sandbox-template-test/never-built` has not been built locally"), "{err}");
     assert!(err.contains(&format!("{}:{line}", file!())), "{err}");
+}
+
+/// The log lines of a build, without the engine's own (`STEP`, `-->`, `COMMIT`, ...).
+fn step_output(logs: &[String]) -> Vec<&str> {
+    logs.iter()
+        .map(String::as_str)
+        .filter(|l| {
+            !(l.starts_with("STEP ")
+                || l.starts_with("Step ")
+                || l.starts_with("-->")
+                || l.starts_with(" --->")
+                || l.starts_with("COMMIT")
+                || l.starts_with("Successfully")
+                || l.starts_with("Removing")
+                || l.is_empty())
+        })
+        .collect()
+}
+
+/// E2B's documentation ("User and workdir"), exactly: `whoami` prints `user` and `pwd` prints
+/// `/home/user`; after `setUser("guest")` they print `guest` and `/home/guest`; the sandbox runs
+/// as the last user, in the last workdir.
+#[test]
+fn steps_run_as_user_in_its_home_and_set_user_creates_the_user_as_the_cloud_does() {
+    let Some(engine) = engine() else { return };
+    let ctx = tempfile::tempdir().unwrap();
+    write(ctx.path(), "notes.txt", "hi\n");
+    let image_name = name("user-model");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new()
+        .with_context(ctx.path())
+        .from_image(base_image())
+        .run_cmd("whoami")
+        .run_cmd("pwd")
+        .set_user("guest")
+        .run_cmd("whoami")
+        .run_cmd("pwd")
+        .copy("notes.txt", "notes.txt")
+        .set_start_cmd("touch started && sleep 1000", wait_for_file("/home/guest/started"));
+    let mut logs = Vec::new();
+    let options = LocalBuildOptions::new().no_cache(true);
+    let image = engine
+        .build(&template, &image_name, &options, &mut |e| {
+            if let LocalEvent::Log(l) = e {
+                logs.push(l)
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let printed: Vec<&str> = step_output(&logs)
+        .into_iter()
+        .filter(|l| ["user", "guest", "/home/user", "/home/guest", "root", "/"].contains(l))
+        .collect();
+    assert_eq!(printed, ["user", "/home/user", "guest", "/home/guest"], "{logs:#?}");
+
+    let sandbox = engine.start(&template, &image, &StartOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check(&sandbox, "id -un; pwd"), "guest\n/home/guest\n");
+    // The start command ran as guest, in guest's home.
+    assert_eq!(check(&sandbox, "stat -c '%U' /home/guest/started"), "guest\n");
+    // Created with a home folder and a group of its name; a relative copy lands in the home, owned
+    // by the current user.
+    assert_eq!(check(&sandbox, "id -gn guest; stat -c '%U:%G' /home/guest"), "guest\nguest:guest\n");
+    assert_eq!(check(&sandbox, "stat -c '%U:%G' notes.txt; cat notes.txt"), "guest:guest\nhi\n");
+    // The base already had `user` (uid 1000): kept as it was, not created twice; it got the
+    // cloud's passwordless sudo (in /etc/sudoers.d, as this image has no sudo yet).
+    assert_eq!(check(&sandbox, "grep -c '^user:' /etc/passwd; id -u user"), "1\n1000\n");
+    assert_eq!(check(&sandbox, "stat -c '%a %U' /etc/sudoers.d/90-user"), "440 root\n");
+    let sudoers = Command::new(engine.program())
+        .args(["run", "--rm", "--user", "root", &image.id, "cat", "/etc/sudoers.d/90-user"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&sudoers.stdout), "user ALL=(ALL:ALL) NOPASSWD: ALL\n");
+    assert_eq!(check(&sandbox, "[ -e /etc/sudoers.d/90-guest ] || echo no-sudo"), "no-sudo\n");
+    // The image itself says so too, for `podman run IMAGE` by hand.
+    let out = Command::new(engine.program())
+        .args(["image", "inspect", "--format", "{{.Config.User}} {{.Config.WorkingDir}}", &image.id])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "guest /home/guest");
+}
+
+/// `set_user` of a user the image has keeps its account; a workdir set before stays.
+#[test]
+fn set_user_of_an_existing_user_keeps_it_and_a_set_workdir_stays() {
+    let Some(engine) = engine() else { return };
+    let image_name = name("existing-user");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    let template = Template::new()
+        .from_image(base_image())
+        .set_workdir("/srv/work")
+        .set_user("nobody")
+        .run_cmd("id -un > /tmp/who; pwd >> /tmp/who")
+        .set_start_cmd("sleep 1000", wait_for_process("sleep"));
+    let (_image, sandbox) = engine
+        .build_and_start(&template, &image_name, &LocalBuildOptions::new(), &StartOptions::new(), &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check(&sandbox, "cat /tmp/who; id -un; pwd"), "nobody\n/srv/work\nnobody\n/srv/work\n");
+    assert_eq!(check(&sandbox, "grep '^nobody:' /etc/passwd"), "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+    assert_eq!(check(&sandbox, "stat -c '%U' /srv/work"), "user\n", "made for the user current at `set_workdir`");
 }
 
 #[test]
@@ -435,7 +551,9 @@ fn the_layer_cache_is_used_unless_the_template_skips_it() {
     let Some(engine) = engine() else { return };
     let image_name = name("cache");
     let _cleanup = ImageGuard(&engine, image_name.clone());
-    let template = Template::new().from_image(base_image()).run_cmd(format!("echo {} > /stamp", image_name));
+    let template = Template::new().from_image(base_image()).run_cmd(format!("echo {} > /tmp/stamp", image_name));
+    // Every instruction after FROM: the default user's preamble and the step.
+    let instructions = engine.dockerfile(&template, &LocalBuildOptions::new()).unwrap().origins.len() - 1;
     let cached_steps = |t: &Template| {
         let mut logs = Vec::new();
         engine
@@ -449,10 +567,10 @@ fn the_layer_cache_is_used_unless_the_template_skips_it() {
         logs.iter().filter(|l| l.contains("Using cache")).count()
     };
     cached_steps(&template);
-    assert_eq!(cached_steps(&template), 1, "a second build reuses the RUN layer");
+    assert_eq!(cached_steps(&template), instructions, "a second build reuses every layer");
     assert_eq!(cached_steps(&template.clone().force_rebuild()), 0, "force_rebuild rebuilds every step");
     let skipping =
-        Template::new().from_image(base_image()).skip_cache().run_cmd(format!("echo {} > /stamp", image_name));
+        Template::new().from_image(base_image()).skip_cache().run_cmd(format!("echo {} > /tmp/stamp", image_name));
     assert_eq!(cached_steps(&skipping), 0, "skip_cache rebuilds the steps after it");
 }
 

@@ -204,9 +204,12 @@ async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
 }
 
 fn every_step_kind(ctx: &Path) -> Template {
+    // Steps run as `user` unless the template says otherwise, as in the cloud: folders at `/`
+    // need root.
     Template::new()
         .with_context(ctx)
         .from_image(base_image())
+        .set_user("root")
         .set_envs([("GREETING", "hello world"), ("MODE", "prod")])
         .copy_with("app", "/app", CopyOptions::new().user("user"))
         .run_cmd("echo moved > /tmp/move.txt && touch /app/gone")
