@@ -885,6 +885,11 @@ impl Template {
         self.ready_cmd.as_ref()
     }
 
+    /// Novita's pre-boot script ([`Template::set_patch_cmd`]).
+    pub fn pre_boot_script(&self) -> Option<&str> {
+        self.pre_boot_script.as_deref()
+    }
+
     /// Whether the whole template is rebuilt without cache.
     pub fn is_forced(&self) -> bool {
         self.force
