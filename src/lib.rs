@@ -80,8 +80,9 @@
 // ----- Model and builder ---------------------------------------------------------------------
 
 pub use sandbox_template_runtime::{
-    AptOptions, Base, CopyItem, CopyOptions, DISTROS, Distro, FileOptions, GitCloneOptions, ImageRef, JsInstallOptions,
-    MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Strings, Template, UnknownProvider, Version,
+    AptOptions, Base, CopyItem, CopyOptions, DISTROS, Distro, EnvOptions, FileOptions, GitCloneOptions, ImageRef,
+    JsInstallOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Strings, Template,
+    UnknownProvider, Version,
 };
 // The steps a template holds, and where each was added.
 pub use sandbox_template_runtime::{CopyStep, SourceLocation, Step, StepKind};
@@ -239,9 +240,9 @@ pub mod __private {
     pub use sandbox_template_runtime::__private::distro_named;
     pub use sandbox_template_runtime::context::{EmbeddedDir, EmbeddedEntry, EmbeddedKind};
     pub use sandbox_template_runtime::{
-        AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, MakeDirOptions,
-        PipOptions, RemoveOptions, RunOptions, Secret, Strings, Template, wait_for_file, wait_for_port,
-        wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+        AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
+        MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Strings, Template, wait_for_file,
+        wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
     };
 }
 

@@ -10,9 +10,9 @@ use sandbox_template_runtime::{JsonOptions, Provider};
 pub struct Args {
     /// The template file.
     file: PathBuf,
-    /// The build service.
-    #[arg(long, default_value = "e2b", value_parser = ["e2b", "novita"])]
-    provider: String,
+    /// The build service (default: the template's `provider`, else e2b).
+    #[arg(long, value_parser = ["e2b", "novita"])]
+    provider: Option<String>,
     /// One line, as sent on the wire.
     #[arg(long)]
     compact: bool,
@@ -21,7 +21,11 @@ pub struct Args {
 /// Runs the subcommand.
 pub fn run(args: &Args) -> ExitCode {
     let Some(template) = crate::load_for_reading(&args.file) else { return ExitCode::FAILURE };
-    let provider = if args.provider == "novita" { Provider::Novita } else { Provider::E2b };
+    let provider = match args.provider.as_deref() {
+        Some("novita") => Provider::Novita,
+        Some(_) => Provider::E2b,
+        None => template.provider(),
+    };
     let mut options = JsonOptions::for_provider(provider);
     if args.compact {
         options = options.compact();

@@ -20,6 +20,7 @@ pub const STATEMENTS: &[&str] = &[
     "ignore",
     "embed",
     "skip_cache",
+    "provider",
     "from",
     "run",
     "copy",
@@ -272,6 +273,15 @@ impl Options {
     }
 }
 
+/// `provider e2b;` / `provider novita;`
+#[derive(Clone)]
+pub struct ProviderStmt {
+    /// `provider`.
+    pub kw: Ident,
+    /// `e2b` or `novita`.
+    pub name: Ident,
+}
+
 /// `context STR;`
 #[derive(Clone)]
 pub struct ContextStmt {
@@ -362,6 +372,8 @@ pub struct EnvStmt {
     pub kw: Ident,
     /// Variables, in order.
     pub vars: Vec<(EnvKey, Str)>,
+    /// Options (`literal`).
+    pub options: Options,
 }
 
 /// `workdir STR;` and `user STR;`
@@ -505,6 +517,8 @@ pub enum Stmt {
     Embed(Ident),
     /// `skip_cache;`
     SkipCache(Ident),
+    /// `provider NAME;`
+    Provider(ProviderStmt),
     /// `from ...;`
     From(FromStmt),
     /// `run ...;`
@@ -542,6 +556,7 @@ impl Stmt {
             Stmt::Context(s) => &s.kw,
             Stmt::Ignore(s) => &s.kw,
             Stmt::Embed(kw) | Stmt::SkipCache(kw) => kw,
+            Stmt::Provider(s) => &s.kw,
             Stmt::From(s) => &s.kw,
             Stmt::Run(s) => &s.kw,
             Stmt::Copy(s) => &s.kw,
@@ -584,6 +599,12 @@ impl Parse for Stmt {
             "ignore" => Stmt::Ignore(IgnoreStmt { kw, patterns: str_list(input, false)? }),
             "embed" => Stmt::Embed(kw),
             "skip_cache" => Stmt::SkipCache(kw),
+            "provider" => {
+                let name = input.call(Ident::parse_any).map_err(|e| {
+                    err(e.span(), "expected a provider after `provider`", "write `provider e2b;` or `provider novita;`")
+                })?;
+                Stmt::Provider(ProviderStmt { kw, name })
+            }
             "from" => {
                 let kind = input.call(Ident::parse_any).map_err(|e| {
                     err(
@@ -627,7 +648,7 @@ impl Parse for Stmt {
                     }
                     input.parse::<Token![,]>()?;
                 }
-                Stmt::Env(EnvStmt { kw, vars })
+                Stmt::Env(EnvStmt { kw, vars, options: Options::parse_optional(input)? })
             }
             "workdir" => Stmt::Workdir(ValueStmt { kw, value: input.parse()? }),
             "user" => Stmt::User(ValueStmt { kw, value: input.parse()? }),

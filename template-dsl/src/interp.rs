@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use sandbox_template_runtime::{
-    AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, MakeDirOptions,
-    PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings, Template, Version, wait_for_file,
-    wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+    AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
+    MakeDirOptions, PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings, Template,
+    Version, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
 };
 
 use crate::model::{BaseOp, Checked, ContextDir, OpKind, ReadyOp, SecretSrc, Str};
@@ -59,6 +59,9 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
     if !c.ignore.is_empty() {
         t = t.with_ignore_patterns(list(&c.ignore)?);
     }
+    if let Some(provider) = c.provider {
+        t = t.for_provider(provider);
+    }
     for op in &c.ops {
         let first_step = t.steps().len();
         t = match &op.kind {
@@ -107,9 +110,9 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
                 o.gzip = *gzip;
                 t.copy_with(list(sources)?, s(dest)?, o)
             }
-            OpKind::Env(vars) => {
+            OpKind::Env { vars, literal } => {
                 let pairs = vars.iter().map(|(k, v)| Ok((k.clone(), s(v)?))).collect::<Result<Vec<_>, NeedsRust>>()?;
-                t.set_envs(pairs)
+                t.set_envs_with(pairs, EnvOptions::new().literal(*literal))
             }
             OpKind::Workdir(p) => t.set_workdir(s(p)?),
             OpKind::User(u) => t.set_user(s(u)?),

@@ -10,6 +10,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::files::EntryKind;
 use crate::model::{BaseOp, Checked, ContextDir, OpKind, ReadyOp, SecretSrc, Str};
+use sandbox_template_runtime::Provider;
 
 fn p() -> TokenStream {
     quote!(::sandbox_template::__private)
@@ -40,6 +41,13 @@ pub fn lower(c: &Checked) -> TokenStream {
     if !c.ignore.is_empty() {
         let list = list(&c.ignore);
         chain.extend(quote!(.with_ignore_patterns(#list)));
+    }
+    if let Some(provider) = c.provider {
+        let variant = match provider {
+            Provider::E2b => quote!(E2b),
+            Provider::Novita => quote!(Novita),
+        };
+        chain.extend(quote!(.for_provider(#p::Provider::#variant)));
     }
     if let (Some(entries), ContextDir::Dir(dir)) = (&c.embed, &c.context) {
         let dir = dir.to_string_lossy();
@@ -176,13 +184,17 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 quote_spanned!(span=> .copy_with(#src, #dest, #p::CopyOptions::new() #(#o)*))
             }
         }
-        OpKind::Env(vars) => {
+        OpKind::Env { vars, literal } => {
             let any_expr = vars.iter().any(|(_, v)| matches!(v, Str::Expr(..)));
             let pairs = vars.iter().map(|(k, v)| {
                 let v = if any_expr { owned(v) } else { one(v) };
                 quote!((#k, #v))
             });
-            quote_spanned!(span=> .set_envs([#(#pairs),*]))
+            if *literal {
+                quote_spanned!(span=> .set_envs_with([#(#pairs),*], #p::EnvOptions::new().literal(true)))
+            } else {
+                quote_spanned!(span=> .set_envs([#(#pairs),*]))
+            }
         }
         OpKind::Workdir(path) => {
             let path = one(path);

@@ -25,6 +25,8 @@ pub struct Checked {
     pub tracked_truncated: bool,
     /// Builder calls, in order.
     pub ops: Vec<Op>,
+    /// `provider NAME;`: the provider the template is written for (`None`: the default, E2B).
+    pub provider: Option<sandbox_template_runtime::Provider>,
 }
 
 /// The context folder of a checked template.
@@ -136,7 +138,10 @@ pub enum OpKind {
         resolve_symlinks: Option<bool>,
         gzip: Option<bool>,
     },
-    Env(Vec<(String, Str)>),
+    Env {
+        vars: Vec<(String, Str)>,
+        literal: bool,
+    },
     Workdir(Str),
     User(Str),
     Pip {

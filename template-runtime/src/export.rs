@@ -48,8 +48,9 @@ impl JsonOptions {
 }
 
 impl Template {
-    /// The build request as the official JS SDK's `Template.toJSON` prints it for E2B: 2-space
-    /// indented, with `filesHash` for every COPY step.
+    /// The build request as the official JS SDK's `Template.toJSON` prints it for the template's
+    /// provider (E2B unless [`Template::for_provider`] says otherwise): 2-space indented, with
+    /// `filesHash` for every COPY step.
     ///
     /// Validates first; reads the context (to hash COPY sources) and secrets.
     ///
@@ -64,7 +65,7 @@ impl Template {
     /// assert!(json.starts_with("{\n  \"startCmd\": \"python app.py\","));
     /// ```
     pub fn to_json(&self) -> Result<String, Error> {
-        self.to_json_with(JsonOptions::default())
+        self.to_json_with(JsonOptions::for_provider(self.provider))
     }
 
     /// [`Template::to_json`] for another provider or format.
@@ -77,7 +78,7 @@ impl Template {
 
     /// The build request as a value (validated, hashed, secrets read).
     pub fn build_request(&self, provider: Provider, compute_hashes: bool) -> Result<BuildRequest, Error> {
-        self.validate()?;
+        self.validate_for(provider)?;
         let hashes = if compute_hashes { self.files_hashes()? } else { vec![None; self.steps.len()] };
         self.build_request_with_hashes(provider, &hashes)
     }
@@ -142,13 +143,13 @@ impl Template {
     /// assert_eq!(df, "FROM node:22\nRUN npm install express\n");
     /// ```
     pub fn to_dockerfile(&self) -> Result<String, Error> {
-        self.to_dockerfile_for(Provider::E2b)
+        self.to_dockerfile_for(self.provider)
     }
 
     /// [`Template::to_dockerfile`] for `provider` (which decides the default base image).
     pub fn to_dockerfile_for(&self, provider: Provider) -> Result<String, Error> {
         // The SDKs reject these templates when the builder call is made, so they never print one.
-        self.validate()?;
+        self.validate_for(provider)?;
         let image = match &self.base {
             Base::Template(_) => {
                 let api = match provider {
@@ -221,29 +222,16 @@ fn registry_json(registry: &RegistryCredentials, t: &Template) -> Result<Value, 
 /// Novita sandboxes read environment variables from `/etc/profile.d` and `/etc/environment`, not
 /// from the image config; novita-sandbox appends one root `RUN` that writes every `ENV` there
 /// (`envFiles.ts`). Same script, so templates behave the same on Novita whichever SDK built them.
+///
+/// The script expands each value against the build's environment (`$VAR`, `${VAR}`), exporting
+/// it before the next, as novita-sandbox 2.1.1 does; values set with
+/// [`EnvOptions::literal`](crate::EnvOptions::literal) are written with every `$` escaped.
 fn novita_env_files_step(t: &Template) -> Option<WireStep> {
-    let mut envs: Vec<(String, String)> = Vec::new();
-    for step in &t.steps {
-        if let StepKind::Env(pairs) = &step.kind {
-            for (k, v) in pairs {
-                match envs.iter_mut().find(|(key, _)| key == k) {
-                    Some(slot) => slot.1 = v.clone(),
-                    None => envs.push((k.clone(), v.clone())),
-                }
-            }
-        }
-    }
+    let envs = merged_envs(t);
     if envs.is_empty() {
         return None;
     }
-    let mut script = String::from("set -e\n: > /etc/profile.d/99-image-env.sh\n: > /etc/environment\n");
-    for (k, v) in &envs {
-        script.push_str(&format!(
-            "v=\"{}\"\nexport {k}=\"$v\"\nprintf \"export {k}='%s'\\n\" \"$(printf '%s' \"$v\" | sed \"s/'/'\\\\\\\\''/g\")\" >> /etc/profile.d/99-image-env.sh\ncase \"$v\" in\n  *'\"'*) v= ;;\nesac\n[ -n \"$v\" ] && [ \"$(printf '%s' \"$v\" | wc -l)\" -eq 0 ] && printf '{k}=%s\\n' \"$v\" >> /etc/environment\ntrue\n",
-            double_quoted(v)
-        ));
-    }
-    script.push_str("chmod 0644 /etc/profile.d/99-image-env.sh /etc/environment");
+    let script = novita_env_script(&envs);
     Some(WireStep {
         kind: "RUN".to_owned(),
         args: vec![
@@ -261,8 +249,44 @@ fn novita_env_files_step(t: &Template) -> Option<WireStep> {
     })
 }
 
-/// The inside of a shell double-quoted string.
-fn double_quoted(v: &str) -> String {
+/// Every variable the template sets, as novita-sandbox accumulates them (`{...envs, ...more}`): in
+/// the order first set, with the last value, and whether that value is literal.
+fn merged_envs(t: &Template) -> Vec<(&str, &str, bool)> {
+    let mut envs: Vec<(&str, &str, bool)> = Vec::new();
+    for step in &t.steps {
+        if let StepKind::Env { vars, literal } = &step.kind {
+            for (k, v) in vars {
+                match envs.iter_mut().find(|(key, _, _)| key == k) {
+                    Some(slot) => (slot.1, slot.2) = (v, *literal),
+                    None => envs.push((k, v, *literal)),
+                }
+            }
+        }
+    }
+    envs
+}
+
+/// The script itself (`envFilesScript`), byte for byte.
+fn novita_env_script(envs: &[(&str, &str, bool)]) -> String {
+    let mut script = String::from("set -e\n: > /etc/profile.d/99-image-env.sh\n: > /etc/environment\n");
+    for (k, v, literal) in envs {
+        let value = if *literal { literal_double_quoted(v) } else { expandable_double_quoted(v) };
+        script.push_str(&format!(
+            "v=\"{value}\"\nexport {k}=\"$v\"\nprintf \"export {k}='%s'\\n\" \"$(printf '%s' \"$v\" | sed \"s/'/'\\\\\\\\''/g\")\" >> /etc/profile.d/99-image-env.sh\ncase \"$v\" in\n  *'\"'*) v= ;;\nesac\n[ -n \"$v\" ] && [ \"$(printf '%s' \"$v\" | wc -l)\" -eq 0 ] && printf '{k}=%s\\n' \"$v\" >> /etc/environment\ntrue\n",
+        ));
+    }
+    script.push_str("chmod 0644 /etc/profile.d/99-image-env.sh /etc/environment");
+    script
+}
+
+/// The inside of novita-sandbox's `expandableDoubleQuote`: `\`, `"` and backticks escaped, and
+/// `$(` (no command substitution), so `$VAR` and `${VAR}` expand and nothing else runs.
+fn expandable_double_quoted(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('`', "\\`").replace("$(", "\\$(")
+}
+
+/// The inside of a shell double-quoted string that expands nothing: a literal value.
+fn literal_double_quoted(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         if matches!(c, '\\' | '"' | '$' | '`') {

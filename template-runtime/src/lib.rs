@@ -57,8 +57,8 @@ pub use rules::Rule;
 pub use secret::Secret;
 pub use step::{CopyStep, SourceLocation, Step, StepKind};
 pub use template::{
-    AptOptions, Base, CopyItem, CopyOptions, FileOptions, GitCloneOptions, JsInstallOptions, MakeDirOptions,
-    PipOptions, RemoveOptions, RunOptions, Strings, Template,
+    AptOptions, Base, CopyItem, CopyOptions, EnvOptions, FileOptions, GitCloneOptions, JsInstallOptions,
+    MakeDirOptions, PipOptions, RemoveOptions, RunOptions, Strings, Template,
 };
 
 /// What the other crates of this workspace need from the runtime and users do not: not a public

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use crate::provider::Provider;
 use crate::ready::ReadyCmd;
 use crate::registry::RegistryCredentials;
 use crate::secret::Secret;
@@ -95,7 +96,10 @@ fn template_from_request(request: &BuildRequest, context: &Path) -> Result<Templ
                 if step.args.len() % 2 != 0 {
                     return Err(failure(number, "ENV needs name/value pairs: an even number of arguments".to_owned()));
                 }
-                StepKind::Env(step.args.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())).collect())
+                StepKind::Env {
+                    vars: step.args.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())).collect(),
+                    literal: false,
+                }
             }
             "WORKDIR" => match arg(step, 0) {
                 Some(p) => StepKind::Workdir(p),
@@ -116,6 +120,19 @@ fn template_from_request(request: &BuildRequest, context: &Path) -> Result<Templ
         t = t.push_step(kind, location(number));
     }
     t.force_next_layer = false;
+    // The request's provider decides what a `$` in an env value means. Novita's requests end with
+    // the step writing its env script (novita-sandbox and this crate alike); a request without it
+    // is E2B's, whose build service sets values as written: they are marked literal, so the local
+    // engine keeps them so and validation does not refuse what E2B accepts.
+    if request.steps.last().is_some_and(is_novita_env_step) {
+        t.provider = Provider::Novita;
+    } else {
+        for step in &mut t.steps {
+            if let StepKind::Env { literal, .. } = &mut step.kind {
+                *literal = true;
+            }
+        }
+    }
     t.force = request.force;
     t.start_cmd = request.start_cmd.clone();
     t.ready_cmd = request.ready_cmd.as_deref().map(ready_from_wire);
@@ -124,6 +141,15 @@ fn template_from_request(request: &BuildRequest, context: &Path) -> Result<Templ
         t.finish_location = Some(location(request.steps.len() + 1));
     }
     Ok(t)
+}
+
+/// Novita's env-files step: a root `RUN` that decodes and runs `/tmp/.novita-image-env.sh`.
+fn is_novita_env_step(step: &WireStep) -> bool {
+    step.kind == "RUN"
+        && step.args.get(1).is_some_and(|u| u == "root")
+        && step.args.first().is_some_and(|c| {
+            c.starts_with("echo ") && c.ends_with("| base64 -d > /tmp/.novita-image-env.sh && sh /tmp/.novita-image-env.sh && rm -f /tmp/.novita-image-env.sh")
+        })
 }
 
 /// `fromImageRegistry` as sent. Only `"type": "registry"` (username and password) is mapped:

@@ -5,6 +5,8 @@
 //! compile time, spanned at the offending token. Each returns a [`Rule`] violation that says what
 //! is wrong and (through [`Rule::help`]) what to write instead.
 
+use crate::provider::Provider;
+
 /// A broken validation rule: what is wrong with one value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -36,6 +38,19 @@ pub enum Rule {
     /// An environment variable name is not `[A-Za-z_][A-Za-z0-9_]*`.
     #[error("invalid environment variable name `{}`", .0.escape_debug())]
     InvalidEnvKey(String),
+    /// An env value refers to another variable (`$NAME`, `${NAME}`) where the provider does not
+    /// expand it: E2B sets env values as written.
+    #[error(
+        "the value of `{key}` refers to `{reference}`, but E2B sets env values as written: `{key}` would hold the text `{reference}`"
+    )]
+    EnvReference {
+        /// The variable being set.
+        key: String,
+        /// Its value.
+        value: String,
+        /// The first reference in its value, as written (`$PATH`, `${HOME}`).
+        reference: String,
+    },
     /// The same environment variable twice in one `set_envs`.
     #[error("environment variable `{0}` is set twice in the same step")]
     DuplicateEnvKey(String),
@@ -111,6 +126,11 @@ impl Rule {
                 "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
                     .into()
             }
+            Rule::EnvReference { key, value, reference } => format!(
+                "write the full value{}, or keep the text with `set_envs_with(.., EnvOptions::new().literal(true))`; \
+                 Novita expands it (`.for_provider(Provider::Novita)`)",
+                env_fix_example(key, value, reference)
+            ),
             Rule::DuplicateEnvKey(_) => "set each variable once".into(),
             Rule::InvalidImageReference { .. } => {
                 "write a Docker image reference such as `python:3.12`, `ghcr.io/org/app:1.0` or `name@sha256:<hex>`"
@@ -203,6 +223,75 @@ pub fn env_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<Rule> {
     errors
 }
 
+/// An env value for `provider`: on E2B, which sets values as written, it must not refer to a
+/// variable (`$NAME`, `${NAME}`), unless it is `literal` (the text is meant). Novita expands such
+/// references, so every value passes there.
+///
+/// Only a `$` followed by a letter, `_` or `{` is a reference; `$$`, `$1`, a trailing `$` or
+/// `$ ` are plain text on E2B and pass. A backslash does not escape: E2B keeps `\$HOME` as
+/// written, backslash included, so it is refused like `$HOME`.
+/// ```
+/// use sandbox_template_runtime::Provider;
+/// use sandbox_template_runtime::rules::{env_value, Rule};
+/// assert!(matches!(
+///     env_value(Provider::E2b, false, "PATH", "/opt/bin:$PATH"),
+///     Err(Rule::EnvReference { reference, .. }) if reference == "$PATH"
+/// ));
+/// assert!(env_value(Provider::E2b, true, "PATH", "/opt/bin:$PATH").is_ok());
+/// assert!(env_value(Provider::Novita, false, "PATH", "/opt/bin:$PATH").is_ok());
+/// assert!(env_value(Provider::E2b, false, "PRICE", "5$").is_ok());
+/// ```
+pub fn env_value(provider: Provider, literal: bool, key: &str, value: &str) -> Result<(), Rule> {
+    if literal || provider != Provider::E2b {
+        return Ok(());
+    }
+    match env_reference(value) {
+        Some(reference) => {
+            Err(Rule::EnvReference { key: key.to_owned(), value: value.to_owned(), reference: reference.to_owned() })
+        }
+        None => Ok(()),
+    }
+}
+
+/// The PATH most images declare (Docker's default): what `$PATH` stands for in a value written
+/// out in full.
+const USUAL_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// For [`Rule::EnvReference`]'s help: `, e.g. `FULL`` with `$PATH` written out, and why it
+/// matters, when the value extends PATH; empty otherwise.
+pub fn env_fix_example(key: &str, value: &str, reference: &str) -> String {
+    if !matches!(reference, "$PATH" | "${PATH}") {
+        return String::new();
+    }
+    let full = value.replacen(reference, USUAL_PATH, 1);
+    let why = if key == "PATH" {
+        " (a PATH holding the text `$PATH` makes every later command fail with exit 127)"
+    } else {
+        ""
+    };
+    format!(", e.g. `{full}` with the image's own PATH{why}")
+}
+
+/// The first variable reference in `value`: `$NAME` or `${...}` (up to its `}`, or the end).
+pub fn env_reference(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    for (i, _) in value.match_indices('$') {
+        let rest = &bytes[i + 1..];
+        match rest.first() {
+            Some(b'{') => {
+                let end = rest.iter().position(|&b| b == b'}').map_or(value.len(), |p| i + 1 + p + 1);
+                return Some(&value[i..end]);
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+                return Some(&value[i..i + 1 + len]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A port: 1..=65535.
 pub fn port(port: u32) -> Result<(), Rule> {
     if (1..=65535).contains(&port) { Ok(()) } else { Err(Rule::InvalidPort(port)) }
@@ -280,6 +369,24 @@ mod tests {
             assert!(env_key(bad).is_err(), "{bad}");
         }
         assert_eq!(env_keys(["A", "B", "A"]), vec![Rule::DuplicateEnvKey("A".into())]);
+    }
+
+    #[test]
+    fn env_references_are_found_where_e2b_would_keep_them() {
+        for (value, reference) in [
+            ("/opt/bin:$PATH", "$PATH"),
+            ("${HOME}/bin", "${HOME}"),
+            ("${X:-default}", "${X:-default}"),
+            ("a$_b c", "$_b"),
+            ("$$HOME", "$HOME"),
+            ("\\$HOME", "$HOME"),
+            ("${unclosed", "${unclosed"),
+        ] {
+            assert_eq!(env_reference(value), Some(reference), "{value}");
+        }
+        for plain in ["", "5$", "$$", "$1", "a $ b", "price: $9", "'single' \"double\" `tick`"] {
+            assert_eq!(env_reference(plain), None, "{plain}");
+        }
     }
 
     #[test]

@@ -64,8 +64,15 @@ pub enum StepKind {
     },
     /// `copy`: one source into the image.
     Copy(CopyStep),
-    /// `set_envs`: environment variables, in order.
-    Env(Vec<(String, String)>),
+    /// `set_envs` / `set_envs_with`: environment variables, in order.
+    Env {
+        /// Names and values, in order.
+        vars: Vec<(String, String)>,
+        /// Set the values as written, `$` included, on every provider
+        /// ([`EnvOptions::literal`](crate::EnvOptions::literal)); otherwise each provider's own
+        /// rule applies (E2B: as written; Novita: `$VAR` expands).
+        literal: bool,
+    },
     /// `set_workdir`.
     Workdir(String),
     /// `set_user`.
@@ -225,7 +232,7 @@ impl Step {
                 ];
                 (args, "COPY")
             }
-            StepKind::Env(pairs) => (pairs.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(), "ENV"),
+            StepKind::Env { vars, .. } => (vars.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(), "ENV"),
             StepKind::Workdir(p) => (vec![p.clone()], "WORKDIR"),
             StepKind::User(u) => (vec![u.clone()], "USER"),
             StepKind::PipInstall { packages, global } => {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::context::{BuildContext, ContextSource, EmbeddedDir};
 use crate::distro::{Distro, Version};
 use crate::error::Error;
+use crate::provider::Provider;
 use crate::ready::ReadyCmd;
 use crate::registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 use crate::secret::Secret;
@@ -43,6 +44,7 @@ pub struct Template {
     pub(crate) steps: Vec<Step>,
     pub(crate) context: ContextSource,
     pub(crate) ignore_patterns: Vec<String>,
+    pub(crate) provider: Provider,
 }
 
 /// The base a template starts from.
@@ -117,6 +119,22 @@ impl RunOptions {
     /// Run as `user`.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
+        self
+    }
+}
+
+options!(
+    /// Options of [`Template::set_envs_with`].
+    EnvOptions {
+        /// Set the values as written: a `$` stays a `$` on every provider (Novita included), and
+        /// E2B's check for `$VAR` does not apply.
+        literal: bool,
+    }
+);
+impl EnvOptions {
+    /// Set the values as written, `$` included.
+    pub fn literal(mut self, yes: bool) -> Self {
+        self.literal = yes;
         self
     }
 }
@@ -365,7 +383,31 @@ impl Template {
             steps: Vec::new(),
             context: ContextSource::Dir(PathBuf::from(".")),
             ignore_patterns: Vec::new(),
+            provider: Provider::E2b,
         }
+    }
+
+    /// The provider the template is written for (default E2B): the one whose rules
+    /// [`Template::validate`] applies and whose output [`Template::to_json`] and
+    /// [`Template::to_dockerfile`] print. A client or local build for another provider checks
+    /// and renders for that one instead. The DSL's `provider novita;`.
+    ///
+    /// It matters for env values: E2B sets them as written, Novita expands `$VAR` in them.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::{Provider, Template};
+    /// let t = Template::new().for_provider(Provider::Novita).set_envs([("PATH", "/opt/venv/bin:$PATH")]);
+    /// assert!(t.validate().is_ok());
+    /// assert!(t.validate_for(Provider::E2b).is_err());
+    /// ```
+    pub fn for_provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// The provider the template is written for ([`Template::for_provider`]).
+    pub fn provider(&self) -> Provider {
+        self.provider
     }
 
     // ----- context -------------------------------------------------------------------------
@@ -719,10 +761,33 @@ impl Template {
     }
 
     /// Sets environment variables (in order). An empty set adds no step.
+    ///
+    /// What a `$` in a value means depends on the provider: E2B sets the value as written (so
+    /// `PATH = "/opt/bin:$PATH"` makes a PATH holding the text `$PATH`, and [`Template::validate`]
+    /// refuses it), Novita expands `$VAR` and `${VAR}` against the image's and earlier variables.
+    /// Write the full value, or keep the text on purpose with [`Template::set_envs_with`] and
+    /// [`EnvOptions::literal`].
     #[track_caller]
     pub fn set_envs<K: Into<String>, V: Into<String>>(self, envs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let pairs: Vec<(String, String)> = envs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        if pairs.is_empty() { self } else { self.push(StepKind::Env(pairs)) }
+        self.set_envs_with(envs, EnvOptions::new())
+    }
+
+    /// [`Template::set_envs`] with options: `EnvOptions::new().literal(true)` sets the values as
+    /// written, `$` included, on every provider.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::{EnvOptions, Template};
+    /// let t = Template::new().set_envs_with([("PS1", "$ ")], EnvOptions::new().literal(true));
+    /// assert!(t.validate().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn set_envs_with<K: Into<String>, V: Into<String>>(
+        self,
+        envs: impl IntoIterator<Item = (K, V)>,
+        options: EnvOptions,
+    ) -> Self {
+        let vars: Vec<(String, String)> = envs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        if vars.is_empty() { self } else { self.push(StepKind::Env { vars, literal: options.literal }) }
     }
 
     /// `pip install` as root; no packages installs the project in the working folder (`.`).

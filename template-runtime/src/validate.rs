@@ -1,6 +1,7 @@
 //! `Template::validate`: the rules of [`crate::rules`] applied to a whole template.
 
 use crate::error::{ValidationError, ValidationErrors};
+use crate::provider::Provider;
 use crate::ready::ReadyCmd;
 use crate::registry::RegistryCredentials;
 use crate::rules::{self, Rule};
@@ -45,6 +46,8 @@ fn required(field: &'static str, value: &crate::Secret) -> Result<(), Rule> {
 impl Template {
     /// Checks every value in the template against the rules of [`crate::rules`] and reports all
     /// problems at once, each with the builder call (or `template!` statement) that added it.
+    /// Provider-specific rules are those of the template's provider
+    /// ([`Template::for_provider`], default E2B); see [`Template::validate_for`].
     ///
     /// File-system checks (does a copy source match anything?) happen when the context is read,
     /// by [`Template::to_json`] and builds.
@@ -56,6 +59,21 @@ impl Template {
     /// assert_eq!(errors.0.len(), 2);
     /// ```
     pub fn validate(&self) -> Result<(), ValidationErrors> {
+        self.validate_for(self.provider)
+    }
+
+    /// [`Template::validate`] for a build on `provider`: E2B sets env values as written, so a value
+    /// that refers to a variable (`PATH = "/opt/bin:$PATH"`) is refused unless it is literal
+    /// ([`EnvOptions::literal`](crate::EnvOptions::literal)); Novita expands it.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::{Provider, Rule, Template};
+    /// let t = Template::new().set_envs([("PATH", "/opt/venv/bin:$PATH")]);
+    /// let errors = t.validate_for(Provider::E2b).unwrap_err();
+    /// assert!(matches!(&errors.0[0].rule, Rule::EnvReference { key, .. } if key == "PATH"));
+    /// assert!(t.validate_for(Provider::Novita).is_ok());
+    /// ```
+    pub fn validate_for(&self, provider: Provider) -> Result<(), ValidationErrors> {
         let mut c = Collector(Vec::new());
         let at = self.base_location;
         match &self.base {
@@ -114,9 +132,12 @@ impl Template {
                         c.check(at, rules::file_mode(mode));
                     }
                 }
-                StepKind::Env(pairs) => {
-                    for rule in rules::env_keys(pairs.iter().map(|(k, _)| k.as_str())) {
+                StepKind::Env { vars, literal } => {
+                    for rule in rules::env_keys(vars.iter().map(|(k, _)| k.as_str())) {
                         c.check(at, Err(rule));
+                    }
+                    for (k, v) in vars {
+                        c.check(at, rules::env_value(provider, *literal, k, v));
                     }
                 }
                 StepKind::Workdir(p) => c.check(at, rules::path("workdir", p)),

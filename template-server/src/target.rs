@@ -119,7 +119,8 @@ async fn build_local(
     let key = format!("local-{}", crate::ids::new_build_id());
     let serving = ServeOptions::new(data.path(), key.clone()).engine(choice).start().await?;
     let client =
-        Client::with_options(Provider::E2b, ConnectionOptions::with_api_key(key).api_url(serving.server.url()))?;
+        // As the template's provider: the request carries that provider's env semantics.
+        Client::with_options(template.provider(), ConnectionOptions::with_api_key(key).api_url(serving.server.url()))?;
     let result = client.build(template, name, options).await;
     serving.server.shutdown().await;
     Ok(result?)

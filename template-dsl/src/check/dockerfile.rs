@@ -249,6 +249,18 @@ impl Checker<'_> {
                     origin: Some(format!("{}:{}", lit.value(), step.line)),
                 });
             }
+            if let StepKind::Env { vars, literal } = &step.kind {
+                for (k, v) in vars {
+                    if let Err(rule) = rules::env_value(self.provider(), *literal, k, v) {
+                        self.cx.push(
+                            Diagnostic::new(lit.span(), format!("{}:{}: {rule}", lit.value(), step.line)).help(
+                                "write the full value in the Dockerfile, or, for a Novita template (which \
+                                 expands it), write `provider novita;` before `from`",
+                            ),
+                        );
+                    }
+                }
+            }
             match step_op(&step.kind, &s) {
                 Some(kind) => ops.push(Op { span, kind }),
                 None => self.cx.push(
@@ -289,7 +301,9 @@ fn step_op(kind: &StepKind, s: &impl Fn(&str) -> Str) -> Option<OpKind> {
             resolve_symlinks: cp.resolve_symlinks,
             gzip: cp.gzip,
         },
-        StepKind::Env(pairs) => OpKind::Env(pairs.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+        StepKind::Env { vars, literal } => {
+            OpKind::Env { vars: vars.iter().map(|(k, v)| (k.clone(), s(v))).collect(), literal: *literal }
+        }
         StepKind::Workdir(p) => OpKind::Workdir(s(p)),
         StepKind::User(u) => OpKind::User(s(u)),
         _ => return None,

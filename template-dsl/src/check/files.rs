@@ -58,6 +58,7 @@ impl Checker<'_> {
             tracked: Vec::new(),
             tracked_truncated: false,
             ops: c.ops,
+            provider: self.provider.map(|(p, _)| p),
         };
         for lit in &c.dockerfiles {
             if let Some(path) = self.resolve(self.env.base_dir.as_deref(), &lit.value()) {

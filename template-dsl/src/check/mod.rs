@@ -18,11 +18,14 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
+use sandbox_template_runtime::Provider;
 use sandbox_template_runtime::rules::{self, Rule};
 use syn::LitStr;
 
-use crate::ast::{Body, CopyStmt, EnvStmt, GitStmt, InstallStmt, MoveStmt, PathsStmt, RunStmt, Stmt, Str};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::ast::{
+    Body, CopyStmt, EnvStmt, GitStmt, InstallStmt, MoveStmt, PathsStmt, ProviderStmt, RunStmt, Stmt, Str,
+};
+use crate::diag::{Diagnostic, Diagnostics, unknown_help};
 use crate::model::{Checked, Op, OpKind};
 
 /// Where the template text comes from, which decides what is allowed and how paths resolve.
@@ -42,7 +45,7 @@ pub struct Env {
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
 pub fn check(body: &Body, env: &Env, cx: &mut Diagnostics) -> Checked {
-    let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None };
+    let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None, provider: None };
     c.run(body)
 }
 
@@ -54,6 +57,8 @@ struct Checker<'a> {
     /// base, "no base" says it better).
     step_before_base: Option<Span>,
     finish: Option<Span>,
+    /// `provider NAME;` and where it was written.
+    provider: Option<(Provider, Span)>,
 }
 
 /// A `copy` source, kept for the context checks once every statement is read.
@@ -104,7 +109,7 @@ impl Checker<'_> {
     fn placement(&mut self, stmt: &Stmt) {
         let kw = stmt.kw();
         match stmt {
-            Stmt::Context(_) | Stmt::Ignore(_) | Stmt::Embed(_) => {
+            Stmt::Context(_) | Stmt::Ignore(_) | Stmt::Embed(_) | Stmt::Provider(_) => {
                 if self.seen_base.is_some() {
                     self.cx.push(
                         Diagnostic::new(kw.span(), format!("`{kw}` after `from`"))
@@ -123,6 +128,7 @@ impl Checker<'_> {
             Stmt::Context(s) => return self.context_stmt(s, c),
             Stmt::Ignore(s) => return self.ignore_stmt(s, c),
             Stmt::Embed(kw) => return self.embed_stmt(kw, c),
+            Stmt::Provider(s) => return self.provider_stmt(s),
             Stmt::From(s) => return self.base_stmt(s, c),
             Stmt::SkipCache(_) => Some(OpKind::SkipCache),
             Stmt::Run(s) => Some(self.run_stmt(s)),
@@ -188,6 +194,10 @@ impl Checker<'_> {
     }
 
     fn env_stmt(&mut self, s: &EnvStmt) -> OpKind {
+        let o = self.options("env", &s.options, &["literal"]);
+        // A malformed `literal = ...` is reported as such; the values are not checked as well.
+        let literal = o.has("literal") && self.opt_flag(&o, "literal").unwrap_or(true);
+        let provider = self.provider();
         let mut seen = HashSet::new();
         let mut vars = Vec::new();
         for (key, value) in &s.vars {
@@ -200,9 +210,46 @@ impl Checker<'_> {
                 Ok(()) => {}
             }
             self.str(value);
+            if let Some(v) = value.value()
+                && let Err(rule) = rules::env_value(provider, literal, &name, &v)
+            {
+                let example = match &rule {
+                    Rule::EnvReference { reference, .. } => rules::env_fix_example(&name, &v, reference),
+                    _ => String::new(),
+                };
+                self.cx.push(Diagnostic::new(value.span(), rule.to_string()).help(format!(
+                    "write the full value{example}, or add `(literal)` to keep the text; Novita expands it \
+                     (`provider novita;` before `from`)"
+                )));
+            }
             vars.push((name, value.clone()));
         }
-        OpKind::Env(vars)
+        OpKind::Env { vars, literal }
+    }
+
+    /// The provider the template is checked for: `provider NAME;`, else E2B.
+    fn provider(&self) -> Provider {
+        self.provider.map_or(Provider::E2b, |(p, _)| p)
+    }
+
+    fn provider_stmt(&mut self, s: &ProviderStmt) {
+        let name = s.name.to_string();
+        let Ok(provider) = name.parse::<Provider>() else {
+            let names = ["e2b", "novita"];
+            self.cx.push(Diagnostic::new(s.name.span(), format!("unknown provider `{name}`")).help(unknown_help(
+                &name,
+                "providers",
+                &names,
+            )));
+            return;
+        };
+        if self.provider.is_some() {
+            self.cx.push(
+                Diagnostic::new(s.kw.span(), "a second `provider`").help("name the provider once, before `from`"),
+            );
+            return;
+        }
+        self.provider = Some((provider, s.kw.span()));
     }
 
     fn install_stmt(&mut self, s: &InstallStmt, span: Span) -> OpKind {

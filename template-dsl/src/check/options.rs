@@ -20,6 +20,11 @@ impl Opts<'_> {
     pub(super) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Whether the option `name` was written (well-formed or not).
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
 }
 
 impl Checker<'_> {

@@ -461,7 +461,7 @@ impl Client {
         if options.skip_cache {
             template = template.force_rebuild();
         }
-        template.validate().map_err(crate::Error::from)?;
+        template.validate_for(self.provider()).map_err(crate::Error::from)?;
         let template = Arc::new(template);
         let provider = self.provider();
         let t = template.clone();

@@ -451,7 +451,7 @@ impl Converter<'_> {
             pairs.push((key, value));
         }
         self.envs.extend(pairs.iter().cloned());
-        self.push(i, StepKind::Env(pairs));
+        self.push(i, StepKind::Env { vars: pairs, literal: false });
         Ok(())
     }
 

@@ -273,7 +273,7 @@ impl std::error::Error for DockerfileError {}
 /// )
 /// .unwrap();
 /// assert_eq!(c.base_image, "node:20");
-/// assert_eq!(c.steps[2].kind, StepKind::Env(vec![("PORT".into(), "3000".into())]));
+/// assert_eq!(c.steps[2].kind, StepKind::Env { vars: vec![("PORT".into(), "3000".into())], literal: false });
 /// assert_eq!(c.start_cmd.as_deref(), Some("node server.js --port 3000"));
 /// ```
 pub fn convert(text: &str, options: &DockerfileOptions) -> Result<Converted, DockerfileError> {

@@ -42,6 +42,9 @@ pub struct LocalBuildOptions {
     /// `--tls-verify=false`, for a registry on the local network; Docker takes this from its
     /// daemon's `insecure-registries`).
     pub insecure_registry: bool,
+    /// Whose rules and env semantics to build with (default: the template's provider,
+    /// [`Template::for_provider`]): E2B sets env values as written, Novita expands `$VAR` in them.
+    pub provider: Option<crate::Provider>,
 }
 
 impl LocalBuildOptions {
@@ -67,6 +70,11 @@ impl LocalBuildOptions {
     /// Reach the base image's registry without TLS checks (Podman).
     pub fn insecure_registry(mut self, yes: bool) -> Self {
         self.insecure_registry = yes;
+        self
+    }
+    /// Build with `provider`'s rules and env semantics.
+    pub fn provider(mut self, provider: crate::Provider) -> Self {
+        self.provider = Some(provider);
         self
     }
 }
@@ -133,6 +141,7 @@ impl Engine {
             opts.default_base = base;
         }
         opts.base_user = base_user;
+        opts.provider = options.provider;
         opts.copy_chmod = self.kind == EngineKind::Podman;
         opts
     }
@@ -169,7 +178,7 @@ impl Engine {
         on_event: &mut dyn FnMut(LocalEvent),
     ) -> Result<LocalImage, LocalError> {
         let _span = tracing::info_span!("local_build", engine = self.kind.program(), image = name).entered();
-        template.validate().map_err(crate::Error::from)?;
+        template.validate_for(options.provider.unwrap_or(template.provider())).map_err(crate::Error::from)?;
         check_name(name)?;
         let staged = stage::Staged::of(template)?;
         let probe = staged.dockerfile(template, &self.dockerfile_options(options, None))?;

@@ -4,6 +4,7 @@
 //! modes, quoting and the start command, and records which template step each Dockerfile
 //! instruction came from, so an engine's `STEP 3/7` maps back to the user's source line.
 
+use crate::provider::Provider;
 use crate::step::{SourceLocation, StepKind};
 use crate::template::{Base, Template};
 
@@ -28,6 +29,10 @@ pub struct LocalDockerfileOptions {
     /// The reference to write in `FROM` instead of the template's base (e.g. the fully qualified
     /// name the image was pulled as).
     pub base_image: Option<String>,
+    /// Whose env semantics to build (default: the template's provider,
+    /// [`Template::for_provider`]): E2B sets values as written; Novita expands `$VAR` and `${VAR}`
+    /// against the image's variables and the ones set before, as its env script does.
+    pub provider: Option<Provider>,
 }
 
 impl Default for LocalDockerfileOptions {
@@ -37,6 +42,7 @@ impl Default for LocalDockerfileOptions {
             base_user: None,
             copy_chmod: true,
             base_image: None,
+            provider: None,
         }
     }
 }
@@ -143,6 +149,7 @@ pub(super) fn dockerfile_with(
         (None, Base::Template(name)) => name.clone(),
     };
     single_line(&base_image, "base image", template.base_location())?;
+    let provider = options.provider.unwrap_or(template.provider());
     let base_user = options.base_user.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".to_owned());
     let mut w = Writer { text: String::new(), origins: Vec::new(), current: base_user.clone(), effective: base_user };
     w.push(&StepOrigin::Base, format!("FROM {base_image}"));
@@ -186,13 +193,22 @@ pub(super) fn dockerfile_with(
                     w.run(&origin, &cmd, Some("root"));
                 }
             }
-            StepKind::Env(pairs) => {
-                let mut line = String::from("ENV");
-                for (k, v) in pairs {
+            StepKind::Env { vars, literal } => {
+                for (k, v) in vars {
                     single_line(v, &format!("value of `{k}`"), at)?;
-                    line.push_str(&format!(" {k}=\"{}\"", escape_double_quoted(v)));
                 }
-                w.push(&origin, line);
+                if *literal || provider == Provider::E2b {
+                    let pairs: Vec<String> =
+                        vars.iter().map(|(k, v)| format!("{k}=\"{}\"", escape_double_quoted(v))).collect();
+                    w.push(&origin, format!("ENV {}", pairs.join(" ")));
+                } else {
+                    // One instruction per variable: the engine expands a value against the
+                    // variables before its instruction, and Novita's script exports each value
+                    // before expanding the next (`B=$A` sees the `A` of the same step).
+                    for (k, v) in vars {
+                        w.push(&origin, format!("ENV {k}=\"{}\"", escape_expandable(v)));
+                    }
+                }
             }
             StepKind::Workdir(path) => {
                 single_line(path, "workdir", at)?;
@@ -263,6 +279,62 @@ fn escape_double_quoted(v: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The inside of a Dockerfile double-quoted word that the engine expands as Novita's env script
+/// does: `$VAR` and `${VAR}` expand, `"` and `\\` are themselves, and `$(` stays text (the script
+/// escapes it so no command runs; the engine has no command substitution, but `\\$(` keeps the
+/// `$` from being read as the start of a variable).
+fn escape_expandable(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        if matches!(c, '"' | '\\') || (c == '$' && chars.peek() == Some(&'(')) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Which env semantics a local build of `template` applies, when any of its env values holds a `$`
+/// (`None` otherwise): a line for the build log, naming the provider and the variables.
+///
+/// ```
+/// use sandbox_template_runtime::{Provider, Template};
+/// use sandbox_template_runtime::local::env_semantics;
+/// let t = Template::new().set_envs([("PATH", "/opt/bin:$PATH"), ("A", "x")]);
+/// let note = env_semantics(&t, Provider::Novita).unwrap();
+/// assert!(note.contains("Novita") && note.contains("`PATH`") && !note.contains("`A`"));
+/// assert_eq!(env_semantics(&t.clone().set_envs([("B", "y")]), Provider::E2b).map(|_| ()), Some(()));
+/// assert!(env_semantics(&Template::new().set_envs([("A", "x")]), Provider::E2b).is_none());
+/// ```
+pub fn env_semantics(template: &Template, provider: Provider) -> Option<String> {
+    let (mut expanded, mut literal) = (Vec::new(), Vec::new());
+    for step in template.steps() {
+        if let StepKind::Env { vars, literal: is_literal } = &step.kind {
+            for (k, _) in vars.iter().filter(|(_, v)| v.contains('$')) {
+                let name = format!("`{k}`");
+                match *is_literal || provider == Provider::E2b {
+                    true if !literal.contains(&name) => literal.push(name),
+                    false if !expanded.contains(&name) => expanded.push(name),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    if !expanded.is_empty() {
+        parts.push(format!(
+            "expanded `$VAR` in {} against the image's and earlier variables (Novita's semantics)",
+            expanded.join(", ")
+        ));
+    }
+    if !literal.is_empty() {
+        let why = if provider == Provider::E2b { "E2B's semantics" } else { "marked literal" };
+        parts.push(format!("set {} as written, `$` included ({why})", literal.join(", ")));
+    }
+    (!parts.is_empty()).then(|| format!("env values with `$`: {}", parts.join("; ")))
 }
 
 /// An unquoted Dockerfile argument (WORKDIR): no variable expansion, backslashes kept.
@@ -389,6 +461,23 @@ mod tests {
         let t = base().set_envs([("A", r#"q"uote $HOME back\slash"#), ("B", "it's")]);
         let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
         assert!(df.text.contains(r#"ENV A="q\"uote \$HOME back\\slash" B="it's""#), "{}", df.text);
+    }
+
+    #[test]
+    fn novita_env_values_expand_one_instruction_per_variable() {
+        let t = base()
+            .for_provider(Provider::Novita)
+            .set_envs([("A", r#"/a:$PATH "q" \ `t` $(x)"#), ("B", "${A}/b")])
+            .set_envs_with([("C", "$A")], crate::EnvOptions::new().literal(true));
+        let df = LocalDockerfile::for_template(&t, &LocalDockerfileOptions::default()).unwrap();
+        assert!(
+            df.text.ends_with("ENV A=\"/a:$PATH \\\"q\\\" \\\\ `t` \\$(x)\"\nENV B=\"${A}/b\"\nENV C=\"\\$A\"\n"),
+            "{}",
+            df.text
+        );
+        let e2b = LocalDockerfileOptions { provider: Some(Provider::E2b), ..Default::default() };
+        let df = LocalDockerfile::for_template(&t, &e2b).unwrap();
+        assert!(df.text.contains("ENV A=\"/a:\\$PATH"), "{}", df.text);
     }
 
     #[test]

@@ -29,6 +29,13 @@
 //! - ready checks fall back to `/proc/net`, `pidof` and `wget` where `ss`, `pgrep` or `curl` are
 //!   missing (see [`local_ready_command`]);
 //! - registry logins: username/password and GCP keys; AWS, Huawei and OCI need their own CLIs.
+//! - env values follow the provider's semantics ([`LocalBuildOptions::provider`], default the
+//!   template's): E2B's are set as written; Novita's expand `$VAR` and `${VAR}` like its env
+//!   script, through the engine's own `ENV` expansion, one variable per instruction. That sees
+//!   the variables the image declares and the earlier values, so a variable the image does not
+//!   declare (`HOME`, which the container runtime sets) is empty locally, where Novita's script,
+//!   run as root, reads `HOME=/root`. Values that use shell forms beyond `$VAR`, `${VAR}`,
+//!   `${VAR:-x}` and `${VAR:+x}` (`$$`, `$1`, `${#VAR}`) follow the engine's rules, not `sh`'s.
 //!
 //! Nothing is left running: an abandoned build (an error, a panicking callback) kills the engine's
 //! CLI and every process under it; a [`Sandbox`] removes its container when dropped, and a failed
@@ -48,7 +55,7 @@ mod run;
 mod stage;
 
 pub use build::{DEFAULT_BASE_ENV, LocalBuildOptions};
-pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions};
+pub use dockerfile::{DOCKERFILE_NAME, LocalDockerfile, LocalDockerfileOptions, env_semantics};
 pub use engine::{ENGINE_ENV, Engine, EngineKind, EnginePreference};
 pub use error::{EngineAttempt, FailedStep, LocalError, StepOrigin};
 pub use run::{ExecOutput, OWNER_LABEL, Sandbox, StartOptions, local_ready_command};

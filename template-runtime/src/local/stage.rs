@@ -36,7 +36,7 @@ pub fn write_build_context(
     options: &LocalDockerfileOptions,
     out: impl Write,
 ) -> Result<LocalDockerfile, LocalError> {
-    template.validate().map_err(Error::from)?;
+    template.validate_for(options.provider.unwrap_or(template.provider())).map_err(Error::from)?;
     let staged = Staged::of(template)?;
     let df = staged.dockerfile(template, options)?;
     staged.write(&df.text, out)?;

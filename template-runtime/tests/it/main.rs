@@ -45,4 +45,8 @@ mod local {
     mod engine;
 }
 
+/// `validate`: the provider-specific rule for `$VAR` in env values, and `rebuild`'s reading of
+/// a request's provider.
+mod validate;
+
 mod support;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sandbox_template_runtime::Template;
 use sandbox_template_runtime::local::{
     Engine, LocalBuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalError, LocalEvent, StartOptions,
-    StepOrigin,
+    StepOrigin, env_semantics,
 };
 
 use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
@@ -145,6 +145,10 @@ fn run_blocking(
     let template = Template::from_build_request(&job.request, &context)
         .map_err(|e| StepFailure { step: Some(e.step), message: e.message })?;
     template.validate().map_err(|e| StepFailure { step: None, message: e.to_string() })?;
+    // What `$` in an env value means depends on the client's provider (read off the request).
+    if let Some(note) = env_semantics(&template, options.provider.unwrap_or(template.provider())) {
+        log.info(Some("base"), note);
+    }
 
     let Some(engine) = engine else {
         let mut df_options = LocalDockerfileOptions::default();

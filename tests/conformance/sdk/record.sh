@@ -12,6 +12,8 @@
 #   vectors/py/NAME.{json,dockerfile}   python py/NAME.py      (e2b==2.63.0: Template.to_json / to_dockerfile)
 #   vectors/novita/NAME.{json,dockerfile} node novita/NAME.js (novita-sandbox@2.1.1; its filesHash depends on
 #                                       the file system's order, so only that line may differ)
+#                                       (env_expand.js / env_quoting.js: the env script's expansion and
+#                                       quoting; from a template, so no registry is read)
 #   vectors/connection_config.js.out    node connection_config.js
 #   vectors/connection_config_py.py.out python connection_config_py.py
 # The scripts run in the layout they were written for: `_emit.js`, `make_fixture.sh` and the JS

@@ -74,6 +74,27 @@ fn seed(f: &Fixture) -> Template {
         .set_start_cmd("python -m http.server 8000", wait_for_port(8000))
 }
 
+/// `vectors/novita/env_expand.js`: values that refer to the image's and earlier variables.
+fn env_expand(_: &Fixture) -> Template {
+    Template::new()
+        .from_template("t")
+        .set_envs([("VIRTUAL_ENV", "/opt/venv"), ("PATH", "/opt/venv/bin:$PATH")])
+        .set_envs([("PYTHONPATH", "${VIRTUAL_ENV}/lib:${PYTHONPATH:-none}"), ("GREETING", "hi from $VIRTUAL_ENV")])
+        .set_envs([("VIRTUAL_ENV", "/srv/venv")])
+}
+
+/// `vectors/novita/env_quoting.js`: every character the env script quotes.
+fn env_quoting(_: &Fixture) -> Template {
+    Template::new().from_template("t").set_envs([
+        ("DQ", r#"say "hi""#),
+        ("SQ", "it's"),
+        ("BS", r"C:\tmp\$HOME"),
+        ("BT", "run `date` and $(date) and $((1+2))"),
+        ("NL", "line one\nline two"),
+        ("MIXED", r#"${HOME}/"x" 'y' \z `w` 5$ $"#),
+    ])
+}
+
 /// `Template({ fileContextPath: CTX }).fromBaseImage()`, the start of most COPY vectors.
 fn ctx_base(f: &Fixture) -> Template {
     Template::new().with_context(f.ctx()).from_base_image()
@@ -265,6 +286,8 @@ const NOVITA: &[NovitaVector] = &[
     novita("from_template", Novita::Exact, |_| Template::new().from_template("my-base").run_cmd("echo hi")),
     novita("patch_cmd", Novita::Exact,
         |_| Template::new().from_image("ubuntu:22.04").set_patch_cmd("echo patched > /etc/patched")),
+    novita("env_expand", Novita::Exact, env_expand),
+    novita("env_quoting", Novita::Exact, env_quoting),
     // Includes the RUN step that writes the ENV values into /etc/profile.d and /etc/environment.
     novita("seed", Novita::OurFilesHash, seed),
     novita("shell_quote", Novita::Deviation, |_| {
@@ -604,4 +627,151 @@ fn novita_deviations_quote_what_novita_sandbox_leaves_bare() {
     };
     assert_eq!(url_seen(&ours), "http://localhost:3000/health?a=1&b=2");
     assert_eq!(url_seen(&sdk), "http://localhost:3000/health?a=1");
+}
+
+/// The script of a Novita env-files step (`echo BASE64 | base64 -d > ... && sh ...`), decoded with
+/// `base64 -d` as the step does it.
+fn novita_env_script(json: &str) -> String {
+    let request: serde_json::Value = serde_json::from_str(json).expect("request JSON");
+    let steps = request["steps"].as_array().expect("steps");
+    let command = steps.last().and_then(|s| s["args"][0].as_str()).expect("a last RUN step");
+    let encoded = command.strip_prefix("echo ").and_then(|c| c.split(' ').next()).expect("echo BASE64 | ...");
+    let mut child = Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run base64");
+    use std::io::Write as _;
+    child.stdin.take().expect("stdin").write_all(encoded.as_bytes()).expect("write to base64");
+    let out = child.wait_with_output().expect("base64 -d");
+    assert!(out.status.success(), "base64 -d failed");
+    String::from_utf8(out.stdout).expect("the script is UTF-8")
+}
+
+/// What the env vectors' scripts must leave: `(name, value)` in the order written, for a build
+/// whose environment has `PATH=path` and `HOME=home` (and no `PYTHONPATH`).
+fn novita_env_expected(vector: &str, path: &str, home: &str) -> Vec<(&'static str, String)> {
+    match vector {
+        "env_expand" => vec![
+            ("VIRTUAL_ENV", "/srv/venv".into()),
+            ("PATH", format!("/opt/venv/bin:{path}")),
+            ("PYTHONPATH", "/srv/venv/lib:none".into()),
+            ("GREETING", "hi from /srv/venv".into()),
+        ],
+        "env_quoting" => vec![
+            ("DQ", r#"say "hi""#.into()),
+            ("SQ", "it's".into()),
+            ("BS", format!(r"C:\tmp\{home}")),
+            ("BT", "run `date` and $(date) and $((1+2))".into()),
+            ("NL", "line one\nline two".into()),
+            ("MIXED", format!(r#"{home}/"x" 'y' \z `w` 5$ $"#)),
+        ],
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+/// The `/etc/environment` lines the script writes: only values it can hold (no `"`, no newline).
+fn environment_lines(expected: &[(&str, String)]) -> String {
+    expected
+        .iter()
+        .filter(|(_, v)| !v.is_empty() && !v.contains('"') && !v.contains('\n'))
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
+}
+
+/// A shell snippet that prints each variable's value, NUL-terminated.
+fn print_vars(expected: &[(&str, String)]) -> String {
+    let vars: Vec<String> = expected.iter().map(|(k, _)| format!("\"${k}\"")).collect();
+    format!("printf '%s\\0' {}", vars.join(" "))
+}
+
+fn nul_separated(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out).split_terminator('\0').map(str::to_owned).collect()
+}
+
+const ENV_VECTORS: &[&str] = &["env_expand", "env_quoting"];
+
+/// The env script (novita-sandbox's bytes, which ours equal: see `novita_json_matches_novita_sandbox`)
+/// run by `sh` with its files redirected into a scratch folder: `$VAR` expands against the build's
+/// environment and earlier values, quotes, backslashes, backticks and `$(` stay text, and the
+/// profile file gives a login shell the same values.
+#[test]
+fn novita_env_script_expands_like_novita_sandbox_under_sh() {
+    let (path, home) = ("/usr/bin:/bin", "/home/test");
+    for name in ENV_VECTORS {
+        let dir = tempfile::tempdir().expect("scratch folder");
+        let profile = dir.path().join("profile.sh");
+        let environment = dir.path().join("environment");
+        let script = novita_env_script(&read_data(&format!("vectors/novita/{name}.json")))
+            .replace("/etc/profile.d/99-image-env.sh", &profile.display().to_string())
+            .replace("/etc/environment", &environment.display().to_string());
+        assert!(!script.contains("/etc/"), "{name}: a path was not redirected:\n{script}");
+        let sh_clean = |snippet: &str| {
+            Command::new("sh")
+                .arg("-c")
+                .arg(snippet)
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", path)
+                .env("HOME", home)
+                .output()
+                .expect("cannot run sh")
+        };
+        let expected = novita_env_expected(name, path, home);
+        let run = sh_clean(&format!("{script}\n{}", print_vars(&expected)));
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        let values: Vec<String> = expected.iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(nul_separated(&run.stdout), values, "{name}: values exported by the script");
+
+        let login = sh_clean(&format!(". {}\n{}", profile.display(), print_vars(&expected)));
+        assert!(login.status.success(), "{name}: {}", String::from_utf8_lossy(&login.stderr));
+        assert_eq!(nul_separated(&login.stdout), values, "{name}: values a login shell reads from the profile");
+        let written = std::fs::read_to_string(&environment).expect("environment file");
+        assert_eq!(written, environment_lines(&expected), "{name}: /etc/environment");
+    }
+}
+
+/// An engine for the container variant of the test above: `podman` or `docker` with the test base
+/// image. `None` (skip) without one, except under `CI=true`, where it fails.
+fn engine_with_base(image: &str) -> Option<&'static str> {
+    for program in ["podman", "docker"] {
+        let found = Command::new(program).args(["image", "inspect", image]).output();
+        if found.is_ok_and(|o| o.status.success()) {
+            return Some(program);
+        }
+    }
+    let problem = format!("no podman or docker with {image}: run `bash .ci/setup-podman.sh`");
+    assert!(std::env::var("CI").is_err(), "{problem}");
+    eprintln!("!!!!!!!! SKIPPED !!!!!!!! {problem}");
+    None
+}
+
+/// The same scripts as root in a container, writing the real `/etc/profile.d` and
+/// `/etc/environment`, against the image's own PATH and HOME.
+#[test]
+fn novita_env_script_expands_like_novita_sandbox_in_a_container() {
+    let image = "localhost/sandbox-base:latest";
+    let Some(engine) = engine_with_base(image) else { return };
+    for name in ENV_VECTORS {
+        let script = novita_env_script(&read_data(&format!("vectors/novita/{name}.json")));
+        // Placeholders first: the image's PATH and HOME, printed by the same shell. The test image
+        // (Alpine) has no /etc/profile.d, which Novita's images have.
+        let probe = novita_env_expected(name, "@PATH@", "@HOME@");
+        let snippet = format!(
+            "printf '%s\\0%s\\0' \"$PATH\" \"$HOME\"\nmkdir -p /etc/profile.d\n{script}\nenv -i HOME=\"$HOME\" sh -c '. /etc/profile.d/99-image-env.sh; {}'\ncat /etc/environment",
+            print_vars(&probe).replace('\'', "'\\''")
+        );
+        let out = Command::new(engine)
+            .args(["run", "--rm", "--user", "root", "--entrypoint", "sh", image, "-c", &snippet])
+            .output()
+            .expect("cannot run the engine");
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let fields = nul_separated(&out.stdout);
+        let (path, home) = (&fields[0], &fields[1]);
+        let expected = novita_env_expected(name, path, home);
+        let values: Vec<String> = expected.iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(fields[2..2 + values.len()], values[..], "{name}: values a login shell reads in the container");
+        assert_eq!(fields[2 + values.len()..].concat(), environment_lines(&expected), "{name}: /etc/environment");
+    }
 }

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use sandbox_template::{
-    AptOptions, CopyOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions, JsonOptions,
-    MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Template, template, wait_for_file,
-    wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+    AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
+    JsonOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Template, template,
+    wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
 };
 
 fn json(t: &Template) -> String {
@@ -181,6 +181,23 @@ fn copy_resolves_sources_against_this_file() {
     assert_eq!(json(&t), json(&b));
     assert!(json(&t).contains("filesHash"));
     assert_eq!(t.context_dir(), here);
+}
+
+/// `env ... (literal)` is `set_envs_with(.., EnvOptions::new().literal(true))`; `provider novita;`
+/// is `for_provider(Provider::Novita)`.
+#[test]
+fn literal_env_and_provider() {
+    same!(
+        template! { from base; env PS1 = "$USER> ", A = "x" (literal); },
+        Template::new()
+            .from_base_image()
+            .set_envs_with([("PS1", "$USER> "), ("A", "x")], EnvOptions::new().literal(true))
+    );
+    let t = template! { provider novita; from base; env PATH = "/opt/bin:$PATH"; };
+    let b = Template::new().for_provider(Provider::Novita).from_base_image().set_envs([("PATH", "/opt/bin:$PATH")]);
+    assert_eq!(t.provider(), b.provider());
+    assert_eq!(t.to_json().unwrap(), b.to_json().unwrap());
+    assert_eq!(t.to_json().unwrap(), novita(&b));
 }
 
 #[test]

@@ -146,3 +146,25 @@ fn tmpl_build_args_are_checked_against_the_dockerfiles_args() {
     assert_eq!(err.count, 1, "{err}");
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
 }
+
+/// `provider novita;` and `(literal)` read from a file: the same template as the macro's, for
+/// Novita by default, and still refused for E2B.
+#[test]
+fn provider_and_literal_env_tmpl_equals_the_macro() {
+    let from_file = sandbox_template_dsl::tmpl::load(&tmpl("novita_env.tmpl")).unwrap();
+    let from_macro = template! {
+        provider novita;
+        from python "3.12";
+        env VIRTUAL_ENV = "/opt/venv", PATH = "${VIRTUAL_ENV}/bin:$PATH";
+        env PS1 = "$USER> " (literal);
+    };
+    for t in [&from_file, &from_macro] {
+        assert_eq!(t.provider(), Provider::Novita);
+        assert!(t.validate_for(Provider::E2b).is_err());
+    }
+    assert_eq!(from_file.to_json().unwrap(), from_macro.to_json().unwrap());
+    assert_eq!(
+        from_file.to_json_with(JsonOptions::for_provider(Provider::Novita)).unwrap(),
+        from_macro.to_json().unwrap()
+    );
+}

@@ -29,7 +29,7 @@ fn runs(c: &Converted) -> Vec<String> {
 }
 
 fn env(pairs: &[(&str, &str)]) -> StepKind {
-    StepKind::Env(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    StepKind::Env { vars: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), literal: false }
 }
 
 fn copy(src: &str, dest: &str, user: Option<&str>, mode: Option<u32>) -> StepKind {
@@ -223,11 +223,9 @@ fn args_are_substituted_and_never_become_env_steps() {
             run("export APP=web VERSION=1.2; npm ci"),
         ]
     );
-    assert!(
-        c.steps
-            .iter()
-            .all(|s| !matches!(&s.kind, StepKind::Env(p) if p.iter().any(|(k, _)| k == "APP" || k == "VERSION")))
-    );
+    assert!(c.steps.iter().all(
+        |s| !matches!(&s.kind, StepKind::Env { vars: p, .. } if p.iter().any(|(k, _)| k == "APP" || k == "VERSION"))
+    ));
 }
 
 #[test]

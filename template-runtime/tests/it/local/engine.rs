@@ -15,11 +15,11 @@ use sandbox_template_runtime::local::{
     Engine, EngineKind, LocalBuildOptions, LocalError, LocalEvent, Sandbox, StartOptions, StepOrigin,
 };
 use sandbox_template_runtime::{
-    CopyOptions, FileOptions, MakeDirOptions, RemoveOptions, RunOptions, Secret, Template, wait_for_file,
-    wait_for_port, wait_for_process, wait_for_url,
+    CopyOptions, EnvOptions, FileOptions, MakeDirOptions, Provider, RemoveOptions, RunOptions, Secret, Template,
+    wait_for_file, wait_for_port, wait_for_process, wait_for_url,
 };
 
-use crate::support::engine::base_image;
+use crate::support::engine::{base_image, run_in};
 
 /// The engine, or `None` (with a loud notice) when none can run here and `CI` is unset.
 fn engine() -> Option<crate::support::engine::EngineTest> {
@@ -70,7 +70,7 @@ fn every_step_kind_builds_and_the_image_has_the_files_owners_modes_and_env() {
         .with_context(ctx.path())
         .with_ignore_patterns("app/cache")
         .from_image(base_image())
-        .set_envs([("GREETING", "say \"hi\" to $HOME"), ("PLAIN", "it's plain")])
+        .set_envs_with([("GREETING", "say \"hi\" to $HOME"), ("PLAIN", "it's plain")], EnvOptions::new().literal(true))
         .set_workdir("/srv/app")
         .copy_with("app", "/srv/app/", CopyOptions::new().user("user:user").mode(0o750))
         .copy("conf.txt", "/etc/conf.txt")
@@ -557,4 +557,76 @@ fn a_base_image_that_cannot_be_had_fails_at_the_base_with_its_source_line() {
         // Read as a Docker Hub name, as Docker does, not refused as an unqualified short name.
         assert!(text.contains("docker.io/sandbox-template-test/absent-base:1"), "{text}");
     }
+}
+
+/// What a later `RUN` sees of env values with `$`, quotes, backslashes and backticks: E2B's
+/// semantics keep the text (values marked literal: E2B refuses `$VAR` otherwise), Novita's expand
+/// `$VAR` and `${VAR}` against the image's variables and earlier values, as its env script does.
+#[test]
+fn a_later_run_sees_env_values_with_each_providers_semantics() {
+    let Some(engine) = engine() else { return };
+    let image_path = run_in(&engine, &base_image(), "printf '%s' \"$PATH\"");
+    // Novita's expansion sees the variables the image declares (`PATH`) and earlier values
+    // (`VIRTUAL_ENV`); one the image does not declare, such as `HOME` (set by the container
+    // runtime), is empty locally: see the `local` module's docs.
+    let quoted = r#"say "hi" 'x' \z `w` $(date) ${VIRTUAL_ENV}"#;
+    let envs = |t: Template, options: EnvOptions| {
+        t.from_image(base_image())
+            .set_envs_with([("VIRTUAL_ENV", "/opt/venv"), ("PATH", "/opt/venv/bin:$PATH")], options.clone())
+            .set_envs_with([("PYTHONPATH", "${VIRTUAL_ENV}/lib"), ("QUOTED", quoted)], options)
+            .run_cmd("printf '%s|' \"$PATH\" \"$PYTHONPATH\" \"$QUOTED\" > /tmp/seen")
+    };
+    let cases = [
+        (
+            "e2b",
+            envs(Template::new(), EnvOptions::new().literal(true)),
+            format!("/opt/venv/bin:$PATH|${{VIRTUAL_ENV}}/lib|{quoted}|"),
+        ),
+        (
+            "novita",
+            envs(Template::new().for_provider(Provider::Novita), EnvOptions::new()),
+            format!(r#"/opt/venv/bin:{image_path}|/opt/venv/lib|say "hi" 'x' \z `w` $(date) /opt/venv|"#),
+        ),
+    ];
+    for (provider, template, expected) in cases {
+        let image_name = name(&format!("env-{provider}"));
+        let _cleanup = ImageGuard(&engine, image_name.clone());
+        engine
+            .build(&template, &image_name, &LocalBuildOptions::new(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{provider}: {e}"));
+        // `cat` by its path: E2B's literal PATH (the trap the check catches) finds no command.
+        let seen = Command::new(engine.program())
+            .args(["run", "--rm", "--entrypoint", "/bin/cat", &image_name, "/tmp/seen"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&seen.stdout), expected, "{provider}");
+    }
+}
+
+/// The local engine's Novita semantics agree with Novita's own env script: the script, run in
+/// the image the engine built, exports the very values the image's `ENV` holds.
+#[test]
+fn novita_env_values_built_locally_equal_what_the_env_script_exports() {
+    let Some(engine) = engine() else { return };
+    let template = Template::new()
+        .for_provider(Provider::Novita)
+        .from_image(base_image())
+        .set_envs([("A", "/a:$PATH"), ("B", "${A}/b \"q\" 'x' \\ `t` $(x)")])
+        .set_envs([("C", "$B:${SHELL_NAME:-sh}")]);
+    let image_name = name("env-novita-script");
+    let _cleanup = ImageGuard(&engine, image_name.clone());
+    engine.build(&template, &image_name, &LocalBuildOptions::new(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let request = template.build_request(Provider::Novita, false).unwrap();
+    let script_step = request.steps.last().unwrap().args[0].clone();
+    // The script's `export`s, run against the base image's environment, then printed.
+    let script = script_step.replace(" && rm -f /tmp/.novita-image-env.sh", "");
+    let print = "printf '%s|' \"$A\" \"$B\" \"$C\"";
+    let from_script = run_in(
+        &engine,
+        &base_image(),
+        &format!("mkdir -p /etc/profile.d && {script} && . /etc/profile.d/99-image-env.sh && {print}"),
+    );
+    let from_env = run_in(&engine, &image_name, print);
+    assert_eq!(from_env, from_script);
+    assert!(from_env.starts_with("/a:/"), "{from_env}");
 }

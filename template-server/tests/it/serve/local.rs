@@ -9,8 +9,8 @@ use std::time::Duration;
 use sandbox_template_runtime::cloud::{BuildState, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::local::EnginePreference;
 use sandbox_template_runtime::{
-    AptOptions, CopyOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions,
-    Template, wait_for_port,
+    AptOptions, CopyOptions, EnvOptions, FileOptions, GitCloneOptions, MakeDirOptions, PipOptions, Provider,
+    RemoveOptions, Template, wait_for_port,
 };
 use sandbox_template_server::runner::NO_IMAGE_BUILT;
 use sandbox_template_server::store::{DiskStore, INTERRUPTED, Store};
@@ -338,5 +338,39 @@ async fn a_template_sent_through_serve_gives_the_dockerfile_of_a_direct_local_bu
     let staged = std::fs::read_to_string(data.path().join("builds").join(&info.build_id).join("Dockerfile")).unwrap();
     let direct = LocalDockerfile::for_template(&template, &LocalDockerfileOptions::default()).unwrap();
     assert_eq!(staged, direct.text);
+    serving.server.shutdown().await;
+}
+
+/// `$` in env values: the build log says which provider's semantics the build applied (read off
+/// the request: a Novita request carries its env script), and the staged Dockerfile follows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_says_which_env_semantics_a_build_applied() {
+    let data = tempfile::tempdir().unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
+    let cases = [
+        (
+            Provider::E2b,
+            Template::new().set_envs_with([("PS1", "$USER> ")], EnvOptions::new().literal(true)),
+            "env values with `$`: set `PS1` as written, `$` included (E2B's semantics)",
+            "ENV PS1=\"\\$USER> \"",
+        ),
+        (
+            Provider::Novita,
+            Template::new().set_envs([("PATH", "/opt/bin:$PATH")]),
+            "env values with `$`: expanded `$VAR` in `PATH` against the image's and earlier variables (Novita's semantics)",
+            "ENV PATH=\"/opt/bin:$PATH\"",
+        ),
+    ];
+    for (provider, template, line, env) in cases {
+        let client =
+            Client::with_options(provider, ConnectionOptions::with_api_key(KEY).api_url(serving.server.url())).unwrap();
+        let template = template.from_image("busybox:latest").run_cmd("true");
+        let info = client.build(&template, "env", &CloudBuildOptions::default()).await.unwrap();
+        let status = status_json(&serving, &info.template_id, &info.build_id).await;
+        assert!(messages(&status).iter().any(|m| m == line), "{provider}: {:?}", messages(&status));
+        let staged = data.path().join("builds").join(&info.build_id);
+        let dockerfile = std::fs::read_to_string(staged.join("Dockerfile")).unwrap();
+        assert!(dockerfile.contains(env), "{provider}: {dockerfile}");
+    }
     serving.server.shutdown().await;
 }
