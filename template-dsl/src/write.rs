@@ -458,10 +458,16 @@ fn statement(step: &Step, base: &str) -> Result<String, WriteError> {
     match kind_statement(&step.kind) {
         Some(s) => Ok(s),
         None => {
-            // Kinds without a statement (`add_mcp_server`, dev containers, kinds added later) that
-            // travel as a `RUN`: that command, as a `run`.
+            // `env` from its wire form (names and values), and kinds without a statement
+            // (`add_mcp_server`, dev containers, kinds added later) that travel as a `RUN`: that
+            // command, as a `run`.
             let wire = step.to_wire();
             match (wire.kind.as_str(), wire.args.as_slice()) {
+                ("ENV", args) if !args.is_empty() && args.len() % 2 == 0 => {
+                    let pairs: Vec<String> =
+                        args.chunks(2).map(|kv| format!("{} = {}", env_key(&kv[0]), lit(&kv[1]))).collect();
+                    Ok(format!("env {};", pairs.join(", ")))
+                }
                 ("RUN", [command, rest @ ..]) => Ok(run_statement(std::slice::from_ref(command), rest.first())),
                 _ => Err(unsupported(
                     "step",
@@ -502,10 +508,6 @@ fn kind_statement(kind: &StepKind) -> Option<String> {
     Some(match kind {
         StepKind::Run { commands, user } => run_statement(commands, user.as_ref()),
         StepKind::Copy(c) => copy_statement(c),
-        StepKind::Env(pairs) => {
-            let pairs: Vec<String> = pairs.iter().map(|(k, v)| format!("{} = {}", env_key(k), lit(v))).collect();
-            format!("env {};", pairs.join(", "))
-        }
         StepKind::Workdir(p) => format!("workdir {};", lit(p)),
         StepKind::User(u) => format!("user {};", lit(u)),
         StepKind::PipInstall { packages: p, global } => {
