@@ -127,6 +127,12 @@ fn unsupported(what: impl Into<String>, message: impl Into<String>, help: impl I
 /// assert_eq!(text, "from base;\ngit clone \"https://x/y.git\" (depth = 1);\n");
 /// ```
 pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, WriteError> {
+    write(template, template.steps(), options)
+}
+
+/// [`to_tmpl`] of `template` with only `steps` (a prefix of its steps: a Novita request's env
+/// step is left out).
+fn write(template: &Template, steps: &[Step], options: &WriteOptions) -> Result<String, WriteError> {
     if template.pre_boot_script().is_some() {
         return Err(pre_boot_script());
     }
@@ -137,6 +143,9 @@ pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, Wr
     if !template.ignore_patterns().is_empty() {
         out.push_str(&format!("ignore {};\n", list(template.ignore_patterns())));
     }
+    if template.provider() == Provider::Novita {
+        out.push_str("provider novita;\n");
+    }
     if template.is_forced() {
         out.push_str("skip_cache;\n");
     }
@@ -144,8 +153,8 @@ pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, Wr
     out.push_str(&base);
     out.push('\n');
     let mut skipping = template.is_forced();
-    let mut statements = Vec::with_capacity(template.steps().len());
-    for (i, step) in template.steps().iter().enumerate() {
+    let mut statements = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
         let what = format!("step {}", i + 1);
         let by_upload = matches!(&step.kind, StepKind::Copy(c) if c.force_upload == Some(true));
         if step.force && !skipping && !by_upload {
@@ -159,7 +168,7 @@ pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, Wr
                 "set `force` on every step after the first rebuilt one, or on none of them",
             ));
         }
-        let statement = statement(step, &base)?;
+        let statement = statement(step, &base, template.provider())?;
         out.push_str(&statement);
         out.push('\n');
         statements.push(statement);
@@ -176,7 +185,7 @@ pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, Wr
         }
         (None, None) => {}
     }
-    verify(template, &out, &base, &statements)?;
+    verify(template, steps, &out, &base, &statements)?;
     Ok(out)
 }
 
@@ -205,17 +214,19 @@ pub fn request_to_tmpl(request: &BuildRequest, options: &WriteOptions) -> Result
         return Err(registry_in_request(request));
     }
     let mut notes = Vec::new();
-    let mut request = request.clone();
-    if ends_with_novita_env_step(&request) {
-        request.steps.pop();
+    // The runtime reads a request that ends with Novita's env step as Novita's (`$` in env values
+    // expands); the text says `provider novita;` and leaves the step out, which Novita builds add.
+    let template = Template::from_build_request(request, Path::new("."))?;
+    let mut steps = template.steps();
+    if template.provider() == Provider::Novita && ends_with_novita_env_step(&template) {
+        steps = &steps[..steps.len() - 1];
         notes.push(format!(
             "left out the last step (step {}): the `RUN` that Novita builds add to write the `ENV` values \
-             into /etc/profile.d and /etc/environment; `--provider novita` builds add it again",
-            request.steps.len() + 1
+             into /etc/profile.d and /etc/environment; the file says `provider novita;`, so its builds add it again",
+            request.steps.len()
         ));
     }
-    let template = Template::from_build_request(&request, Path::new("."))?;
-    Ok(Imported { text: to_tmpl(&template, options)?, notes })
+    Ok(Imported { text: write(&template, steps, options)?, notes })
 }
 
 /// A Dockerfile's text as `.tmpl` text, with the Docker semantics of `from dockerfile` (the
@@ -288,17 +299,14 @@ fn registry_in_request(request: &BuildRequest) -> WriteError {
     )
 }
 
-/// Whether the request's last step is the one `Provider::Novita` export adds for its `ENV` steps.
-fn ends_with_novita_env_step(request: &BuildRequest) -> bool {
-    let Some(last) = request.steps.last() else { return false };
-    if last.kind != "RUN" || !last.args.first().is_some_and(|c| c.contains("/tmp/.novita-image-env.sh")) {
-        return false;
-    }
-    let mut rest = request.clone();
-    rest.steps.pop();
-    let Ok(template) = Template::from_build_request(&rest, Path::new(".")) else { return false };
-    let Ok(again) = template.build_request(Provider::Novita, false) else { return false };
-    again.steps.len() == request.steps.len() && again.steps.last().is_some_and(|s| same_wire(s, last))
+/// Whether the template's last step is the one `Provider::Novita` export adds for its `ENV`
+/// steps: the export of the template without it ends with the same step.
+fn ends_with_novita_env_step(template: &Template) -> bool {
+    let Some((last, _)) = template.steps().split_last() else { return false };
+    let Ok(request) = template.build_request(Provider::Novita, false) else { return false };
+    // The export has the recorded env step and, after it, the one it adds itself.
+    let n = request.steps.len();
+    n >= 2 && same_wire(&request.steps[n - 2], &last.to_wire()) && same_wire(&request.steps[n - 1], &last.to_wire())
 }
 
 fn same_wire(a: &WireStep, b: &WireStep) -> bool {
@@ -442,7 +450,14 @@ fn load(text: &str) -> Option<Template> {
 
 /// The statement of one step, with `;`. A single `RUN` command in one of the SDKs' forms becomes
 /// that statement when it reads back into the same wire step (after `base`).
-fn statement(step: &Step, base: &str) -> Result<String, WriteError> {
+fn statement(step: &Step, base: &str, provider: Provider) -> Result<String, WriteError> {
+    if let StepKind::Env { vars, literal } = &step.kind {
+        let pairs: Vec<String> = vars.iter().map(|(k, v)| format!("{} = {}", env_key(k), lit(v))).collect();
+        // `literal` only changes what a `$` means (E2B sets values as written either way; Novita's
+        // env script escapes more than `$` with it).
+        let literal = *literal && (provider == Provider::Novita || vars.iter().any(|(_, v)| v.contains('$')));
+        return Ok(format!("env {}{};", pairs.join(", "), if literal { " (literal)" } else { "" }));
+    }
     if let StepKind::Run { commands, user } = &step.kind
         && let [command] = commands.as_slice()
         && let Some(kind) = lift_run(command, user.as_deref())
@@ -766,7 +781,7 @@ fn lift_ready(command: &str) -> ReadyCmd {
 
 /// Reads `text` back and compares it with `t`: the base, every step's wire form, the start and
 /// ready commands, the ignore patterns and `force`.
-fn verify(t: &Template, text: &str, base: &str, statements: &[String]) -> Result<(), WriteError> {
+fn verify(t: &Template, steps: &[Step], text: &str, base: &str, statements: &[String]) -> Result<(), WriteError> {
     let back = tmpl::load_str(text, "imported.tmpl", None).map_err(WriteError::Check)?;
     let differs = |what: &str, statement: &str| {
         Err(WriteError::NotReproduced { what: what.to_owned(), statement: statement.to_owned() })
@@ -777,11 +792,20 @@ fn verify(t: &Template, text: &str, base: &str, statements: &[String]) -> Result
     if back.is_forced() != t.is_forced() || back.ignore_patterns() != t.ignore_patterns() {
         return differs("header", text.lines().next().unwrap_or(""));
     }
-    if back.steps().len() != t.steps().len() {
+    if back.provider() != t.provider() {
+        return differs("header", "provider");
+    }
+    if back.steps().len() != steps.len() {
         return differs("steps", &statements.join(" "));
     }
-    for (i, (a, b)) in back.steps().iter().zip(t.steps()).enumerate() {
-        if a.to_wire() != b.to_wire() {
+    for (i, (a, b)) in back.steps().iter().zip(steps).enumerate() {
+        let env_differs = match (&a.kind, &b.kind) {
+            (StepKind::Env { literal: x, .. }, StepKind::Env { literal: y, .. }) => {
+                x != y && (t.provider() == Provider::Novita || a.to_wire().args.iter().any(|v| v.contains('$')))
+            }
+            _ => false,
+        };
+        if a.to_wire() != b.to_wire() || env_differs {
             return differs(&format!("step {}", i + 1), &statements[i]);
         }
     }
