@@ -827,7 +827,7 @@ mod tests {
         for s in ["plain", "say \"hi\"", "a\\b", "\"#", "tab\there", "new\nline", "é ✓", "", "r#\"x\"#"] {
             let text = format!("from base;\nenv A = {};\n", lit(s));
             let t = load(&text).unwrap_or_else(|| panic!("{text}"));
-            assert_eq!(t.steps()[0].kind, StepKind::Env(vec![("A".to_owned(), s.to_owned())]), "{text}");
+            assert_eq!(t.steps()[0].to_wire().args, ["A", s], "{text}");
         }
         assert_eq!(lit("say \"hi\""), "r#\"say \"hi\"\"#");
         assert_eq!(lit("\"#"), "r##\"\"#\"##");
