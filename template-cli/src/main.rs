@@ -1,4 +1,5 @@
-//! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, build
+//! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, write
+//! them from a Dockerfile or an SDK's build request (`import`), build
 //! them on E2B or Novita or with a local engine, manage templates on those services (list,
 //! status, exists, tags, delete), and serve the template build API locally.
 
@@ -32,6 +33,7 @@ subcommands! {
     Check(check::Args),
     Json(json::Args),
     Dockerfile(dockerfile::Args),
+    Import(import::Args),
     Build(build::BuildArgs),
     Serve(serve::ServeArgs),
     List(list::Args),

@@ -73,6 +73,7 @@ mod interp;
 mod lower;
 mod model;
 pub mod tmpl;
+pub mod write;
 
 use std::path::PathBuf;
 

@@ -950,6 +950,17 @@ impl Template {
         self.ready_cmd.as_ref()
     }
 
+    /// Novita's pre-boot script ([`Template::set_patch_cmd`]).
+    ///
+    /// ```
+    /// use sandbox_template_runtime::Template;
+    /// let t = Template::new().set_patch_cmd("echo patched > /etc/patched");
+    /// assert_eq!(t.pre_boot_script(), Some("echo patched > /etc/patched"));
+    /// ```
+    pub fn pre_boot_script(&self) -> Option<&str> {
+        self.pre_boot_script.as_deref()
+    }
+
     /// Whether the whole template is rebuilt without cache.
     pub fn is_forced(&self) -> bool {
         self.force

@@ -15,6 +15,8 @@ mod conformance {
     mod dsl;
     /// `filesHash` of the COPY vectors on the fixture `make_fixture.sh` builds.
     mod files_hash;
+    /// `sandbox-template import`: every recorded request and Dockerfile fixture as a `.tmpl`.
+    mod import;
     /// Every vector rebuilt with the builder, JSON and Dockerfile byte for byte.
     mod vectors;
 }

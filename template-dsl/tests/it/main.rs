@@ -4,3 +4,5 @@
 mod expand;
 /// The parser, checker and `.tmpl` loader on arbitrary input: diagnostics, never a panic.
 mod never_panics;
+/// `write`: arbitrary build requests as `.tmpl` text, read back into the same request or refused.
+mod write;
