@@ -13,7 +13,13 @@ use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, CloudBuildOptions, 
 use sandbox_template_server::TargetError;
 use sandbox_template_runtime::{Provider, Template};
 
-/// Arguments of `sandbox-template build`.
+/// Build a `.tmpl` file on E2B or Novita, or locally with `--local`
+///
+/// The COPY sources are uploaded (with progress bars) and the build log is shown as it comes;
+/// the exit code is 0 when the build is ready (with `--background`: started), 1 when it fails,
+/// 2 when the file has problems (reported as `check` does) and 130 on Ctrl-C. The service's key comes from E2B_API_KEY or NOVITA_API_KEY, its
+/// address from E2B_API_URL or NOVITA_API_URL when set (e.g. a local `serve`). With `--local`
+/// the image is built with Docker or Podman and tagged with `--name`.
 #[derive(Args, Debug, Clone)]
 pub struct BuildArgs {
     /// The template file (`.tmpl`).
