@@ -212,14 +212,18 @@ pub mod build_script {
 }
 
 /// Includes the constants a build script generated with `build_script::compile_dir`
-/// (`templates/api.tmpl` becomes `API: LazyLock<Template>`). `examples/buildrs` uses it (a
-/// doctest cannot: it has no build script, hence no `OUT_DIR`):
+/// (`templates/api.tmpl` becomes `API: LazyLock<Template>`), and `ALL`, every template with its
+/// name (`&[("api", &API), …]`). A template the crate does not use is no `dead_code` warning.
+/// `examples/buildrs` uses it (a doctest cannot: it has no build script, hence no `OUT_DIR`):
 ///
 /// ```ignore
 /// mod templates {
 ///     sandbox_template::include_templates!();
 /// }
 /// let json = templates::API.to_json()?;
+/// for (name, template) in templates::ALL {
+///     println!("{name}: {}", template.to_json()?);
+/// }
 /// ```
 #[macro_export]
 macro_rules! include_templates {

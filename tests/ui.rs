@@ -43,3 +43,16 @@ fn dockerfile_import_checks() {
     t.compile_fail("tests/ui/dockerfile/*.rs");
     t.pass("tests/ui/dockerfile-pass/*.rs");
 }
+
+/// The source build.rs generates (`build_script::generate`) compiles with `#![deny(warnings)]` in
+/// a crate that uses none of it, and its `ALL` lists every template.
+#[test]
+fn build_script_output() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/build-script");
+    let (code, _) = sandbox_template_dsl::build::generate(&cases.join("templates")).unwrap();
+    let generated = cases.join("generated");
+    std::fs::create_dir_all(&generated).unwrap();
+    std::fs::write(generated.join(sandbox_template_dsl::build::OUT_FILE), code).unwrap();
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/build-script/*.rs");
+}

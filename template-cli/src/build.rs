@@ -13,7 +13,13 @@ use sandbox_template_runtime::cloud::{BuildEvent, BuildInfo, CloudBuildOptions, 
 use sandbox_template_server::TargetError;
 use sandbox_template_runtime::{Provider, Template};
 
-/// Arguments of `sandbox-template build`.
+/// Build a `.tmpl` file on E2B or Novita, or locally with `--local`
+///
+/// The COPY sources are uploaded (with progress bars) and the build log is shown as it comes;
+/// the exit code is 0 when the build is ready (with `--background`: started), 1 when it fails,
+/// 2 when the file has problems (reported as `check` does) and 130 on Ctrl-C. The service's key comes from E2B_API_KEY or NOVITA_API_KEY, its
+/// address from E2B_API_URL or NOVITA_API_URL when set (e.g. a local `serve`). With `--local`
+/// the image is built with Docker or Podman and tagged with `--name`.
 #[derive(Args, Debug, Clone)]
 pub struct BuildArgs {
     /// The template file (`.tmpl`).
@@ -36,9 +42,10 @@ pub struct BuildArgs {
     /// Return once the build has started instead of following it.
     #[arg(long)]
     pub background: bool,
-    /// Build service: `e2b` (E2B_API_KEY) or `novita` (NOVITA_API_KEY).
-    #[arg(long, default_value = "e2b", value_name = "e2b|novita")]
-    pub provider: Provider,
+    /// Build service: `e2b` (E2B_API_KEY) or `novita` (NOVITA_API_KEY) [default: the template's
+    /// `provider`, else e2b].
+    #[arg(long, value_name = "e2b|novita")]
+    pub provider: Option<Provider>,
     /// Give up after this many seconds (default 3600; 0: wait as long as it takes).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
@@ -67,7 +74,7 @@ pub fn run(args: &BuildArgs) -> ExitCode {
         };
     }
     let result = runtime.block_on(async {
-        let client = match Client::from_env(args.provider) {
+        let client = match Client::from_env(args.provider.unwrap_or(template.provider())) {
             Ok(c) => c,
             Err(e) => return Some(Err(e)),
         };
@@ -244,7 +251,7 @@ mod tests {
             memory: None,
             skip_cache: false,
             background: false,
-            provider: Provider::E2b,
+            provider: Some(Provider::E2b),
             timeout: Some(30),
             local: false,
         }

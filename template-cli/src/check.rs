@@ -1,7 +1,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Check `.tmpl` files: every problem, rustc-style; exits non-zero if any file has one.
+/// Check `.tmpl` files and report every problem, rustc-style
+///
+/// Each file gets the checks the `template!` macro makes, COPY sources included. Exits 1 if any
+/// file has a problem.
 #[derive(clap::Args)]
 pub struct Args {
     /// The template files.

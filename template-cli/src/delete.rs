@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use crate::manage::{Service, print_json, with_client};
 
-/// Delete a template (by ID or name) and all its builds. Exits 1 if there was no such template.
+/// Delete a template (by ID or name) and all its builds
+///
+/// Exits 1 if there was no such template.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Template ID or name.

@@ -2,8 +2,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Print a `.tmpl` file as a Dockerfile (for reading; users, modes and the ready check are not
-/// represented).
+/// Print a `.tmpl` file as a Dockerfile, for reading
+///
+/// Users, file modes and the ready check have no Dockerfile form and are left out: build the
+/// template itself with `build`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The template file.

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use crate::manage::{Service, print_json, with_client};
 
-/// Whether a template with this name (or `name:tag`) exists. Exits 0 if it does, 1 if it does
-/// not, 2 on error (like `grep`). A name another team owns exists too.
+/// Tell whether a template with this name (or `name:tag`) exists
+///
+/// Exits 0 if it does, 1 if it does not, 2 on error (like `grep`). A name another team owns
+/// exists too.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Template name, or `name:tag`.

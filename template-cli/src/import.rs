@@ -6,8 +6,11 @@ use sandbox_template_dsl::write::{Imported, WriteError, WriteOptions, dockerfile
 use sandbox_template_runtime::dockerfile::DockerfileOptions;
 use sandbox_template_runtime::wire::BuildRequest;
 
-/// Write a `.tmpl` file from a Dockerfile or from a build request JSON as an official SDK's
-/// `Template.toJSON` prints it (E2B or Novita).
+/// Write a `.tmpl` file from a Dockerfile or an official SDK's build request JSON
+///
+/// FILE is a Dockerfile (read with the semantics of `from dockerfile`) or a build request as an
+/// official SDK's `Template.toJSON` prints it (E2B or Novita). The SDKs' RUN forms become their
+/// statements; every statement is read back and compared, so nothing is dropped silently.
 #[derive(clap::Args)]
 pub struct Args {
     /// The Dockerfile or the build request JSON.

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use sandbox_template_runtime::{JsonOptions, Provider};
 
-/// Print the build request JSON of a `.tmpl` file, exactly as `Template::to_json` makes it
-/// (`env("VAR")` secrets are read now).
+/// Print the build request JSON of a `.tmpl` file
+///
+/// The JSON is exactly what `Template::to_json` makes and the build service is sent. Secrets
+/// written as `env("VAR")` are read from the environment now.
 #[derive(clap::Args)]
 pub struct Args {
     /// The template file.

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Declares the subcommands, one line each: `Variant(module::ArgsType)`, where `module` (a file
-/// of this crate) has `ArgsType` (clap `Args`; its doc comment is the command's help) and
+/// of this crate) has `ArgsType` (clap `Args`; its doc comment is the command's help: a first
+/// line without a period, the one-line `about`, then paragraphs for `--help`) and
 /// `pub fn run(args: &ArgsType) -> ExitCode`.
 macro_rules! subcommands {
     ($($variant:ident($module:ident::$args:ident)),* $(,)?) => {
@@ -48,9 +49,14 @@ mod build_local;
 // The service, client and safe printing of the management commands (list … delete).
 mod manage;
 
-/// Sandbox templates (E2B, Novita) as compile-checked code.
+/// Cloud sandbox templates (E2B, Novita): check, export, build, manage and serve them
+///
+/// A template is a `.tmpl` file in the template DSL, the language of the `template!` macro
+/// (docs/dsl.md). `check`, `json` and `dockerfile` read one; `import` writes one from a Dockerfile
+/// or an official SDK's build request; `build` builds it on E2B or Novita or locally; `list`,
+/// `status`, `exists`, `tags` and `delete` manage the templates on those services; `serve` runs the template build API on this machine.
 #[derive(Parser)]
-#[command(name = "sandbox-template", version, about = "Cloud sandbox templates: check, export and build them.")]
+#[command(name = "sandbox-template", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -17,7 +17,13 @@ use sandbox_template_server::runner::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_PATH_LEN,
 /// The environment variable holding the API key (the safe way to pass it, with `--api-key-file`).
 pub const API_KEY_ENV: &str = "SANDBOX_TEMPLATE_API_KEY";
 
-/// Arguments of `sandbox-template serve`.
+/// Run the template build API on this machine, building with Docker or Podman
+///
+/// Any E2B client (the official SDKs, `sandbox-template build`) builds against it with
+/// `E2B_API_URL=http://127.0.0.1:3000` and `E2B_API_KEY` set to the key given here. Templates,
+/// builds and their logs are kept in the data folder across restarts. Each request and each
+/// build (started, ready or failed, with its duration) is logged to stderr; `RUST_LOG` filters
+/// the log (default `sandbox_template_server=info`). Ctrl-C stops it.
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -27,9 +33,14 @@ pub struct ServeArgs {
     /// (validate and stage builds, build no image).
     #[arg(long, default_value = "auto", value_name = "auto|docker|podman|none", value_parser = parse_engine)]
     pub engine: EngineArg,
-    /// Folder keeping templates, builds, logs and uploads across restarts.
-    #[arg(long, default_value = ".sandbox-template-serve", value_name = "DIR")]
-    pub data: PathBuf,
+    /// Folder keeping templates, builds, logs and uploads across restarts [default: your data
+    /// folder's `sandbox-template`]
+    ///
+    /// The default is `$XDG_DATA_HOME/sandbox-template`, else
+    /// `~/.local/share/sandbox-template` (macOS: `~/Library/Application Support/sandbox-template`).
+    /// A folder that does not exist is created owner-only (0700): it holds uploads and build logs.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// The API key clients must send (their E2B_API_KEY). Prefer --api-key-file or the
     /// SANDBOX_TEMPLATE_API_KEY environment variable: a key on the command line is visible to
     /// every local user in the process list.
@@ -100,6 +111,30 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{flag} must be a positive number of seconds, got {value}"))
 }
 
+/// The folder `serve` keeps its data in, inside the user's data folder.
+pub const DATA_FOLDER: &str = "sandbox-template";
+
+/// `--data`, else [`DATA_FOLDER`] in the user's data folder (`$XDG_DATA_HOME`, else
+/// `~/.local/share` on Linux), or what to tell the user.
+fn data_dir(args: &ServeArgs) -> Result<PathBuf, String> {
+    match &args.data {
+        Some(dir) => Ok(dir.clone()),
+        None => dirs::data_dir().map(|d| d.join(DATA_FOLDER)).ok_or_else(|| {
+            "cannot find your data folder (neither XDG_DATA_HOME nor HOME is set): give --data DIR".to_owned()
+        }),
+    }
+}
+
+/// Creates `dir` and its missing parents owner-only (0700, as XDG asks of the data folder): it
+/// holds uploaded contexts and build logs. An existing folder keeps its permissions.
+fn create_private(dir: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| format!("cannot create the data folder {}: {e}", dir.display()))
+}
+
 /// `RUST_LOG` filters what is logged (default: each request and build state change at `info`).
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
@@ -139,13 +174,20 @@ pub fn run(args: &ServeArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    let data = match data_dir(args).and_then(|dir| create_private(&dir).map(|()| dir)) {
+        Ok(dir) => dir,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     init_logging();
     let runtime = match crate::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     let code = runtime.block_on(async {
-        let mut options = ServeOptions::new(&args.data, key).addr(args.addr);
+        let mut options = ServeOptions::new(data, key).addr(args.addr);
         let config = &mut options.config;
         config.public_url = args.public_url.clone();
         config.max_upload_bytes = args.max_upload_bytes;

@@ -10,8 +10,9 @@ use crate::manage::{Service, one_line, print_json, with_client};
 /// pages cannot keep the command running.
 const MAX_LOG_PAGES: usize = 10_000;
 
-/// Show the state of a build (the template ID and build ID `build` printed), and with `--logs`
-/// its whole log.
+/// Show the state of a build, and with `--logs` its whole log
+///
+/// The template ID and build ID are the ones `build` printed.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Template ID (or name).

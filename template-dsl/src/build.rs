@@ -26,6 +26,9 @@ use quote::{format_ident, quote};
 /// The file written into `OUT_DIR` (included by `sandbox_template::include_templates!()`).
 pub const OUT_FILE: &str = "sandbox_templates.rs";
 
+/// The name of the generated list of every template; no `.tmpl` file may take it.
+const ALL: &str = "ALL";
+
 /// Why the templates could not be compiled: the rendered diagnostics of every file.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BuildError(pub String);
@@ -36,10 +39,13 @@ impl fmt::Display for BuildError {
     }
 }
 
-// `fn main() -> Result<(), BuildError>` prints the `Debug` form: make it the readable one.
+// `fn main() -> Result<(), BuildError>` prints `Error: {err:?}`: the `Debug` form is the
+// diagnostics without the first one's own `error: `, so the build log reads `Error: <message>`
+// and not `Error:` followed by `error: <message>`.
 impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\n{self}")
+        let text = self.0.trim_end();
+        f.write_str(text.strip_prefix("error: ").unwrap_or(text))
     }
 }
 
@@ -67,55 +73,80 @@ pub fn compile_dir(dir: impl AsRef<Path>) -> Result<(), BuildError> {
 }
 
 /// The generated Rust source for `dir`, and every file it depends on (for `rerun-if-changed`).
+///
+/// The source is formatted like `rustfmt` would (one item per line), so that a user who opens
+/// it from an error message or "go to definition" can read it. Each template is a
+/// `pub static NAME: LazyLock<Template>`, and `ALL` lists them with their names (the file names
+/// without `.tmpl`), in file name order. Every item is `#[allow(dead_code)]`: a new `.tmpl` that the
+/// crate does not use yet is no warning pointing into `OUT_DIR`.
+///
+/// Errors name every file by its absolute path, the one that was tried.
 pub fn generate(dir: &Path) -> Result<(String, Vec<PathBuf>), BuildError> {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
     let mut files: Vec<PathBuf> = std::fs::read_dir(&abs)
-        .map_err(|e| BuildError(format!("error: cannot read template folder `{}`: {e}", dir.display())))?
+        .map_err(|e| {
+            BuildError(format!(
+                "error: cannot read the template folder `{}`: {e}\n  = help: the folder is relative to the package root (where its Cargo.toml is)\n",
+                abs.display()
+            ))
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "tmpl"))
         .collect();
     files.sort();
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut inputs = vec![abs.clone()];
     let mut errors = String::new();
-    let mut code = quote!();
+    let mut items = Vec::new();
+    let mut all = Vec::new();
     let mut names = std::collections::BTreeMap::new();
     for file in &files {
         inputs.push(file.clone());
-        let shown = file.strip_prefix(std::env::current_dir().unwrap_or_default()).unwrap_or(file).to_owned();
         let Some(name) = const_name(file) else {
             errors.push_str(&format!(
                 "error: `{}`: the file name must start with a letter to name a Rust constant\n\n",
-                shown.display()
+                file.display()
             ));
             continue;
         };
-        if let Some(other) = names.insert(name.clone(), shown.clone()) {
+        if name == ALL {
+            errors.push_str(&format!(
+                "error: `{}` would become the constant `{ALL}`, which lists every template\n  = help: rename the file\n\n",
+                file.display()
+            ));
+            continue;
+        }
+        if let Some(other) = names.insert(name.clone(), file.clone()) {
             errors.push_str(&format!(
                 "error: `{}` and `{}` both become the constant `{name}`\n  = help: rename one of them\n\n",
                 other.display(),
-                shown.display()
+                file.display()
             ));
             continue;
         }
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                errors.push_str(&format!("error: cannot read `{}`: {e}\n\n", shown.display()));
+                errors.push_str(&format!("error: cannot read `{}`: {e}\n\n", file.display()));
                 continue;
             }
         };
-        let dir = file.parent().map(Path::to_owned);
-        match crate::tmpl::check_str(&text, &shown.display().to_string(), dir.as_deref()) {
+        let parent = file.parent().map(Path::to_owned);
+        match crate::tmpl::check_str(&text, &file.display().to_string(), parent.as_deref()) {
             Ok(checked) => {
                 inputs.extend(checked.tracked.iter().cloned());
                 let expr = crate::lower::lower(&checked);
                 let ident = format_ident!("{name}");
-                let doc = format!(" The template in `{}`.", shown.display());
-                code.extend(quote! {
+                // The doc names the file as the user's crate does (relative to its root).
+                let doc = format!(" The template in `{}`.", file.strip_prefix(&cwd).unwrap_or(file).display());
+                items.push(quote! {
                     #[doc = #doc]
+                    #[allow(dead_code)]
                     pub static #ident: ::sandbox_template::__private::LazyLock<::sandbox_template::__private::Template> =
                         ::sandbox_template::__private::LazyLock::new(|| #expr);
                 });
+                let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                all.push(quote!((#stem, &#ident)));
             }
             Err(e) => errors.push_str(&e.rendered),
         }
@@ -123,7 +154,31 @@ pub fn generate(dir: &Path) -> Result<(String, Vec<PathBuf>), BuildError> {
     if !errors.is_empty() {
         return Err(BuildError(errors));
     }
-    Ok((format!("// Generated by sandbox-template from `{}`. Do not edit.\n{code}\n", dir.display()), inputs))
+    let shown = abs.strip_prefix(&cwd).unwrap_or(&abs).display().to_string();
+    let all_doc =
+        format!(" Every template in `{shown}`, with its name (the file name without `.tmpl`), in file name order.");
+    items.push(quote! {
+        #[doc = #all_doc]
+        #[allow(dead_code)]
+        pub static ALL: &[(
+            &str,
+            &::sandbox_template::__private::LazyLock<::sandbox_template::__private::Template>,
+        )] = &[#(#all),*];
+    });
+    let code: Vec<String> = items.into_iter().map(pretty).collect();
+    Ok((
+        format!("// Generated by sandbox-template's build script from `{shown}`. Do not edit.\n\n{}", code.join("\n")),
+        inputs,
+    ))
+}
+
+/// Formats a generated item like `rustfmt`. Should the tokens not parse (they are built from
+/// checked statements, so that is a bug), the unformatted tokens still compile.
+fn pretty(code: proc_macro2::TokenStream) -> String {
+    match syn::parse2::<syn::File>(code.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => format!("{code}\n"),
+    }
 }
 
 #[cfg(test)]
@@ -143,13 +198,66 @@ mod tests {
         std::fs::write(dir.path().join("api.tmpl"), "from python \"3.12\";\nrun \"echo hi\";\n").unwrap();
         std::fs::write(dir.path().join("web-app.tmpl"), "from node;\nnpm install \"express\";\n").unwrap();
         let (code, inputs) = generate(dir.path()).unwrap();
-        assert!(code.contains("pub static API :"), "{code}");
-        assert!(code.contains("pub static WEB_APP :"), "{code}");
+        assert!(code.contains("pub static API: "), "{code}");
+        assert!(code.contains("pub static WEB_APP: "), "{code}");
         assert!(inputs.iter().any(|p| p.ends_with("api.tmpl")));
 
         std::fs::write(dir.path().join("bad.tmpl"), "from python \"3.12\";\nrnu \"x\";\n").unwrap();
+        let err = generate(dir.path()).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("unknown statement `rnu`"), "{shown}");
+        // The absolute path that was read, whatever the current folder.
+        let bad = std::path::absolute(dir.path().join("bad.tmpl")).unwrap();
+        assert!(shown.contains(&format!("{}:2:1", bad.display())), "{shown}");
+    }
+
+    #[test]
+    fn generated_source_is_formatted_and_lists_every_template() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("api.tmpl"), "from python \"3.12\";\nrun \"echo hi\";\n").unwrap();
+        std::fs::write(dir.path().join("queue-worker.tmpl"), "from node;\n").unwrap();
+        let (code, _) = generate(dir.path()).unwrap();
+        let lines: Vec<&str> = code.lines().collect();
+        assert!(lines.len() > 10, "one item per line, not one long line:\n{code}");
+        assert!(lines.iter().all(|l| l.len() <= 120), "{code}");
+        // Items start their own lines, docs are `///` and the body is indented.
+        assert!(lines.iter().any(|l| l.starts_with("pub static API: ")), "{code}");
+        assert!(lines.iter().any(|l| l.starts_with("pub static QUEUE_WORKER: ")), "{code}");
+        assert!(lines.iter().any(|l| l.starts_with("/// The template in `")), "{code}");
+        assert!(lines.iter().any(|l| l.starts_with("    ")), "{code}");
+        let all = code.find("pub static ALL: &[").expect("the list of every template");
+        let list = &code[all..];
+        let (api, worker) =
+            (list.find("(\"api\", &API)").unwrap(), list.find("(\"queue-worker\", &QUEUE_WORKER)").unwrap());
+        assert!(api < worker, "file name order:\n{list}");
+        // No `dead_code` warning for a template the crate does not use (yet).
+        assert_eq!(code.matches("#[allow(dead_code)]\npub static ").count(), 3, "{code}");
+    }
+
+    #[test]
+    fn empty_folder_gives_an_empty_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _) = generate(dir.path()).unwrap();
+        assert!(code.contains("= &[];"), "{code}");
+    }
+
+    #[test]
+    fn a_file_that_would_shadow_the_list_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("all.tmpl"), "from node;\n").unwrap();
         let err = generate(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("unknown statement `rnu`"), "{err}");
-        assert!(err.contains("bad.tmpl:2:1"), "{err}");
+        assert!(err.contains("would become the constant `ALL`, which lists every template"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_folder_is_named_by_its_absolute_path_without_a_doubled_prefix() {
+        let err = generate(Path::new("no-such-templates")).unwrap_err();
+        let tried = std::env::current_dir().unwrap().join("no-such-templates");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("error: cannot read the template folder `{}`", tried.display())), "{shown}");
+        // `fn main() -> Result<(), BuildError>` prints `Error: ` and then the `Debug` form.
+        let printed = format!("Error: {err:?}");
+        assert!(printed.starts_with("Error: cannot read the template folder `/"), "{printed}");
+        assert!(!printed.to_lowercase().contains("error: error"), "{printed}");
     }
 }

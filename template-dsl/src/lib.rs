@@ -64,6 +64,7 @@
 // The stages of the pipeline are this crate's own business; what other crates call is the macro's
 // `expand`, `.tmpl` files (`tmpl`), the build.rs API (`build`) and the few types below.
 mod ast;
+#[cfg(feature = "build-script")]
 pub mod build;
 mod check;
 mod diag;

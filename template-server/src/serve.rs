@@ -9,7 +9,7 @@ use sandbox_template_runtime::local::{Engine, EnginePreference, LocalBuildOption
 use tokio::task::JoinError;
 
 use crate::api::{Server, ServerConfig, ServerHandle};
-use crate::runner::EngineRunner;
+use crate::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, EngineRunner, StepFailure};
 use crate::store::{DiskStore, StoreError};
 
 /// Why `serve` could not start.
@@ -122,7 +122,7 @@ impl ServeOptions {
             .with_options(self.build)
             .with_limits(self.config.unpack);
         let addr = self.config.addr;
-        let server = Server::start_with(self.config, Arc::new(store), Arc::new(runner))
+        let server = Server::start_with(self.config, Arc::new(store), Arc::new(Logged(runner)))
             .await
             .map_err(|source| ServeError::Listen { addr, source })?;
         Ok(Serving { server, engine, engine_problem, data: self.data })
@@ -151,5 +151,33 @@ impl Serving {
                 self.engine_problem.as_ref().map(|p| format!(" ({p})")).unwrap_or_default()
             ),
         }
+    }
+}
+
+/// Logs each build of `serve` at `info` (target `sandbox_template_server::serve`, shown by
+/// default): one line when it starts building, one when it is ready or failed, with the
+/// template, the build ID, the failed step and the duration, so that the terminal shows what
+/// the request lines alone do not. The failure message stays in the build's log (it quotes the
+/// user's commands).
+struct Logged<R>(R);
+
+impl<R: BuildRunner> BuildRunner for Logged<R> {
+    fn run<'a>(&'a self, job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
+        Box::pin(async move {
+            // The API lets only letters, digits, `-`, `_` and `/` into names; build IDs are its own UUIDs.
+            let (template, build_id) = (&job.template_name, &job.build_id);
+            tracing::info!(%template, %build_id, "build started");
+            let started = std::time::Instant::now();
+            let result = self.0.run(job, log).await;
+            let secs = format!("{:.1}", started.elapsed().as_secs_f64());
+            match &result {
+                Ok(()) => tracing::info!(%template, %build_id, duration_s = %secs, "build ready"),
+                Err(failure) => {
+                    let step = failure.step.as_deref().unwrap_or("-");
+                    tracing::info!(%template, %build_id, %step, duration_s = %secs, "build failed");
+                }
+            }
+            result
+        })
     }
 }

@@ -6,7 +6,8 @@ mod templates {
 }
 
 fn main() -> Result<(), sandbox_template::Error> {
-    for (name, template) in [("api", &*templates::API), ("queue-worker", &*templates::QUEUE_WORKER)] {
+    // `ALL` lists every template with its name (the file name without `.tmpl`).
+    for (name, template) in templates::ALL {
         println!("// {name}\n{}", template.to_json()?);
     }
     Ok(())
@@ -30,5 +31,7 @@ mod tests {
             .npm_install_with("bullmq", sandbox_template::JsInstallOptions::new().global(true))
             .set_start_cmd("node worker.js", wait_for_process("node"));
         assert_eq!(super::templates::QUEUE_WORKER.to_json().unwrap(), worker.to_json().unwrap());
+        let names: Vec<&str> = super::templates::ALL.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["api", "queue-worker"]);
     }
 }

@@ -1,9 +1,12 @@
 //! The CLI's integration tests, one binary: the `sandbox-template` binary as a user runs it, one
-//! module per command (`src/{check,json,dockerfile,import,serve}.rs`); `manage` covers the template
-//! management commands (`list`, `status`, `exists`, `tags`, `delete`).
+//! module per command (`src/{build,check,json,dockerfile,import,serve}.rs`); `manage` covers the template
+//! management commands (`list`, `status`, `exists`, `tags`, `delete`); `help` every command's
+//! `--help`.
 
+mod build;
 mod check;
 mod dockerfile;
+mod help;
 mod import;
 mod json;
 mod manage;

@@ -198,3 +198,66 @@ fn each_request_is_logged() {
     }
     assert!(!log.contains("feed"), "the query is not logged: {log}");
 }
+
+/// Without `--data`, `serve` keeps its data in the user's data folder:
+/// `$XDG_DATA_HOME/sandbox-template`, created owner-only (with the parents it lacks).
+#[test]
+fn data_defaults_to_the_xdg_data_folder_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join("share");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none"])
+        .env("XDG_DATA_HOME", &xdg)
+        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
+    // Read to the end, as a terminal would: a closed pipe would fail `serve`'s last lines.
+    std::thread::spawn(move || lines.for_each(drop));
+    stop(child);
+    let data = xdg.join("sandbox-template");
+    assert!(banner.iter().any(|l| l.trim() == format!("data:   {}", data.display())), "{banner:?}");
+    for dir in [&xdg, &data] {
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{} is {mode:o}", dir.display());
+    }
+    assert!(std::fs::read_dir(&data).unwrap().next().is_some(), "serve keeps its data there");
+}
+
+/// `serve` logs each build by default: when it starts, and when it is ready with its duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_build_is_logged() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
+        .arg(data.path())
+        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    let client = Client::with_options(Provider::E2b, ConnectionOptions::with_api_key(KEY).api_url(url)).unwrap();
+    let template = Template::new().from_image("busybox").run_cmd("echo hi");
+    let info = client.build(&template, "cli-logged", &CloudBuildOptions::default()).await.unwrap();
+    let stderr = child.stderr.take().unwrap();
+    stop(child);
+    let log: String = BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect();
+    let line = |what: &str| {
+        log.lines()
+            .find(|l| l.contains(what) && l.contains(&format!("build_id={}", info.build_id)))
+            .unwrap_or_else(|| panic!("no `{what}` line for the build in:\n{log}"))
+            .to_owned()
+    };
+    assert!(line("build started").contains("template=cli-logged"));
+    let ready = line("build ready");
+    assert!(ready.contains("template=cli-logged") && ready.contains("duration_s="), "{ready}");
+}

@@ -40,6 +40,7 @@ fn item_form_errors_keep_the_statics() {
     assert!(out.contains("# [doc = \" Docs.\"]"), "{out}");
 }
 
+#[cfg(feature = "build-script")]
 #[test]
 fn build_inputs_include_copied_files() {
     let dir = tempfile::tempdir().unwrap();
