@@ -13,9 +13,9 @@ WORK=$(mktemp -d /tmp/flows-bench.XXXXXX)
 mkdir -p "$WORK/ctx/data"
 echo "hello from the flow benchmark" > "$WORK/ctx/data/hello.txt"
 
-cargo build --release -q -p sandbox-template-cli
-SERVE=target/release/sandbox-template
-BIN=$(cargo bench -p sandbox-template-server --bench flows --no-run --message-format=json 2>/dev/null \
+# SERVE and BIN may name prebuilt binaries (e.g. of an older commit, to compare).
+if [ -z "${SERVE:-}" ]; then cargo build --release -q -p sandbox-template-cli; SERVE=target/release/sandbox-template; fi
+[ -n "${BIN:-}" ] || BIN=$(cargo bench -p sandbox-template-server --bench flows --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
