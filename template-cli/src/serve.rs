@@ -41,12 +41,22 @@ fn parse_engine(s: &str) -> Result<Option<EnginePreference>, String> {
         .map_err(|_| format!("unknown engine `{s}`: expected auto, docker, podman or none"))
 }
 
+/// Sends the server's log (requests, build state changes) to stderr, filtered by `RUST_LOG`
+/// (`info` when unset or invalid; e.g. `RUST_LOG=sandbox_template_server=debug`).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Set once per process; a second `serve` in the same process keeps the first subscriber.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
 /// Runs the server until Ctrl-C.
 pub fn run(args: &ServeArgs) -> ExitCode {
     if args.api_key.trim().is_empty() {
         eprintln!("error: the API key must not be empty (--api-key KEY or SANDBOX_TEMPLATE_API_KEY)");
         return ExitCode::from(2);
     }
+    init_logging();
     let runtime = match crate::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
