@@ -1,4 +1,4 @@
-//! `sandbox-template serve`: the HTTP API ([`crate::api`]) over a [`DiskStore`], building with the
+//! `sandbox-template serve`: the HTTP API ([`crate::api`]) over a [`Store`] in the data folder, building with the
 //! [`EngineRunner`]. See the [crate documentation](crate).
 
 use std::net::SocketAddr;
@@ -10,7 +10,7 @@ use tokio::task::JoinError;
 
 use crate::api::{Server, ServerConfig, ServerHandle};
 use crate::runner::EngineRunner;
-use crate::store::{DiskStore, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why `serve` could not start.
 #[derive(Debug, thiserror::Error)]
@@ -114,10 +114,10 @@ impl ServeOptions {
         })
         .await??;
         let data = self.data.clone();
-        let store = blocking("opening the data folder", move || DiskStore::open(data)).await??;
+        let store = blocking("opening the data folder", move || Store::open(data)).await??;
         let runner = EngineRunner::new(engine.clone(), store.root().join("builds")).with_options(self.build);
         let addr = self.config.addr;
-        let server = Server::start_with(self.config, Arc::new(store), Arc::new(runner))
+        let server = Server::start_with(self.config, store, Arc::new(runner))
             .await
             .map_err(|source| ServeError::Listen { addr, source })?;
         Ok(Serving { server, engine, engine_problem, data: self.data })

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use super::{AppState, LOG_PAGE, validate};
-use crate::runner::{BuildJob, BuildLog, StepFailure};
-use crate::store::StoreError;
+use crate::runner::{BuildJob, BuildLog, Cancel, StepFailure};
+use crate::store::{StoreError, TemplateRecord};
 
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(ApiErrorBody { code: status.as_u16(), message: message.into() })).into_response()
@@ -31,7 +31,19 @@ fn store_error(e: StoreError) -> Response {
     match e {
         StoreError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
         StoreError::Conflict(m) => error(StatusCode::CONFLICT, m),
-        StoreError::Io(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
+        e => {
+            tracing::error!("storage error: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}"))
+        }
+    }
+}
+
+/// The template `id_or_name`, or the answer when there is none (404) or the store failed (500).
+async fn template_or_answer(state: &AppState, id_or_name: &str) -> Result<TemplateRecord, Response> {
+    match state.store.template(id_or_name).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("template `{id_or_name}` not found"))),
+        Err(e) => Err(store_error(e)),
     }
 }
 
@@ -49,7 +61,7 @@ pub(super) async fn create_template(State(state): State<Arc<AppState>>, body: By
     if tags.is_empty() {
         tags.push("default".to_owned());
     }
-    match state.store.create_build(&name, &tags, req.cpu_count, req.memory_mb) {
+    match state.store.create_build(&name, &tags, req.cpu_count, req.memory_mb).await {
         Ok((template, build)) => json(
             StatusCode::ACCEPTED,
             &CreateTemplateResponse {
@@ -70,8 +82,8 @@ pub(super) async fn file_upload_info(
     Path((template_id, hash)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if state.store.template(&template_id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    if let Err(answer) = template_or_answer(&state, &template_id).await {
+        return answer;
     }
     if !validate::is_sha256_hex(&hash) {
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
@@ -89,8 +101,8 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if state.store.template(&template_id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    if let Err(answer) = template_or_answer(&state, &template_id).await {
+        return answer;
     }
     if !validate::is_sha256_hex(&hash) {
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
@@ -140,11 +152,16 @@ pub(super) async fn start_build(
     Path((template_id, build_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let Some(template) = state.store.template(&template_id) else {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    let template = match template_or_answer(&state, &template_id).await {
+        Ok(t) => t,
+        Err(answer) => return answer,
     };
-    if state.store.build(&template.id, &build_id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` of template `{template_id}` not found"));
+    match state.store.build(&template.id, &build_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return error(StatusCode::NOT_FOUND, format!("build `{build_id}` of template `{template_id}` not found"));
+        }
+        Err(e) => return store_error(e),
     }
     let (request, raw) = match validate::start_request(&body) {
         Ok(r) => r,
@@ -166,7 +183,8 @@ pub(super) async fn start_build(
         };
         archives.push(archive);
     }
-    if let Err(e) = state.store.start_build(&template.id, &build_id, raw) {
+    // Stored without its registry credentials: `job.request` keeps them, in memory only.
+    if let Err(e) = state.store.start_build(&template.id, &build_id, raw).await {
         return store_error(e);
     }
     let job = BuildJob {
@@ -175,17 +193,38 @@ pub(super) async fn start_build(
         template_name: template.name.clone(),
         request,
         archives,
+        cancel: Cancel::new(),
     };
     let task_state = state.clone();
+    // Dropped when the build's task ends (or is aborted): a delete waits for that.
+    let (ended, ended_rx) = tokio::sync::watch::channel(());
+    state.running.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        build_id.clone(),
+        RunningBuild { template_id: template.id.clone(), cancel: job.cancel.clone(), ended: ended_rx },
+    );
     // The build runs on its own task: a client that disconnects does not stop it.
     let mut builds = state.builds.lock().unwrap_or_else(|p| p.into_inner());
     while builds.try_join_next().is_some() {} // forget finished builds
-    builds.spawn(async move { run_build(task_state, job).await });
+    builds.spawn(async move {
+        run_build(&task_state, job).await;
+        drop(ended);
+    });
     StatusCode::ACCEPTED.into_response()
 }
 
-async fn run_build(state: Arc<AppState>, job: BuildJob) {
-    let log = BuildLog::new(state.store.clone(), &job.template_id, &job.build_id);
+/// A started build, until its task ends.
+pub(super) struct RunningBuild {
+    template_id: String,
+    cancel: Cancel,
+    /// Closed when the build's task ends.
+    ended: tokio::sync::watch::Receiver<()>,
+}
+
+/// How long deleting a template waits for each of its running builds to stop.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn run_build(state: &AppState, job: BuildJob) {
+    let log = BuildLog::new(state.store.clone(), &job.build_id);
     let result = match state.faults.build_failure(&job.template_name) {
         Some(f) => {
             log.info(Some(&f.step), "running step");
@@ -193,14 +232,18 @@ async fn run_build(state: Arc<AppState>, job: BuildJob) {
         }
         None => state.runner.run(&job, &log).await,
     };
-    match result {
-        Ok(()) => state.store.set_status(&job.template_id, &job.build_id, BuildState::Ready, None),
+    let set = match result {
+        Ok(()) => state.store.set_status(&job.template_id, &job.build_id, BuildState::Ready, None).await,
         Err(f) => {
             log.line("error", f.step.as_deref(), format!("ERROR: {}", f.message));
             let reason = StatusReason { message: f.message, step: f.step, log_entries: vec![] };
-            state.store.set_status(&job.template_id, &job.build_id, BuildState::Error, Some(reason));
+            state.store.set_status(&job.template_id, &job.build_id, BuildState::Error, Some(reason)).await
         }
+    };
+    if let Err(e) = set {
+        tracing::error!(template_id = %job.template_id, build_id = %job.build_id, "cannot save the build's state: {e}");
     }
+    state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.build_id);
 }
 
 /// The query of a status request; both numbers are parsed by hand so a bad one gets a message
@@ -227,14 +270,20 @@ pub(super) async fn build_status(
         (Ok(o), Ok(l)) => (o, l.clamp(1, LOG_PAGE)),
         (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, m),
     };
-    let Some(template) = state.store.template(&template_id) else {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    let template = match template_or_answer(&state, &template_id).await {
+        Ok(t) => t,
+        Err(answer) => return answer,
     };
-    let Some(build) = state.store.build(&template.id, &build_id) else {
-        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` not found"));
+    let build = match state.store.build(&template.id, &build_id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("build `{build_id}` not found")),
+        Err(e) => return store_error(e),
     };
     // Read the state before the logs: a terminal state implies every line is already stored.
-    let entries = state.store.logs(&template.id, &build_id, offset, limit);
+    let entries = match state.store.logs(&template.id, &build_id, offset, limit).await {
+        Ok(entries) => entries,
+        Err(e) => return store_error(e),
+    };
     json(
         StatusCode::OK,
         &BuildStatus {
@@ -249,9 +298,9 @@ pub(super) async fn build_status(
 }
 
 pub(super) async fn alias(State(state): State<Arc<AppState>>, Path(alias): Path<String>) -> Response {
-    match state.store.template(&alias) {
-        Some(t) => json(StatusCode::OK, &AliasResponse { template_id: t.id, public: false }),
-        None => error(StatusCode::NOT_FOUND, format!("template `{alias}` not found")),
+    match template_or_answer(&state, &alias).await {
+        Ok(t) => json(StatusCode::OK, &AliasResponse { template_id: t.id, public: false }),
+        Err(answer) => answer,
     }
 }
 
@@ -266,7 +315,7 @@ pub(super) async fn assign_tags(State(state): State<Arc<AppState>>, body: Bytes)
         }
     };
     let (name, tag) = req.target.split_once(':').unwrap_or((&req.target, "default"));
-    match state.store.assign_tags(name, tag, &req.tags) {
+    match state.store.assign_tags(name, tag, &req.tags).await {
         Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags: req.tags }),
         Err(e) => store_error(e),
     }
@@ -277,22 +326,54 @@ pub(super) async fn remove_tags(State(state): State<Arc<AppState>>, body: Bytes)
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("expected {{\"name\": \"..\", \"tags\": [..]}}: {e}")),
     };
-    match state.store.remove_tags(&req.name, &req.tags) {
+    match state.store.remove_tags(&req.name, &req.tags).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => store_error(e),
     }
 }
 
 pub(super) async fn list_tags(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
-    match state.store.tags(&template_id) {
-        Some(tags) => json(StatusCode::OK, &tags),
-        None => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+    match state.store.tags(&template_id).await {
+        Ok(Some(tags)) => json(StatusCode::OK, &tags),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+        Err(e) => store_error(e),
     }
 }
 
+/// Deletes the template with its builds, tags and logs; then stops its running builds (the
+/// engine is killed), removes their staged files and its image, and answers once that is done.
 pub(super) async fn delete_template(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
-    match state.store.delete_template(&template_id) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => store_error(e),
+    // Deleted first: from now on the builds' log lines and states are dropped, not stored.
+    let template = match state.store.delete_template(&template_id).await {
+        Ok(t) => t,
+        Err(e) => return store_error(e),
+    };
+    let stopping: Vec<(String, tokio::sync::watch::Receiver<()>)> = state
+        .running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(_, r)| r.template_id == template.id)
+        .map(|(id, r)| {
+            r.cancel.cancel();
+            (id.clone(), r.ended.clone())
+        })
+        .collect();
+    let mut all_stopped = true;
+    for (build_id, mut ended) in stopping {
+        tracing::info!(template_id = %template.id, %build_id, "cancelling the build of a deleted template");
+        // `changed` fails once the build's task has ended and dropped its sender.
+        if tokio::time::timeout(STOP_WAIT, async { while ended.changed().await.is_ok() {} }).await.is_err() {
+            tracing::warn!(%build_id, "the cancelled build did not stop within {STOP_WAIT:?}; removing its files anyway");
+            all_stopped = false;
+        }
     }
+    state.store.remove_build_files(template.builds.clone()).await;
+    // An engine still building would wait on (or re-create) the image: leave it then.
+    if all_stopped {
+        state.runner.remove_image(&template.name).await;
+    } else {
+        tracing::warn!(image = %template.name, "not removing the image of a deleted template: a build of it still runs");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

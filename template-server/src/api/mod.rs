@@ -23,6 +23,7 @@ mod handlers;
 mod middleware;
 mod validate;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -39,14 +40,14 @@ pub use faults::{FaultAction, FaultPlan};
 pub use middleware::RecordedRequest;
 
 use crate::runner::{BuildRunner, CheckingRunner};
-use crate::store::{MemoryStore, Store};
+use crate::store::Store;
 
 /// Log lines per status page (the SDKs assume at most 100).
 pub const LOG_PAGE: usize = 100;
 
 /// Shared state of a running server.
 struct AppState {
-    store: Arc<dyn Store>,
+    store: Store,
     runner: Arc<dyn BuildRunner>,
     faults: Arc<FaultPlan>,
     api_keys: Vec<ApiKey>,
@@ -54,11 +55,13 @@ struct AppState {
     record_requests: bool,
     requests: Mutex<Vec<RecordedRequest>>,
     builds: Mutex<JoinSet<()>>,
+    /// Started builds by build ID, until their task ends: what deleting a template cancels.
+    running: Mutex<HashMap<String, handlers::RunningBuild>>,
 }
 
 impl AppState {
     /// State over `store` and `runner`.
-    fn new(store: Arc<dyn Store>, runner: Arc<dyn BuildRunner>, config: &ServerConfig) -> Arc<Self> {
+    fn new(store: Store, runner: Arc<dyn BuildRunner>, config: &ServerConfig) -> Arc<Self> {
         Arc::new(AppState {
             store,
             runner,
@@ -68,6 +71,7 @@ impl AppState {
             record_requests: config.record_requests,
             requests: Mutex::new(Vec::new()),
             builds: Mutex::new(JoinSet::new()),
+            running: Mutex::new(HashMap::new()),
         })
     }
 
@@ -119,15 +123,17 @@ pub struct ServerHandle {
 pub struct Server;
 
 impl Server {
-    /// Starts a server with an in-memory store and the [`CheckingRunner`].
+    /// Starts a server with a store in a temporary folder ([`Store::temporary`]) and the
+    /// [`CheckingRunner`].
     pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
-        Self::start_with(config, Arc::new(MemoryStore::new()?), Arc::new(CheckingRunner)).await
+        let store = tokio::task::spawn_blocking(Store::temporary).await.map_err(std::io::Error::other)?;
+        Self::start_with(config, store.map_err(std::io::Error::other)?, Arc::new(CheckingRunner)).await
     }
 
     /// Starts a server over `store` and `runner`.
     pub async fn start_with(
         config: ServerConfig,
-        store: Arc<dyn Store>,
+        store: Store,
         runner: Arc<dyn BuildRunner>,
     ) -> std::io::Result<ServerHandle> {
         let state = AppState::new(store, runner, &config);
@@ -165,7 +171,7 @@ impl ServerHandle {
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Store {
         &self.state.store
     }
 

@@ -73,6 +73,25 @@ fn failure_of(e: LocalError) -> StepFailure {
 }
 
 impl BuildRunner for EngineRunner {
+    fn remove_image<'a>(&'a self, template_name: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(engine) = self.engine.clone() else { return };
+            let name = template_name.to_owned();
+            let removed = tokio::task::spawn_blocking(move || {
+                if engine.has_image(&name) { engine.remove_image(&name).map(|()| true) } else { Ok(false) }
+            })
+            .await;
+            match removed {
+                Ok(Ok(true)) => tracing::info!(image = template_name, "removed the image of a deleted template"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(image = template_name, "cannot remove the image of a deleted template: {e}")
+                }
+                Err(e) => tracing::warn!(image = template_name, "cannot remove the image of a deleted template: {e}"),
+            }
+        })
+    }
+
     fn run<'a>(&'a self, job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
         Box::pin(async move {
             let dir = self.builds.join(&job.build_id);
@@ -82,17 +101,96 @@ impl BuildRunner for EngineRunner {
             let options = self.options.clone();
             let abandoned = Abandoned::default();
             let flag = abandoned.0.clone();
+            let cancel = job.cancel.clone();
+            let (program, image) = (engine.as_ref().map(|e| e.kind().program()), job.template_name.clone());
             // Engine calls block (they run the engine's CLI): off the async workers.
-            let result =
-                tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag))
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(StepFailure { step: None, message: format!("the build task stopped: {e}") })
-                    });
+            let mut task =
+                tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag));
+            let ended = tokio::select! {
+                ended = &mut task => ended,
+                () = cancel.cancelled() => {
+                    // The next engine event unwinds the build; a silent step sends none, so the
+                    // engine's process tree is killed too. Then wait for the build to end, so
+                    // its files can be removed.
+                    abandoned.0.store(true, Ordering::SeqCst);
+                    if let Some(program) = program {
+                        let _ = tokio::task::spawn_blocking(move || kill_engine_build(program, &image)).await;
+                    }
+                    task.await
+                }
+            };
             drop(abandoned);
-            result
+            ended.unwrap_or_else(|e| {
+                if e.is_panic() && cancel.is_cancelled() {
+                    Err(StepFailure { step: None, message: CANCELLED.to_owned() })
+                } else {
+                    Err(StepFailure { step: None, message: format!("the build task stopped: {e}") })
+                }
+            })
         })
     }
+}
+
+/// Why a build stopped when its template was deleted.
+const CANCELLED: &str = "the build was cancelled: its template was deleted";
+
+/// Kills the engine CLI this process runs to build the image `image` (`PROGRAM build ... -t
+/// IMAGE ...`), with every process under it: as the runtime does when a build is abandoned, since
+/// Podman leaves a running step behind otherwise. Found in `/proc` among this process's children.
+fn kill_engine_build(program: &str, image: &str) {
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    for (pid, ppid) in processes() {
+        if ppid != me {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_engine = args.first().is_some_and(|a| a.ends_with(program.as_bytes()));
+        let builds_image =
+            args.contains(&&b"build"[..]) && args.windows(2).any(|w| w[0] == b"-t" && w[1] == image.as_bytes());
+        if is_engine && builds_image {
+            pids.extend(descendants(pid));
+            pids.push(pid);
+        }
+    }
+    if pids.is_empty() {
+        return;
+    }
+    tracing::info!(image, ?pids, "killing the engine build of a cancelled build");
+    let _ = std::process::Command::new("kill")
+        .arg("-KILL")
+        .args(pids.iter().map(u32::to_string))
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// (PID, parent PID) of every process, from `/proc`.
+fn processes() -> Vec<(u32, u32)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; `comm` may hold spaces and parentheses.
+            let ppid = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// Every process below `root`.
+fn descendants(root: u32) -> Vec<u32> {
+    let all = processes();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(all.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// Set when the build's task is dropped (the server is shutting down): the engine build is then

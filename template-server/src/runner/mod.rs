@@ -51,6 +51,58 @@ pub struct BuildJob {
     pub request: BuildRequest,
     /// For each step (same index as `request.steps`), the uploaded archive of a COPY step.
     pub archives: Vec<Option<PathBuf>>,
+    /// Set when the build must stop (its template was deleted). A runner that runs for long
+    /// watches it ([`Cancel::cancelled`]) and stops what it started; the server waits a bounded
+    /// time for [`BuildRunner::run`] to return, then removes the build's files.
+    pub cancel: Cancel,
+}
+
+/// Asks a running build to stop. Clones share one flag.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use sandbox_template_server::runner::Cancel;
+///
+/// let cancel = Cancel::new();
+/// let watcher = cancel.clone();
+/// let waiting = tokio::spawn(async move { watcher.cancelled().await });
+/// cancel.cancel();
+/// waiting.await.unwrap();
+/// assert!(cancel.is_cancelled());
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cancel(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Cancel {
+    /// Not cancelled yet.
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    /// Cancels (every clone sees it).
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Returns once [`Cancel::cancel`] is called (at once if it was).
+    pub async fn cancelled(&self) {
+        let mut seen = self.0.subscribe();
+        // The sender lives in `self`: `wait_for` cannot fail while this borrow is held.
+        let _ = seen.wait_for(|cancelled| *cancelled).await;
+    }
 }
 
 /// Why a build failed: the step as the API names it (`base`, `1`.., `finalize`) and a message.
@@ -65,17 +117,16 @@ pub struct StepFailure {
 /// Appends lines to a build's log (what clients page through with `logsOffset`).
 #[derive(Clone)]
 pub struct BuildLog {
-    store: Arc<dyn Store>,
-    template_id: String,
+    store: Store,
     build_id: String,
 }
 
 impl BuildLog {
-    pub(crate) fn new(store: Arc<dyn Store>, template_id: &str, build_id: &str) -> Self {
-        BuildLog { store, template_id: template_id.to_owned(), build_id: build_id.to_owned() }
+    pub(crate) fn new(store: Store, build_id: &str) -> Self {
+        BuildLog { store, build_id: build_id.to_owned() }
     }
 
-    /// Appends one line.
+    /// Appends one line (queued: callable from async code and from blocking threads alike).
     pub fn line(&self, level: &str, step: Option<&str>, message: impl Into<String>) {
         let entry = LogEntry {
             timestamp: now_rfc3339(),
@@ -83,7 +134,7 @@ impl BuildLog {
             message: message.into(),
             step: step.map(str::to_owned),
         };
-        self.store.append_log(&self.template_id, &self.build_id, entry);
+        self.store.append_log(&self.build_id, entry);
     }
 
     /// Appends an `info` line.
@@ -97,6 +148,14 @@ impl BuildLog {
 pub trait BuildRunner: Send + Sync + 'static {
     /// Runs `job`, writing progress to `log`.
     fn run<'a>(&'a self, job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>>;
+
+    /// Removes what builds of the template `template_name` left outside the data folder (an
+    /// engine's image), once its template is deleted and its builds have stopped. Nothing by
+    /// default.
+    fn remove_image<'a>(&'a self, template_name: &'a str) -> BoxFuture<'a, ()> {
+        let _ = template_name;
+        Box::pin(async {})
+    }
 }
 
 /// Unpacks a tar or tar.gz (detected by its magic bytes), keeping permission bits; returns the

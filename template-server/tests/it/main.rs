@@ -19,4 +19,8 @@ mod serve {
     mod local;
 }
 
+/// `store`: the SQLite state: no secrets or loose modes on disk, restarts, paging, migrations,
+/// deleting a running build.
+mod store;
+
 mod support;
