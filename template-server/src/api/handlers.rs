@@ -270,24 +270,15 @@ pub(super) async fn build_status(
         (Ok(o), Ok(l)) => (o, l.clamp(1, LOG_PAGE)),
         (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, m),
     };
-    let template = match template_or_answer(&state, &template_id).await {
-        Ok(t) => t,
-        Err(answer) => return answer,
-    };
-    let build = match state.store.build(&template.id, &build_id).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("build `{build_id}` not found")),
-        Err(e) => return store_error(e),
-    };
-    // Read the state before the logs: a terminal state implies every line is already stored.
-    let entries = match state.store.logs(&template.id, &build_id, offset, limit).await {
-        Ok(entries) => entries,
+    // The state and the lines are read at one instant: a terminal state implies every line is there.
+    let (build, entries) = match state.store.build_with_logs(&template_id, &build_id, offset, limit).await {
+        Ok(found) => found,
         Err(e) => return store_error(e),
     };
     json(
         StatusCode::OK,
         &BuildStatus {
-            template_id: template.id,
+            template_id: build.template_id,
             build_id,
             status: build.status,
             logs: vec![],

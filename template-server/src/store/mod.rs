@@ -379,37 +379,29 @@ impl Store {
     /// A build.
     pub async fn build(&self, template_id: &str, build_id: &str) -> Result<Option<BuildRecord>, StoreError> {
         let (template_id, build_id) = (template_id.to_owned(), build_id.to_owned());
+        self.read(move |conn, path| read_build(conn, path, &template_id, &build_id)).await
+    }
+
+    /// What a status request answers, read at one instant: the build of the template
+    /// `id_or_name` and its log lines `offset..offset + limit`. [`StoreError::NotFound`] names
+    /// the template or the build that is missing.
+    pub async fn build_with_logs(
+        &self,
+        id_or_name: &str,
+        build_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(BuildRecord, Vec<LogEntry>), StoreError> {
+        let (id_or_name, build_id) = (id_or_name.to_owned(), build_id.to_owned());
         self.read(move |conn, path| {
-            conn.query_row(
-                "SELECT status, started, request, reason, cpu_count, memory_mb FROM builds
-                 WHERE build_id = ?1 AND template_id = ?2",
-                [&build_id, &template_id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, bool>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<u32>>(4)?,
-                        r.get::<_, Option<u32>>(5)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(sql(path, "read a build"))?
-            .map(|(status, started, request, reason, cpu_count, memory_mb)| {
-                Ok(BuildRecord {
-                    template_id: template_id.clone(),
-                    build_id: build_id.clone(),
-                    status: parse_state(&status),
-                    started,
-                    request: request.and_then(|r| serde_json::from_str(&r).ok()),
-                    reason: reason.and_then(|r| serde_json::from_str(&r).ok()),
-                    cpu_count,
-                    memory_mb,
-                })
-            })
-            .transpose()
+            // One read transaction: the state and the lines are of the same moment.
+            let snapshot = conn.unchecked_transaction().map_err(sql(path, "begin a read"))?;
+            let (template_id, _) = find(&snapshot, path, &id_or_name)?
+                .ok_or_else(|| StoreError::NotFound(format!("template `{id_or_name}` not found")))?;
+            let build = read_build(&snapshot, path, &template_id, &build_id)?
+                .ok_or_else(|| StoreError::NotFound(format!("build `{build_id}` not found")))?;
+            let logs = read_logs(&snapshot, path, &template_id, &build_id, offset, limit)?;
+            Ok((build, logs))
         })
         .await
     }
@@ -478,21 +470,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError> {
         let (template_id, build_id) = (template_id.to_owned(), build_id.to_owned());
-        let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX));
-        self.read(move |conn, path| {
-            let mut page = conn
-                .prepare_cached(
-                    "SELECT l.timestamp, l.level, l.message, l.step FROM logs l JOIN builds b ON l.build_n = b.n
-                     WHERE b.build_id = ?1 AND b.template_id = ?2 AND l.line >= ?3 ORDER BY l.line LIMIT ?4",
-                )
-                .map_err(sql(path, "read a log"))?;
-            page.query_map(params![build_id, template_id, offset, limit], |r| {
-                Ok(LogEntry { timestamp: r.get(0)?, level: r.get(1)?, message: r.get(2)?, step: r.get(3)? })
-            })
-            .and_then(Iterator::collect)
-            .map_err(sql(path, "read a log"))
-        })
-        .await
+        self.read(move |conn, path| read_logs(conn, path, &template_id, &build_id, offset, limit)).await
     }
 
     /// Points `tags` of template `name` at the build currently tagged `from_tag` (`default`
@@ -588,13 +566,62 @@ fn parse_state(s: &str) -> BuildState {
 /// The ID and name of the template `id_or_name` (a `name:tag` alias finds `name`).
 fn find(conn: &Connection, path: &Path, id_or_name: &str) -> Result<Option<(String, String)>, StoreError> {
     let name = id_or_name.split(':').next().unwrap_or(id_or_name);
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT id, name FROM templates WHERE id = ?1 UNION ALL SELECT id, name FROM templates WHERE name = ?2 LIMIT 1",
-        [id_or_name, name],
-        |r| Ok((r.get(0)?, r.get(1)?)),
     )
-    .optional()
+    .and_then(|mut s| s.query_row([id_or_name, name], |r| Ok((r.get(0)?, r.get(1)?))).optional())
     .map_err(sql(path, "find a template"))
+}
+
+fn read_build(
+    conn: &Connection,
+    path: &Path,
+    template_id: &str,
+    build_id: &str,
+) -> Result<Option<BuildRecord>, StoreError> {
+    conn.prepare_cached(
+        "SELECT status, started, request, reason, cpu_count, memory_mb FROM builds
+         WHERE build_id = ?1 AND template_id = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row([build_id, template_id], |r| {
+            Ok(BuildRecord {
+                template_id: template_id.to_owned(),
+                build_id: build_id.to_owned(),
+                status: parse_state(&r.get::<_, String>(0)?),
+                started: r.get(1)?,
+                request: r.get::<_, Option<String>>(2)?.and_then(|r| serde_json::from_str(&r).ok()),
+                reason: r.get::<_, Option<String>>(3)?.and_then(|r| serde_json::from_str(&r).ok()),
+                cpu_count: r.get(4)?,
+                memory_mb: r.get(5)?,
+            })
+        })
+        .optional()
+    })
+    .map_err(sql(path, "read a build"))
+}
+
+/// Log lines `offset..offset + limit`: a seek on the primary key (build, line), not a scan.
+fn read_logs(
+    conn: &Connection,
+    path: &Path,
+    template_id: &str,
+    build_id: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let (offset, limit) = (i64::try_from(offset).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX));
+    conn.prepare_cached(
+        "SELECT l.timestamp, l.level, l.message, l.step FROM logs l JOIN builds b ON l.build_n = b.n
+         WHERE b.build_id = ?1 AND b.template_id = ?2 AND l.line >= ?3 ORDER BY l.line LIMIT ?4",
+    )
+    .and_then(|mut page| {
+        page.query_map(params![build_id, template_id, offset, limit], |r| {
+            Ok(LogEntry { timestamp: r.get(0)?, level: r.get(1)?, message: r.get(2)?, step: r.get(3)? })
+        })?
+        .collect()
+    })
+    .map_err(sql(path, "read a log"))
 }
 
 fn load_template(conn: &Connection, path: &Path, id: String, name: String) -> Result<TemplateRecord, StoreError> {
