@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flow rate and RSS of `sandbox-template serve` (release build, `--engine none`, a fresh data
 # folder): hyperfine over N create/upload/build/poll flows, CONCURRENCY at a time
-# (`template-server/benches/flows.rs`), then the server's VmRSS before and after POLLS status polls.
+# (`template-server/benches/flows.rs`), then the server's VmRSS before and after POLLS status polls (two rounds).
 # Usage: bench/flows.sh [RUNS] [N] [CONCURRENCY] [POLLS]   (defaults 5 200 50 10000)
 # Needs: hyperfine, curl. Results on stdout; the server's data folder is removed at the end.
 set -euo pipefail
@@ -29,5 +29,8 @@ echo "server VmRSS at start: $(grep VmRSS /proc/$SERVER/status)"
 
 hyperfine -N --runs "$RUNS" --warmup 1 "$BIN run $URL $WORK/ctx $N $CONC"
 echo "server VmRSS after $(( (RUNS + 1) * N )) flows: $(grep VmRSS /proc/$SERVER/status)"
+# Twice: growth in the first round that stops in the second is warm-up (caches, thread
+# arenas), growth in both is a leak.
+FLOWS_CTX="$WORK/ctx" "$BIN" polls "$URL" "$SERVER" "$POLLS"
 FLOWS_CTX="$WORK/ctx" "$BIN" polls "$URL" "$SERVER" "$POLLS"
 du -sh "$WORK/data"
