@@ -311,3 +311,44 @@ async fn deleting_a_template_cancels_its_running_build_and_removes_its_logs_and_
     assert_eq!(rows, 0, "log lines of the deleted build are still stored");
     server.shutdown().await;
 }
+
+/// 200 create/upload/build/poll flows, 50 at a time, through one `serve` and its store: every
+/// build ends `ready` with its log, none is lost or mixed up (the rate is measured by
+/// `bench/flows.sh`, not here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_flows_fifty_at_a_time_all_end_ready() {
+    let data = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::create_dir(ctx.path().join("data")).unwrap();
+    std::fs::write(ctx.path().join("data/hello.txt"), "hello\n").unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).without_engine().start().await.unwrap();
+    let client = Client::with_options(
+        Provider::E2b,
+        ConnectionOptions::with_api_key(KEY).api_url(serving.server.url()).max_in_flight(50),
+    )
+    .unwrap();
+    let gate = Arc::new(tokio::sync::Semaphore::new(50));
+    let flows = (0..200).map(|i| {
+        let (client, gate) = (client.clone(), gate.clone());
+        let template = Template::new()
+            .with_context(ctx.path())
+            .from_image("busybox")
+            .copy_with("data", "/data", sandbox_template_runtime::CopyOptions::new().force_upload(true))
+            .run_cmd(format!("echo {i}"));
+        tokio::spawn(async move {
+            let _slot = gate.acquire_owned().await.unwrap();
+            let options = CloudBuildOptions::default().poll_interval(Duration::from_millis(50));
+            client.build(&template, &format!("flow-{i}"), &options).await
+        })
+    });
+    let infos: Vec<_> = futures_util::future::join_all(flows).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    let store = serving.server.store().clone();
+    assert_eq!(store.templates().await.unwrap().len(), 200);
+    for info in &infos {
+        let (build, logs) = store.build_with_logs(&info.template_id, &info.build_id, 0, 100).await.unwrap();
+        assert_eq!(build.status, BuildState::Ready, "{}", info.name);
+        assert!(logs.iter().any(|l| l.message.contains("echo") || l.message.contains("[staged")), "{logs:?}");
+    }
+    drop(store);
+    serving.server.shutdown().await;
+}
