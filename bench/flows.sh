@@ -23,7 +23,7 @@ for l in sys.stdin:
 
 SANDBOX_TEMPLATE_API_KEY=bench-key "$SERVE" serve --engine none --data "$WORK/data" --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "$URL/" && break; sleep 0.1; done
 echo "server VmRSS at start: $(grep VmRSS /proc/$SERVER/status)"
 
