@@ -24,7 +24,9 @@ for _ in $(seq 50); do curl -s -o /dev/null "$URL/" && break; sleep 0.1; done
 
 TID=$(curl -s -H 'X-API-KEY: bench-key' -H 'content-type: application/json' -d '{"name":"baseline"}' "$URL/v3/templates" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["templateID"])')
-PUT="$URL/upload/$TID/$(printf 'c%.0s' $(seq 64))"
+# Upload URLs are signed by the server: ask for one, as a client does.
+PUT=$(curl -s -H 'X-API-KEY: bench-key' "$URL/templates/$TID/files/$(printf 'c%.0s' $(seq 64))" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 
 echo "| context | ours (s) | tar \\| pigz -p 2 \\| curl (s) | ratio | our peak RSS |"
 echo "|---|---|---|---|---|"

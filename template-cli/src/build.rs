@@ -39,7 +39,7 @@ pub struct BuildArgs {
     /// Build service: `e2b` (E2B_API_KEY) or `novita` (NOVITA_API_KEY).
     #[arg(long, default_value = "e2b", value_name = "e2b|novita")]
     pub provider: Provider,
-    /// Give up after this many seconds.
+    /// Give up after this many seconds (default 3600; 0: wait as long as it takes).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
     /// Build on this machine with Docker or Podman instead (image tagged with the name).
@@ -98,17 +98,20 @@ fn report(args: &BuildArgs, result: Result<BuildInfo, CloudError>) -> ExitCode {
     match result {
         Ok(info) => {
             let verb = if args.background { "Started" } else { "Built" };
+            // IDs and tags come from the service: printed terminal-safe.
+            let tags: Vec<String> = info.tags.iter().map(|t| crate::manage::one_line(t)).collect();
             println!(
                 "{verb} {} (template {}, build {}, tags: {})",
                 info.name,
-                info.template_id,
-                info.build_id,
-                if info.tags.is_empty() { "-".to_owned() } else { info.tags.join(", ") }
+                crate::manage::one_line(&info.template_id),
+                crate::manage::one_line(&info.build_id),
+                if tags.is_empty() { "-".to_owned() } else { tags.join(", ") }
             );
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            // The client already made the server's text safe; this covers every other part.
+            eprintln!("error: {}", sandbox_template_runtime::cloud::terminal_safe(&e.to_string()));
             if let CloudError::BuildFailed { logs, .. } = &e {
                 for line in logs {
                     eprintln!("  | {line}");
@@ -161,7 +164,9 @@ fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildO
     options.tags = args.tags.clone();
     options.cpu_count = args.cpu;
     options.memory_mb = args.memory;
-    options.timeout = args.timeout.map(Duration::from_secs);
+    if let Some(seconds) = args.timeout {
+        options.timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
+    }
     options
 }
 
@@ -184,6 +189,7 @@ impl Display {
         let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
         match event {
             BuildEvent::Created { template_id, build_id } => {
+                let (template_id, build_id) = (crate::manage::one_line(template_id), crate::manage::one_line(build_id));
                 self.line(format!("Template created: {template_id} (build {build_id})"));
             }
             BuildEvent::UploadStarted { step, src, bytes } => {
@@ -214,6 +220,9 @@ impl Display {
                 let step = entry.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
                 self.line(format!("{:>5} {step}{}", entry.level, entry.message));
             }
+            BuildEvent::LogTruncated { lines } => self.line(format!(
+                "(the service kept sending log lines after the build ended; stopped after {lines} lines)"
+            )),
             BuildEvent::Finished { status } => self.line(format!("Build finished: {status:?}").to_lowercase()),
             _ => {}
         }

@@ -1,5 +1,6 @@
 //! `sandbox-template`: check `.tmpl` files, print their build request JSON or Dockerfile, build
-//! them on E2B or Novita or with a local engine, and serve the template build API locally.
+//! them on E2B or Novita or with a local engine, manage templates on those services (list,
+//! status, exists, tags, delete), and serve the template build API locally.
 
 use std::process::ExitCode;
 
@@ -33,10 +34,17 @@ subcommands! {
     Dockerfile(dockerfile::Args),
     Build(build::BuildArgs),
     Serve(serve::ServeArgs),
+    List(list::Args),
+    Status(status::Args),
+    Exists(exists::Args),
+    Tags(tags::Args),
+    Delete(delete::Args),
 }
 
 // `build --local` (used by `build`).
 mod build_local;
+// The service, client and safe printing of the management commands (list … delete).
+mod manage;
 
 /// Sandbox templates (E2B, Novita) as compile-checked code.
 #[derive(Parser)]

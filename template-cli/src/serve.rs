@@ -2,12 +2,20 @@
 //! Podman, its state in a data folder. Point any E2B client at it with `E2B_API_URL`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use sandbox_template_runtime::local::EnginePreference;
 use sandbox_template_server::ServeOptions;
+use sandbox_template_server::api::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES,
+};
+use sandbox_template_server::runner::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_PATH_LEN, DEFAULT_MAX_UNPACKED_BYTES};
+
+/// The environment variable holding the API key (the safe way to pass it, with `--api-key-file`).
+pub const API_KEY_ENV: &str = "SANDBOX_TEMPLATE_API_KEY";
 
 /// Arguments of `sandbox-template serve`.
 #[derive(Args, Debug, Clone)]
@@ -22,9 +30,74 @@ pub struct ServeArgs {
     /// Folder keeping templates, builds, logs and uploads across restarts.
     #[arg(long, default_value = ".sandbox-template-serve", value_name = "DIR")]
     pub data: PathBuf,
-    /// The API key clients must send (their E2B_API_KEY).
-    #[arg(long, env = "SANDBOX_TEMPLATE_API_KEY", value_name = "KEY", hide_env_values = true)]
-    pub api_key: String,
+    /// The API key clients must send (their E2B_API_KEY). Prefer --api-key-file or the
+    /// SANDBOX_TEMPLATE_API_KEY environment variable: a key on the command line is visible to
+    /// every local user in the process list.
+    #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
+    pub api_key: Option<String>,
+    /// Read the API key from this file (its first line; keep the file owner-only).
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+    /// The URL clients reach this server by, when it is not --addr (a proxy, a public name):
+    /// upload URLs are built on it and its host is accepted in the Host header. On loopback,
+    /// only localhost, 127.0.0.1 and [::1] are accepted otherwise (DNS rebinding).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Largest upload (one COPY step's archive), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Most bytes one archive may unpack into.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_UNPACKED_BYTES)]
+    pub max_unpacked_bytes: u64,
+    /// Most entries (files, folders, links) in one archive.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ENTRIES)]
+    pub max_entries: usize,
+    /// Longest path in an archive, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PATH_LEN)]
+    pub max_path_len: usize,
+    /// Seconds a client has to send a request's headers; also how long an idle connection stays open.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_HEADER_TIMEOUT.as_secs_f64())]
+    pub header_timeout: f64,
+    /// Seconds a request body may send nothing before it is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs_f64())]
+    pub body_timeout: f64,
+    /// Most connections open at once (more wait to be accepted).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+}
+
+/// The key from `--api-key-file`, `--api-key` or [`API_KEY_ENV`], or what to tell the user.
+fn api_key(args: &ServeArgs) -> Result<String, String> {
+    let key = if let Some(path) = &args.api_key_file {
+        read_key_file(path)?
+    } else if let Some(key) = &args.api_key {
+        eprintln!(
+            "warning: --api-key puts the key in the process list, where every local user can read it; \
+             use --api-key-file PATH or {API_KEY_ENV} instead"
+        );
+        key.clone()
+    } else {
+        std::env::var(API_KEY_ENV).map_err(|_| {
+            format!("no API key: give --api-key-file PATH, or set {API_KEY_ENV} (clients send it as E2B_API_KEY)")
+        })?
+    };
+    if key.trim().is_empty() {
+        return Err(format!("the API key must not be empty (--api-key-file PATH or {API_KEY_ENV})"));
+    }
+    Ok(key)
+}
+
+fn read_key_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the API key file {}: {e}", path.display()))?;
+    Ok(text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+/// A positive, finite number of seconds.
+fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{flag} must be a positive number of seconds, got {value}"))
 }
 
 /// `--engine`: `None` for `none`. An alias, so that clap parses the value with [`parse_engine`]
@@ -41,29 +114,50 @@ fn parse_engine(s: &str) -> Result<Option<EnginePreference>, String> {
         .map_err(|_| format!("unknown engine `{s}`: expected auto, docker, podman or none"))
 }
 
-/// Sends the server's log (requests, build state changes) to stderr, filtered by `RUST_LOG`
-/// (`info` when unset or invalid; e.g. `RUST_LOG=sandbox_template_server=debug`).
+/// Sends the server's log (each request, each build state change) to stderr, filtered by `RUST_LOG`
+/// (`sandbox_template_server=info` when unset or invalid; e.g. `RUST_LOG=sandbox_template_server=debug`).
+/// Colours only on a terminal: a redirected stderr gets no escape codes.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Set once per process; a second `serve` in the same process keeps the first subscriber.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("sandbox_template_server=info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Set once per process; a second `serve` in the same process keeps the first subscriber.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 /// Runs the server until Ctrl-C.
 pub fn run(args: &ServeArgs) -> ExitCode {
-    if args.api_key.trim().is_empty() {
-        eprintln!("error: the API key must not be empty (--api-key KEY or SANDBOX_TEMPLATE_API_KEY)");
-        return ExitCode::from(2);
-    }
+    let key = match api_key(args) {
+        Ok(k) => k,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let (header_timeout, body_timeout) =
+        match (seconds(args.header_timeout, "--header-timeout"), seconds(args.body_timeout, "--body-timeout")) {
+            (Ok(h), Ok(b)) => (h, b),
+            (Err(message), _) | (_, Err(message)) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
     init_logging();
     let runtime = match crate::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     let code = runtime.block_on(async {
-        let options = ServeOptions::new(&args.data, args.api_key.clone()).addr(args.addr);
+        let mut options = ServeOptions::new(&args.data, key).addr(args.addr);
+        let config = &mut options.config;
+        config.public_url = args.public_url.clone();
+        config.max_upload_bytes = args.max_upload_bytes;
+        config.unpack.max_bytes = args.max_unpacked_bytes;
+        config.unpack.max_entries = args.max_entries;
+        config.unpack.max_path_len = args.max_path_len;
+        config.header_timeout = header_timeout;
+        config.body_timeout = body_timeout;
+        config.max_connections = args.max_connections.max(1);
         let options = match args.engine {
             Some(engine) => options.engine(engine),
             None => options.without_engine(),

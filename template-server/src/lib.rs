@@ -22,7 +22,12 @@
 //!   `ready`, and its last log line says [`NO_IMAGE_BUILT`](runner::NO_IMAGE_BUILT). `ready`
 //!   rather than a status of its own: the API has no other success state, and clients (the
 //!   official SDKs) must finish normally;
-//! - builds run on server tasks: a client that disconnects does not stop them.
+//! - builds run on server tasks: a client that disconnects does not stop them;
+//! - the port is treated as exposed: the API key is checked (in constant time) before any body is
+//!   read, upload URLs are signed capabilities and each archive is verified against its COPY
+//!   step once ([`api`]'s `uploads` design), unpacking is bounded and drops setuid bits
+//!   ([`runner::UnpackLimits`]), connections have a header timeout and a limit, and on loopback
+//!   only loopback `Host` names are answered ([`ServerConfig`] has every bound and its default).
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")]

@@ -58,7 +58,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// How to run `serve`.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    /// Listen address and accepted API keys.
+    /// Listen address, accepted API keys, limits and timeouts. [`ServeOptions::new`] turns
+    /// request recording off (a long-running server keeps no copy of what it was sent).
     pub config: ServerConfig,
     /// The data folder.
     pub data: PathBuf,
@@ -72,10 +73,12 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     /// Loopback on a free port, data in `data`, accepting `api_key`, engine
-    /// [`EnginePreference::Auto`].
+    /// [`EnginePreference::Auto`], the default limits, no request recording.
     pub fn new(data: impl Into<PathBuf>, api_key: impl Into<String>) -> Self {
+        let mut config = ServerConfig::new(api_key);
+        config.record_requests = false;
         ServeOptions {
-            config: ServerConfig::new(api_key),
+            config,
             data: data.into(),
             engine: Some(EnginePreference::Auto),
             build: LocalBuildOptions::new(),
@@ -115,7 +118,9 @@ impl ServeOptions {
         .await??;
         let data = self.data.clone();
         let store = blocking("opening the data folder", move || Store::open(data)).await??;
-        let runner = EngineRunner::new(engine.clone(), store.root().join("builds")).with_options(self.build);
+        let runner = EngineRunner::new(engine.clone(), store.root().join("builds"))
+            .with_options(self.build)
+            .with_limits(self.config.unpack);
         let addr = self.config.addr;
         let server = Server::start_with(self.config, store, Arc::new(runner))
             .await

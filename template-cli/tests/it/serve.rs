@@ -1,8 +1,9 @@
 //! `sandbox-template serve` as a user runs it: the binary, a client building against it, Ctrl-C,
 //! and a second start over the same data folder that still knows the build and its log.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use sandbox_template_runtime::cloud::{Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::{Provider, Template};
@@ -11,11 +12,17 @@ const KEY: &str = "cli-serve-key";
 
 /// Starts the binary on a free port with no engine; returns it and its URL (from its banner).
 fn serve(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
-        .arg(data)
-        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+    serve_with(data, |c| c.env("SANDBOX_TEMPLATE_API_KEY", KEY))
+}
+
+/// [`serve`] with the key (and anything else) given by `key`.
+fn serve_with(data: &std::path::Path, key: impl FnOnce(&mut Command) -> &mut Command) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sandbox-template"));
+    command.args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"]).arg(data);
+    let mut child = key(command.env_remove("SANDBOX_TEMPLATE_API_KEY"))
+        .env("RUST_LOG", "off")
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -63,4 +70,131 @@ fn an_unknown_engine_is_refused_with_the_choices() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("expected auto, docker, podman or none"), "{err}");
+}
+
+/// `VmRSS` of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Sends an unauthenticated POST with a `len`-byte body; returns the status line, if any came.
+fn unauthenticated_post(addr: &str, len: usize) -> Option<String> {
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /v3/templates HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).unwrap();
+    // The server may answer and close before the body is sent: a failed write is expected.
+    let chunk = vec![b' '; 1 << 20];
+    let mut sent = 0;
+    while sent < len {
+        let n = chunk.len().min(len - sent);
+        if tcp.write_all(&chunk[..n]).is_err() {
+            break;
+        }
+        sent += n;
+    }
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).lines().next().map(str::to_owned)
+}
+
+/// F3: 30 unauthenticated 10 MB POSTs do not grow the server's memory (they took it from 19 to
+/// 364 MB when the body was read and recorded before the key was checked).
+#[test]
+fn unauthenticated_bodies_do_not_grow_the_server() {
+    let data = tempfile::tempdir().unwrap();
+    let (child, url) = serve(data.path());
+    let addr = url.trim_start_matches("http://").to_owned();
+    // Warm up the allocator and the connection path with a few small refused requests.
+    for _ in 0..5 {
+        unauthenticated_post(&addr, 16);
+    }
+    let before = rss_kib(child.id());
+    let mut refused = 0;
+    for _ in 0..30 {
+        if unauthenticated_post(&addr, 10_000_000).is_some_and(|l| l.starts_with("HTTP/1.1 401")) {
+            refused += 1;
+        }
+    }
+    let after = rss_kib(child.id());
+    eprintln!("serve VmRSS before {before} KiB, after 30 unauthenticated 10 MB POSTs {after} KiB");
+    assert!(refused > 0, "no request was answered 401");
+    assert!(after < before + 50 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    stop(child);
+}
+
+/// The key can come from a file; on the command line it works with a warning that says why not.
+#[test]
+fn the_key_comes_from_a_file_and_the_command_line_warns() {
+    let data = tempfile::tempdir().unwrap();
+    let key_file = data.path().join("key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    let (child, url) = serve_with(data.path(), |c| c.arg("--api-key-file").arg(&key_file));
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        tcp,
+        "GET /templates/aliases/none HTTP/1.1\r\nHost: {addr}\r\nX-API-KEY: {KEY}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "the key from the file is accepted: {answer}");
+    stop(child);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--engine", "none", "--addr", "127.0.0.1:1", "--api-key", KEY, "--public-url", "nope"])
+        .arg("--data")
+        .arg(data.path())
+        .env_remove("SANDBOX_TEMPLATE_API_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --api-key puts the key in the process list"), "{err}");
+    assert!(err.contains("--api-key-file"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--engine", "none"])
+        .env_remove("SANDBOX_TEMPLATE_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no API key") && err.contains("--api-key-file"), "{err}");
+}
+
+/// `serve` logs each request with its method, path, status and latency (never the query, which
+/// carries upload signatures).
+#[test]
+fn each_request_is_logged() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
+        .arg(data.path())
+        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+    write!(tcp, "PUT /upload/tplx/abc?signature=feed HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let stderr = child.stderr.take().unwrap();
+    stop(child);
+    let log: String = BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect();
+    let line = log.lines().find(|l| l.contains("request")).unwrap_or_else(|| panic!("no request line in:\n{log}"));
+    for part in ["method=PUT", "path=/upload/tplx/abc", "status=403", "latency_ms="] {
+        assert!(line.contains(part), "{part} missing from {line}");
+    }
+    assert!(!log.contains("feed"), "the query is not logged: {log}");
 }

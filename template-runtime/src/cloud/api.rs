@@ -188,6 +188,151 @@ pub struct TemplateTag {
     pub created_at: String,
 }
 
+/// A template as the service lists it: E2B's `Template` (`GET /v2/templates`), an item of
+/// Novita's template page (`templates[]`), and the template part of
+/// [`TemplateDetails`]. Fields a service leaves out (or sends as `null`) read as empty or zero,
+/// as the SDKs read them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TemplateInfo {
+    /// Template ID.
+    #[serde(rename = "templateID")]
+    pub template_id: String,
+    /// The last successful build (empty when there is none).
+    #[serde(rename = "buildID", default, deserialize_with = "or_default")]
+    pub build_id: String,
+    /// The state of that build.
+    #[serde(rename = "buildStatus", default, skip_serializing_if = "Option::is_none")]
+    pub build_status: Option<BuildState>,
+    /// Names of the template (`namespace/alias` when namespaced).
+    #[serde(default, deserialize_with = "or_default")]
+    pub names: Vec<String>,
+    /// Deprecated aliases.
+    #[serde(default, deserialize_with = "or_default")]
+    pub aliases: Vec<String>,
+    /// Novita: `template_build` or `snapshot_template`.
+    #[serde(rename = "templateType", default, skip_serializing_if = "Option::is_none")]
+    pub template_type: Option<String>,
+    /// How many times it was built.
+    #[serde(rename = "buildCount", default, deserialize_with = "or_default")]
+    pub build_count: u64,
+    /// CPU cores.
+    #[serde(rename = "cpuCount", default, deserialize_with = "or_default")]
+    pub cpu_count: u64,
+    /// Memory in MiB.
+    #[serde(rename = "memoryMB", default, deserialize_with = "or_default")]
+    pub memory_mb: u64,
+    /// Disk size in MiB.
+    #[serde(rename = "diskSizeMB", default, deserialize_with = "or_default")]
+    pub disk_size_mb: u64,
+    /// How many sandboxes were started from it.
+    #[serde(rename = "spawnCount", default, deserialize_with = "or_default")]
+    pub spawn_count: u64,
+    /// Version of the sandbox daemon in its image.
+    #[serde(rename = "envdVersion", default, deserialize_with = "or_default")]
+    pub envd_version: String,
+    /// Whether anyone may use it (otherwise only its team).
+    #[serde(default, deserialize_with = "or_default")]
+    pub public: bool,
+    /// RFC 3339 time it was created.
+    #[serde(rename = "createdAt", default, deserialize_with = "or_default")]
+    pub created_at: String,
+    /// RFC 3339 time it was last updated.
+    #[serde(rename = "updatedAt", default, deserialize_with = "or_default")]
+    pub updated_at: String,
+    /// RFC 3339 time a sandbox was last started from it.
+    #[serde(rename = "lastSpawnedAt", default)]
+    pub last_spawned_at: Option<String>,
+    /// Who created it.
+    #[serde(rename = "createdBy", default)]
+    pub created_by: Option<TeamUser>,
+    /// Novita: the template's metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// `TeamUser`: who created a template.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TeamUser {
+    /// User ID.
+    pub id: String,
+    /// E-mail (deprecated; may be absent).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `TemplateBuild`: one build of a template ([`TemplateDetails::builds`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TemplateBuild {
+    /// Build ID.
+    #[serde(rename = "buildID")]
+    pub build_id: String,
+    /// Its state.
+    pub status: BuildState,
+    /// CPU cores.
+    #[serde(rename = "cpuCount", default, deserialize_with = "or_default")]
+    pub cpu_count: u64,
+    /// Memory in MiB.
+    #[serde(rename = "memoryMB", default, deserialize_with = "or_default")]
+    pub memory_mb: u64,
+    /// Disk size in MiB.
+    #[serde(rename = "diskSizeMB", default, skip_serializing_if = "Option::is_none")]
+    pub disk_size_mb: Option<u64>,
+    /// Version of the sandbox daemon in its image.
+    #[serde(rename = "envdVersion", default, skip_serializing_if = "Option::is_none")]
+    pub envd_version: Option<String>,
+    /// RFC 3339 time it was created.
+    #[serde(rename = "createdAt", default, deserialize_with = "or_default")]
+    pub created_at: String,
+    /// RFC 3339 time it was last updated.
+    #[serde(rename = "updatedAt", default, deserialize_with = "or_default")]
+    pub updated_at: String,
+    /// RFC 3339 time it finished.
+    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+/// `TemplateWithBuilds`: answer of `GET /templates/{templateID}` ([`Client::get_template`](super::Client::get_template)).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TemplateDetails {
+    /// The template. When the service names no last build, the client fills
+    /// [`TemplateInfo::build_id`] and [`TemplateInfo::build_status`] from the newest build, as
+    /// novita-sandbox's `Template.get` does.
+    #[serde(flatten)]
+    pub template: TemplateInfo,
+    /// Its builds, newest first.
+    #[serde(default, deserialize_with = "or_default")]
+    pub builds: Vec<TemplateBuild>,
+}
+
+/// Novita's answer of `GET /v2/templates` (`TemplateListResponse`).
+#[derive(Deserialize, Debug)]
+pub(crate) struct NovitaTemplatePage {
+    #[serde(default, deserialize_with = "or_default")]
+    pub templates: Vec<TemplateInfo>,
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(rename = "totalPages", default)]
+    pub total_pages: Option<u64>,
+}
+
+/// The answer of `GET /v2/templates`: E2B sends a list (the next page's token in `X-Next-Token`),
+/// Novita a page object. Either is read, whichever provider was asked.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+pub(crate) enum TemplateListAnswer {
+    E2b(Vec<TemplateInfo>),
+    Novita(NovitaTemplatePage),
+}
+
+/// A value the service may send as `null`, read as its default (the SDKs' `?? 0`, `?? []`).
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
 /// `Error`: body of every 4xx/5xx answer.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ApiErrorBody {
@@ -197,37 +342,9 @@ pub struct ApiErrorBody {
     pub message: String,
 }
 
-/// Removes ANSI escape sequences (colour codes) from a log line, as the SDKs do.
-pub(crate) fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                // CSI: parameters and intermediates up to a final byte in @..~
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_colour_codes() {
-        assert_eq!(strip_ansi("\u{1b}[32mpulling\u{1b}[0m base image"), "pulling base image");
-        assert_eq!(strip_ansi("plain ü"), "plain ü");
-    }
 
     #[test]
     fn create_request_omits_unset_fields_in_sdk_order() {

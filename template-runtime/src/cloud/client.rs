@@ -11,11 +11,11 @@ use tracing::Instrument;
 
 use super::api::{
     AliasResponse, AssignTagsRequest, AssignedTags, BuildStatus, CreateTemplateRequest, CreateTemplateResponse,
-    DeleteTagsRequest, FileUploadInfo, TemplateTag,
+    DeleteTagsRequest, FileUploadInfo, TemplateDetails, TemplateInfo, TemplateListAnswer, TemplateTag,
 };
 use super::config::{ClientConfig, ConnectionOptions};
 use super::error::{CloudError, ConfigError, UploadError, joined};
-use super::http::{Call, RetryPolicy, Transport, encode_segment, permit};
+use super::http::{Call, RetryPolicy, Transport, encode_segment, parse_json, permit};
 use super::logs;
 use super::options::{BuildEvent, CloudBuildOptions, EventHandler, emit};
 use super::upload;
@@ -65,6 +65,49 @@ pub async fn build(
     options: &CloudBuildOptions,
 ) -> Result<BuildInfo, CloudError> {
     Client::from_env(provider)?.build(template, name, options).await
+}
+
+/// What [`Client::list_templates_page`] asks for.
+///
+/// ```
+/// use sandbox_template_runtime::cloud::TemplateListQuery;
+///
+/// let query = TemplateListQuery::default().limit(50);
+/// assert_eq!(query.limit, Some(50));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TemplateListQuery {
+    /// Templates per page, 1 to 100 (default: 100 on E2B, 20 on Novita, as their SDKs).
+    pub limit: Option<u32>,
+    /// Where to start: [`TemplatePage::next`] of the page before (default: the first page).
+    pub cursor: Option<PageCursor>,
+}
+
+impl TemplateListQuery {
+    /// Sets the page size (1 to 100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Starts at `cursor`.
+    pub fn cursor(mut self, cursor: PageCursor) -> Self {
+        self.cursor = Some(cursor);
+        self
+    }
+}
+
+/// Where a page of templates starts: E2B's `nextToken`, or Novita's page number, as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageCursor(pub String);
+
+/// One page of templates ([`Client::list_templates_page`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplatePage {
+    /// The templates on this page.
+    pub templates: Vec<TemplateInfo>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
 }
 
 struct Prepared {
@@ -147,7 +190,9 @@ impl Client {
         with_timeout(options.timeout, logs::follow(&self.transport_for(options), template, info, options)).await
     }
 
-    /// One status request: state, and log lines from `logs_offset` (one page).
+    /// One status request: state, and log lines from `logs_offset` (one page), as the service
+    /// sent them (pass their text through [`terminal_safe`](super::terminal_safe) before printing
+    /// it).
     pub async fn build_status(
         &self,
         template_id: &str,
@@ -155,6 +200,193 @@ impl Client {
         logs_offset: usize,
     ) -> Result<BuildStatus, CloudError> {
         logs::status_page(&self.transport, template_id, build_id, logs_offset).await
+    }
+
+    /// One page of the team's templates: `GET /v2/templates`. E2B is asked with `limit` (default
+    /// 100, as the Python SDK) and `nextToken`; Novita with `template_type=template_build`,
+    /// `page` and `limit` (default 1 and 20, as novita-sandbox's `Template.list`). Pass
+    /// [`TemplatePage::next`] back in [`TemplateListQuery::cursor`] for the page after.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+    /// use sandbox_template_runtime::Provider;
+    /// use sandbox_template_runtime::cloud::{Client, TemplateListQuery};
+    ///
+    /// let client = Client::from_env(Provider::Novita)?;
+    /// let mut query = TemplateListQuery::default().limit(50);
+    /// loop {
+    ///     let page = client.list_templates_page(&query).await?;
+    ///     for t in &page.templates {
+    ///         println!("{} {}", t.template_id, t.names.join(","));
+    ///     }
+    ///     match page.next {
+    ///         Some(cursor) => query = query.cursor(cursor),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_templates_page(&self, query: &TemplateListQuery) -> Result<TemplatePage, CloudError> {
+        if let Some(limit) = query.limit
+            && !(1..=100).contains(&limit)
+        {
+            return Err(ConfigError::InvalidListLimit { limit }.into());
+        }
+        let mut params: Vec<(&str, String)> = Vec::new();
+        let page_number = match self.provider() {
+            Provider::E2b => {
+                if let Some(cursor) = &query.cursor {
+                    params.push(("nextToken", cursor.0.clone()));
+                }
+                params.push(("limit", query.limit.unwrap_or(100).to_string()));
+                None
+            }
+            Provider::Novita => {
+                let page = match &query.cursor {
+                    Some(cursor) => cursor.0.parse::<u64>().map_err(|_| ConfigError::InvalidCursor {
+                        cursor: crate::cloud::terminal_safe(&cursor.0).into_owned(),
+                    })?,
+                    None => 1,
+                };
+                params.push(("template_type", "template_build".to_owned()));
+                params.push(("page", page.to_string()));
+                params.push(("limit", query.limit.unwrap_or(20).to_string()));
+                Some(page)
+            }
+        };
+        let call = Call {
+            method: Method::GET,
+            path: "/v2/templates".to_owned(),
+            query: params,
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        let answer = self.transport.send(&call).await?;
+        Ok(match parse_json::<TemplateListAnswer>(&call, &answer.body)? {
+            TemplateListAnswer::E2b(templates) => {
+                let next = answer
+                    .headers
+                    .get("x-next-token")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| PageCursor(v.to_owned()));
+                TemplatePage { templates, next }
+            }
+            TemplateListAnswer::Novita(page) => {
+                let current = page.page.or(page_number).unwrap_or(1);
+                let more = page.total_pages.is_some_and(|total| current < total);
+                let mut templates = page.templates;
+                // novita-sandbox's `toTemplateInfo`: the type asked for, when the item names none.
+                for t in &mut templates {
+                    t.template_type.get_or_insert_with(|| "template_build".to_owned());
+                }
+                TemplatePage { templates, next: more.then(|| PageCursor((current + 1).to_string())) }
+            }
+        })
+    }
+
+    /// Every template of the team, page after page (100 a page), at most
+    /// [`MAX_LIST_PAGES`](Self::MAX_LIST_PAGES) pages.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+    /// use sandbox_template_runtime::Provider;
+    /// use sandbox_template_runtime::cloud::Client;
+    ///
+    /// for t in Client::from_env(Provider::E2b)?.list_templates().await? {
+    ///     println!("{} {:?}", t.template_id, t.names);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_templates(&self) -> Result<Vec<TemplateInfo>, CloudError> {
+        let mut query = TemplateListQuery::default().limit(100);
+        let mut all = Vec::new();
+        for _ in 0..Self::MAX_LIST_PAGES {
+            let page = self.list_templates_page(&query).await?;
+            all.extend(page.templates);
+            match page.next {
+                Some(cursor) => query = query.cursor(cursor),
+                None => return Ok(all),
+            }
+        }
+        tracing::warn!(templates = all.len(), "template list cut after {} pages", Self::MAX_LIST_PAGES);
+        Ok(all)
+    }
+
+    /// The most pages [`Client::list_templates`] reads (100 000 templates): a service that always
+    /// names a next page cannot keep it reading forever.
+    pub const MAX_LIST_PAGES: usize = 1000;
+
+    /// A template and its builds: `GET /templates/{templateID}` (by ID or name), as
+    /// novita-sandbox's `Template.get` (no query) and the E2B Python SDK's generated
+    /// `get_templates_template_id` (`limit=100`: the first 100 builds) send it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+    /// use sandbox_template_runtime::Provider;
+    /// use sandbox_template_runtime::cloud::Client;
+    ///
+    /// let details = Client::from_env(Provider::Novita)?.get_template("my-template").await?;
+    /// println!("last build {} ({:?})", details.template.build_id, details.template.build_status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_template(&self, template: &str) -> Result<TemplateDetails, CloudError> {
+        if template.trim().is_empty() {
+            return Err(ConfigError::MissingTemplateName.into());
+        }
+        let query = match self.provider() {
+            Provider::E2b => vec![("limit", "100".to_owned())],
+            Provider::Novita => vec![],
+        };
+        let call = Call {
+            method: Method::GET,
+            path: format!("/templates/{}", encode_segment(template)),
+            query,
+            body: None,
+            retry: RetryPolicy::Idempotent,
+        };
+        let mut details: TemplateDetails = self.transport.json(&call).await?;
+        if details.template.build_id.is_empty()
+            && let Some(newest) = details.builds.first()
+        {
+            details.template.build_id = newest.build_id.clone();
+            details.template.build_status = Some(newest.status);
+        }
+        Ok(details)
+    }
+
+    /// Deletes a template (by ID or name) and its builds: `DELETE /templates/{templateID}`.
+    /// `Ok(false)` when there was no such template (404), as novita-sandbox's `deleteTemplate`
+    /// and the E2B SDKs' `deleteSnapshot`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
+    /// use sandbox_template_runtime::Provider;
+    /// use sandbox_template_runtime::cloud::Client;
+    ///
+    /// if !Client::from_env(Provider::E2b)?.delete_template("old-template").await? {
+    ///     println!("there was no template old-template");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_template(&self, template: &str) -> Result<bool, CloudError> {
+        if template.trim().is_empty() {
+            return Err(ConfigError::MissingTemplateName.into());
+        }
+        let call = Call {
+            method: Method::DELETE,
+            path: format!("/templates/{}", encode_segment(template)),
+            query: vec![],
+            body: None,
+            // A repeated DELETE after a lost answer would say "not found" for a template this
+            // call deleted: only repeat when the first certainly did not arrive.
+            retry: RetryPolicy::NotProcessed,
+        };
+        match self.transport.send(&call).await {
+            Ok(_) => Ok(true),
+            Err(CloudError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether a template with this name (or `name:tag`) exists: also true when it belongs to

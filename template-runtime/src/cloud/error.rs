@@ -128,11 +128,27 @@ pub enum CloudError {
         method: reqwest::Method,
         /// The request's path (below the API URL).
         path: String,
-        /// The answer's body (lossily decoded as UTF-8).
+        /// The start of the answer's body (lossily decoded as UTF-8, terminal controls removed,
+        /// at most 2000 characters).
         body: String,
         /// Why the body is not the expected JSON.
         #[source]
         source: serde_json::Error,
+    },
+    /// A successful answer was larger than the client reads (32 MiB): the service is not one
+    /// this client understands, or is misbehaving. The rest of the answer was not read.
+    #[error(
+        "the answer of the build service to {method} {path} is larger than {} MiB; stopped reading it (check \
+         the API URL points at an E2B-compatible service)",
+        .limit >> 20
+    )]
+    AnswerTooLarge {
+        /// The request's method.
+        method: reqwest::Method,
+        /// The request's path (below the API URL).
+        path: String,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// Work the client ran on the async runtime (hashing the context, writing an archive, an
     /// upload) was cancelled before it finished: the runtime is shutting down.
@@ -203,6 +219,19 @@ pub enum ConfigError {
         /// The HTTP client's error.
         #[source]
         source: reqwest::Error,
+    },
+    /// The page size asked of [`Client::list_templates_page`](super::Client::list_templates_page)
+    /// is outside what the services accept.
+    #[error("a template list page holds 1 to 100 templates, not {limit}")]
+    InvalidListLimit {
+        /// The page size asked for.
+        limit: u32,
+    },
+    /// A Novita page cursor is not a page number.
+    #[error("`{cursor}` is not a Novita template page (pass the `next` cursor of the page before, or none)")]
+    InvalidCursor {
+        /// The cursor given.
+        cursor: String,
     },
     /// The template name passed to a build is empty.
     #[error("a template name is required (e.g. \"my-template\" or \"my-template:v1\")")]

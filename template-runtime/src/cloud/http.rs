@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use super::api::ApiErrorBody;
 use super::config::{ClientConfig, HeaderValue};
 use super::error::{CloudError, ConfigError, RequestPhase};
+use super::terminal::terminal_safe;
 
 /// When a failed request may be sent again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,14 @@ const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// A `Retry-After` longer than this is not waited for: the error is returned instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// The most of a 2xx answer that is read: a status page or a template list is far smaller; a
+/// service sending more gets [`CloudError::AnswerTooLarge`] instead of filling memory.
+pub(crate) const MAX_ANSWER_BODY: usize = 32 << 20;
+/// The most of an error answer (or of a refused upload's answer) that is read: enough for any
+/// message, bounded whatever the server sends.
+pub(crate) const MAX_ERROR_BODY: usize = 1 << 20;
+/// The most of a server's message an error shows.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// `encodeURIComponent`: path parameters travel as one segment (`ns/name:tag` → `ns%2Fname%3Atag`).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -76,6 +85,11 @@ impl Transport {
         let http = reqwest::Client::builder()
             // No default User-Agent: uploads to presigned URLs carry no SDK headers.
             .connect_timeout(Duration::from_secs(30))
+            // Redirects are not followed: reqwest would send the `X-API-KEY` header on to
+            // another origin. The Python SDK does the same (httpx, `follow_redirects=False`,
+            // also for uploads); the E2B and Novita APIs answer without redirecting. A 3xx
+            // becomes an error naming where it pointed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| ConfigError::HttpClient { source })?;
         let request_timeout = config.request_timeout();
@@ -83,24 +97,34 @@ impl Transport {
         Ok(Transport { http, config, request_timeout, in_flight, spooling: Arc::new(Semaphore::new(1)) })
     }
 
-    /// Sends `call`, retrying per its policy; returns the status and body of a 2xx answer.
-    pub async fn send(&self, call: &Call<'_>) -> Result<(StatusCode, Vec<u8>), CloudError> {
+    /// Sends `call`, retrying per its policy; returns a 2xx answer (its body read up to
+    /// [`MAX_ANSWER_BODY`]).
+    pub async fn send(&self, call: &Call<'_>) -> Result<Answer, CloudError> {
         use tracing::Instrument;
         let span = tracing::debug_span!("api_request", method = %call.method, path = %call.path);
         self.send_with_retries(call).instrument(span).await
     }
 
-    async fn send_with_retries(&self, call: &Call<'_>) -> Result<(StatusCode, Vec<u8>), CloudError> {
+    async fn send_with_retries(&self, call: &Call<'_>) -> Result<Answer, CloudError> {
         let url = format!("{}{}", self.config.api_url(), call.path);
         let mut attempt: u32 = 0;
         loop {
             let outcome = self.attempt(&url, call).await;
             let (error, delay) = match outcome {
-                Ok((status, body)) if status.is_success() => return Ok((status, body.0)),
-                Ok((status, body)) => {
-                    let retry_after = body.1;
-                    let error = status_error(status, &body.0, retry_after);
-                    let retryable = match status.as_u16() {
+                Ok(answer) if answer.status.is_success() => {
+                    if !answer.complete {
+                        return Err(CloudError::AnswerTooLarge {
+                            method: call.method.clone(),
+                            path: call.path.clone(),
+                            limit: MAX_ANSWER_BODY,
+                        });
+                    }
+                    return Ok(answer);
+                }
+                Ok(answer) => {
+                    let retry_after = retry_after(&answer.headers);
+                    let error = answer_error(&answer);
+                    let retryable = match answer.status.as_u16() {
                         429 | 503 => true,
                         502 | 504 => call.retry == RetryPolicy::Idempotent,
                         _ => false,
@@ -128,16 +152,11 @@ impl Transport {
 
     /// Sends `call` and parses the 2xx JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, CloudError> {
-        let (_, body) = self.send(call).await?;
-        serde_json::from_slice(&body).map_err(|source| CloudError::Protocol {
-            method: call.method.clone(),
-            path: call.path.clone(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            source,
-        })
+        let answer = self.send(call).await?;
+        parse_json(call, &answer.body)
     }
 
-    async fn attempt(&self, url: &str, call: &Call<'_>) -> Result<(StatusCode, (Vec<u8>, Option<Duration>)), Failure> {
+    async fn attempt(&self, url: &str, call: &Call<'_>) -> Result<Answer, Failure> {
         let mut req = self.http.request(call.method.clone(), url);
         if !call.query.is_empty() {
             req = req.query(&call.query);
@@ -156,21 +175,80 @@ impl Transport {
             req = req.timeout(t);
         }
         let _permit = permit(&self.in_flight).await;
-        let resp = req.send().await.map_err(|e| Failure::from_reqwest(e, RequestPhase::Sending))?;
+        let mut resp = req.send().await.map_err(|e| Failure::from_reqwest(e, RequestPhase::Sending))?;
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = resp
-            .bytes()
+        let limit = if status.is_success() { MAX_ANSWER_BODY } else { MAX_ERROR_BODY };
+        let (body, complete) = read_capped(&mut resp, limit)
             .await
             .map_err(|e| Failure { sent: true, ..Failure::from_reqwest(e, RequestPhase::ReadingAnswer) })?;
-        tracing::debug!(status = status.as_u16(), "answer");
-        Ok((status, (body.to_vec(), retry_after)))
+        tracing::debug!(status = status.as_u16(), bytes = body.len(), complete, "answer");
+        Ok(Answer { status, headers: std::mem::take(resp.headers_mut()), body, complete })
     }
+}
+
+/// An answer of the API: its body is read up to a limit ([`MAX_ANSWER_BODY`] for 2xx,
+/// [`MAX_ERROR_BODY`] otherwise), never whole whatever its size.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+    /// Whether `body` is the whole body (false: the limit cut it).
+    pub complete: bool,
+}
+
+/// Parses a 2xx JSON answer of `call`.
+pub(crate) fn parse_json<T: DeserializeOwned>(call: &Call<'_>, body: &[u8]) -> Result<T, CloudError> {
+    serde_json::from_slice(body).map_err(|source| CloudError::Protocol {
+        method: call.method.clone(),
+        path: call.path.clone(),
+        body: excerpt(&String::from_utf8_lossy(body), false),
+        source,
+    })
+}
+
+/// Reads at most `limit` bytes of `resp`'s body, chunk by chunk; returns them and whether that
+/// was all. The rest is never read: dropping the answer closes its connection.
+pub(crate) async fn read_capped(resp: &mut reqwest::Response, limit: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, true))
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// The error of a non-2xx `answer`. A redirect is not followed (the API key would go with it,
+/// to wherever it points): its error names the origin it pointed to.
+fn answer_error(answer: &Answer) -> CloudError {
+    if answer.status.is_redirection() {
+        let to = answer
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| reqwest::Url::parse(v).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| "another address".to_owned());
+        let message = format!(
+            "the service redirected to {} (not followed, so the API key is not sent there; set the API URL to \
+             the address the service really answers at)",
+            terminal_safe(&to)
+        );
+        return CloudError::Api { status: answer.status.as_u16(), message };
+    }
+    status_error(answer.status, &answer.body, answer.complete, retry_after(&answer.headers))
 }
 
 struct Failure {
@@ -203,9 +281,15 @@ pub(crate) async fn permit(limit: &Semaphore) -> tokio::sync::SemaphorePermit<'_
 }
 
 /// The typed error of a non-2xx answer; the message is the body's `message`, else the body,
-/// else the status text (the JS SDK's `handleApiError`).
-pub(crate) fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> CloudError {
-    let message = server_message(status, body);
+/// else the status text (the JS SDK's `handleApiError`), made terminal-safe and cut to
+/// [`MAX_MESSAGE_CHARS`]. `complete` says whether `body` is the whole body.
+pub(crate) fn status_error(
+    status: StatusCode,
+    body: &[u8],
+    complete: bool,
+    retry_after: Option<Duration>,
+) -> CloudError {
+    let message = server_message(status, body, complete);
     match status.as_u16() {
         401 => CloudError::Authentication { message },
         429 => CloudError::RateLimit { message, retry_after },
@@ -214,12 +298,28 @@ pub(crate) fn status_error(status: StatusCode, body: &[u8], retry_after: Option<
     }
 }
 
-pub(crate) fn server_message(status: StatusCode, body: &[u8]) -> String {
-    if let Ok(e) = serde_json::from_slice::<ApiErrorBody>(body) {
-        return e.message;
+pub(crate) fn server_message(status: StatusCode, body: &[u8], complete: bool) -> String {
+    if complete && let Ok(e) = serde_json::from_slice::<ApiErrorBody>(body) {
+        return excerpt(&e.message, false);
     }
-    let text = String::from_utf8_lossy(body).trim().to_owned();
-    if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text }
+    let text = String::from_utf8_lossy(body);
+    if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        excerpt(&text, !complete)
+    }
+}
+
+/// `text` made terminal-safe, trimmed and cut to [`MAX_MESSAGE_CHARS`], saying so when it was
+/// cut (here, or already when the body was read: `cut`).
+pub(crate) fn excerpt(text: &str, cut: bool) -> String {
+    let safe = terminal_safe(text);
+    let trimmed = safe.trim();
+    let mut out: String = trimmed.chars().take(MAX_MESSAGE_CHARS).collect();
+    if cut || out.len() < trimmed.len() {
+        out.push_str(" … (cut: the rest of the server's answer is not shown)");
+    }
+    out
 }
 
 /// Exponential backoff with jitter: `min(base·2^attempt, cap)·U[0.5, 1)`.
@@ -257,11 +357,26 @@ mod tests {
 
     #[test]
     fn error_messages_come_from_the_body() {
-        let e = status_error(StatusCode::UNAUTHORIZED, br#"{"code":401,"message":"Invalid API key"}"#, None);
+        let e = status_error(StatusCode::UNAUTHORIZED, br#"{"code":401,"message":"Invalid API key"}"#, true, None);
         assert_eq!(e.to_string(), "Unauthorized, please check your credentials. - Invalid API key");
-        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, b"", None);
+        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, b"", true, None);
         assert_eq!(e.to_string(), "500: Internal Server Error");
-        let e = status_error(StatusCode::FORBIDDEN, b"<Error>AccessDenied</Error>", None);
+        let e = status_error(StatusCode::FORBIDDEN, b"<Error>AccessDenied</Error>", true, None);
         assert_eq!(e.to_string(), "403: <Error>AccessDenied</Error>");
+    }
+
+    #[test]
+    fn error_messages_are_terminal_safe_and_bounded() {
+        let body = br#"{"code":400,"message":"bad\u001b]0;title\u0007 name\r"}"#;
+        let e = status_error(StatusCode::BAD_REQUEST, body, true, None);
+        assert_eq!(e.to_string(), "400: bad name");
+        let long = "x".repeat(MAX_MESSAGE_CHARS * 3);
+        let e = status_error(StatusCode::BAD_REQUEST, long.as_bytes(), true, None);
+        let shown = e.to_string();
+        assert!(shown.len() < MAX_MESSAGE_CHARS + 100, "{} chars", shown.len());
+        assert!(shown.ends_with("(cut: the rest of the server's answer is not shown)"), "{shown}");
+        // A body the reader cut says so even when what was read is short.
+        let e = status_error(StatusCode::BAD_REQUEST, b"{\"code\":400,\"mess", false, None);
+        assert!(e.to_string().starts_with("400: {\"code\":400,\"mess … (cut"), "{e}");
     }
 }

@@ -6,7 +6,14 @@
 //! `logsOffset`. Where this client differs it is on purpose: everything that can fail locally
 //! fails before the template is created; 429/502/503/504 and connection failures are retried
 //! where repeating is safe; uploads stream from disk with bounded memory; dropping a build
-//! future cancels it.
+//! future cancels it. Every server is treated as untrusted: redirects are not followed (the API
+//! key would go with them, as the Python SDK also declines), answers are read up to a bound
+//! (1 MiB for errors, 32 MiB otherwise), server text is made [`terminal_safe`], a build gives up
+//! after [`CloudBuildOptions::DEFAULT_BUILD_TIMEOUT`] and the log drained after it ends is
+//! bounded.
+//!
+//! Templates are managed as the SDKs do: [`Client::list_templates`], [`Client::get_template`],
+//! [`Client::delete_template`], [`Client::exists`], the tag methods and [`Client::build_status`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sandbox_template_runtime::cloud::CloudError> {
@@ -31,10 +38,15 @@ mod error;
 mod http;
 mod logs;
 mod options;
+mod terminal;
 mod upload;
 
-pub use api::{AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TemplateTag};
-pub use client::{BuildInfo, Client, build};
+pub use api::{
+    AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TeamUser, TemplateBuild, TemplateDetails,
+    TemplateInfo, TemplateTag,
+};
+pub use client::{BuildInfo, Client, PageCursor, TemplateListQuery, TemplatePage, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
 pub use options::{BuildEvent, CloudBuildOptions, EventHandler};
+pub use terminal::terminal_safe;

@@ -54,8 +54,15 @@ pub enum BuildEvent {
     },
     /// The build was started on the service.
     Started,
-    /// A line of the build log (ANSI colours stripped), each delivered exactly once.
+    /// A line of the build log (made [`terminal_safe`](super::terminal_safe): colours and other
+    /// terminal controls removed), each delivered exactly once.
     Log(LogEntry),
+    /// The build had ended but the service kept sending log pages; the client stopped reading
+    /// them after this many lines (a bound, so a misbehaving service cannot keep it busy).
+    LogTruncated {
+        /// Lines delivered before the log was cut.
+        lines: usize,
+    },
     /// The build reached `ready` or `error`.
     Finished {
         /// The final state.
@@ -85,8 +92,9 @@ pub struct CloudBuildOptions {
     /// Timeout of each archive upload (default 1 hour, as the SDKs;
     /// [`UploadError::Timeout`](super::UploadError::Timeout)).
     pub upload_timeout: Duration,
-    /// Give up on the whole build after this long
-    /// ([`CloudError::BuildTimeout`](super::CloudError::BuildTimeout)).
+    /// Give up on the whole build (uploads, the build and its log) after this long
+    /// ([`CloudError::BuildTimeout`](super::CloudError::BuildTimeout)); `None`: wait as long as
+    /// it takes. Default [`DEFAULT_BUILD_TIMEOUT`](Self::DEFAULT_BUILD_TIMEOUT), 60 minutes.
     pub timeout: Option<Duration>,
     /// How many archives are prepared and uploaded at once (default 4).
     pub upload_concurrency: usize,
@@ -106,7 +114,7 @@ impl Default for CloudBuildOptions {
             skip_cache: false,
             request_timeout: None,
             upload_timeout: Duration::from_secs(3600),
-            timeout: None,
+            timeout: Some(Self::DEFAULT_BUILD_TIMEOUT),
             upload_concurrency: 4,
             poll_interval: Duration::from_millis(200),
             on_event: None,
@@ -130,6 +138,21 @@ impl fmt::Debug for CloudBuildOptions {
 }
 
 impl CloudBuildOptions {
+    /// The default overall build timeout: 60 minutes. The SDKs have none; a client that follows
+    /// a build which never ends (or a service that never says so) would wait forever. Raise it
+    /// with [`timeout`](Self::timeout), or remove it with [`no_timeout`](Self::no_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sandbox_template_runtime::cloud::CloudBuildOptions;
+    ///
+    /// assert_eq!(CloudBuildOptions::default().timeout, Some(Duration::from_secs(3600)));
+    /// let long = CloudBuildOptions::default().timeout(Duration::from_secs(3 * 3600));
+    /// assert_eq!(long.timeout, Some(Duration::from_secs(10800)));
+    /// assert_eq!(CloudBuildOptions::default().no_timeout().timeout, None);
+    /// ```
+    pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
     /// Adds a tag.
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
@@ -158,6 +181,11 @@ impl CloudBuildOptions {
     /// Sets the overall build timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+    /// Waits for the build as long as it takes (no overall timeout).
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
         self
     }
     /// Sets the per-request timeout.

@@ -13,7 +13,7 @@ use tokio::io::AsyncReadExt;
 
 use super::context_bridge;
 use super::error::{CloudError, UploadError, joined};
-use super::http::{Transport, backoff, permit, server_message};
+use super::http::{MAX_ERROR_BODY, Transport, backoff, permit, read_capped, server_message};
 use crate::step::CopyStep;
 use crate::template::Template;
 
@@ -146,7 +146,9 @@ async fn put_once(
     if status.is_success() {
         return Ok(());
     }
-    let body = resp.bytes().await.unwrap_or_default();
-    let error = UploadError::Rejected { status: status.as_u16(), message: server_message(status, &body) };
+    let mut resp = resp;
+    // Bounded: a storage service's error page is short; the rest is not read.
+    let (body, complete) = read_capped(&mut resp, MAX_ERROR_BODY).await.unwrap_or_default();
+    let error = UploadError::Rejected { status: status.as_u16(), message: server_message(status, &body, complete) };
     Err((error, status.is_server_error()))
 }

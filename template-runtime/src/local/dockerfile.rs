@@ -265,11 +265,12 @@ fn escape_double_quoted(v: &str) -> String {
     out
 }
 
-/// An unquoted Dockerfile argument (WORKDIR): no variable expansion, backslashes kept.
+/// An unquoted Dockerfile argument (WORKDIR): no variable expansion, backslashes and quotes kept
+/// (the builders' word lexer would otherwise drop quotes, or fail on an unpaired one).
 fn escape_unquoted(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
-        if matches!(c, '$' | '\\') {
+        if matches!(c, '$' | '\\' | '"' | '\'') {
             out.push('\\');
         }
         out.push(c);
@@ -423,6 +424,15 @@ mod tests {
             "FROM localhost/sandbox-base:latest\nWORKDIR /srv/\\$HOME\nCMD [\"/bin/sh\",\"-c\",\"httpd -f -p 8080\"]\n"
         );
         assert_eq!(df.origin_of(3), Some(&StepOrigin::Finalize));
+    }
+
+    #[test]
+    fn workdir_quotes_are_escaped_not_interpreted() {
+        let t = Template::new().set_workdir("/srv/it's \"here\"");
+        let opts =
+            LocalDockerfileOptions { default_base: "localhost/sandbox-base:latest".into(), ..Default::default() };
+        let df = LocalDockerfile::for_template(&t, &opts).unwrap();
+        assert!(df.text.contains("WORKDIR /srv/it\\'s \\\"here\\\"\n"), "{}", df.text);
     }
 
     #[test]

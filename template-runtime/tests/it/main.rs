@@ -5,6 +5,15 @@
 //! emptied by a `#![cfg]` inside the file: `cargo test -p sandbox-template-runtime` runs the rest,
 //! `--all-features` (or `--features local`) runs them all.
 
+/// `cloud`: the E2B/Novita client against loopback stand-ins (needs `cloud`).
+#[cfg(feature = "cloud")]
+mod cloud {
+    /// Redirects, huge answers, terminal escapes, endless log pages, the overall timeout.
+    mod hardening;
+    /// list, get, delete, exists, tags and build status, request by request as the SDKs.
+    mod manage;
+}
+
 /// `context`: enumeration, hashing and the upload archive.
 mod context {
     /// The upload archive read back (`BuildContext::write_archive` needs `archive`, a default).

@@ -1,10 +1,11 @@
 //! The API's operations (`openapi-templates.yml`): create a template, upload its files, start a
 //! build, page its status and logs, and manage tags.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -12,11 +13,12 @@ use sandbox_template_runtime::__private::api::{
     AliasResponse, ApiErrorBody, AssignTagsRequest, CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo,
 };
 use sandbox_template_runtime::cloud::{AssignedTags, BuildState, BuildStatus, StatusReason};
+use sandbox_template_runtime::wire::WireStep;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::{AppState, LOG_PAGE, validate};
-use crate::runner::{BuildJob, BuildLog, Cancel, StepFailure};
+use super::{AppState, LOG_PAGE, uploads, validate};
+use crate::runner::{BuildJob, BuildLog, Cancel, StepFailure, check_limits, verify};
 use crate::store::{StoreError, TemplateRecord};
 
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -82,30 +84,46 @@ pub(super) async fn file_upload_info(
     Path((template_id, hash)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(answer) = template_or_answer(&state, &template_id).await {
-        return answer;
-    }
+    let template = match template_or_answer(&state, &template_id).await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
     if !validate::is_sha256_hex(&hash) {
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
     }
-    // The URL is given even when the archive is present, so `force_upload` can replace it.
+    // Only a verified archive is present; the URL is given even then, so `force_upload` can
+    // replace it. It names the template by ID whatever the request used, and is signed.
     let present = state.store.upload(&hash).is_some();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let url = format!("http://{host}/upload/{template_id}/{hash}");
+    let base = match &state.public_url {
+        Some(url) => url.clone(),
+        // The Host was checked (see `origin`): it is a name this server answers to.
+        None => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+            format!("http://{host}")
+        }
+    };
+    let query = state.signer.sign(&template.id, &hash);
+    let url = format!("{base}/upload/{}/{hash}?{query}", template.id);
     json(StatusCode::CREATED, &FileUploadInfo { present, url: Some(url), headers: None })
 }
 
+/// `PUT /upload/{templateID}/{hash}`: see [`uploads`](super::uploads) for the design. The
+/// signature is checked before anything else, and the body read only after the size checks.
 pub(super) async fn upload(
     State(state): State<Arc<AppState>>,
     Path((template_id, hash)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(answer) = template_or_answer(&state, &template_id).await {
-        return answer;
+    if let Err(e) = state.signer.check(&template_id, &hash, query.as_deref()) {
+        return error(StatusCode::FORBIDDEN, e.to_string());
     }
-    if !validate::is_sha256_hex(&hash) {
-        return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
+    // Signed for an ID, so a name never gets here; the template may have been deleted since.
+    match state.store.template(&template_id).await {
+        Ok(Some(t)) if t.id == template_id => {}
+        Ok(_) => return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+        Err(e) => return store_error(e),
     }
     // Like S3 presigned URLs: an exact length is required, chunked uploads are refused.
     let expected =
@@ -113,7 +131,20 @@ pub(super) async fn upload(
     if expected.is_none() && !state.accept_chunked_uploads {
         return error(StatusCode::LENGTH_REQUIRED, "Content-Length is required (chunked uploads are not accepted)");
     }
+    let limit = state.max_upload_bytes;
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is over {limit} bytes, the upload size limit (raise it with `serve --max-upload-bytes`)"
+            ),
+        )
+    };
+    if expected.is_some_and(|n| n > limit) {
+        return too_large();
+    }
     let dir = state.store.uploads_dir().to_owned();
+    // A `.part-` file is removed when dropped: any early return below keeps nothing.
     let tmp = match tempfile::Builder::new().prefix(".part-").tempfile_in(&dir) {
         Ok(t) => t,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
@@ -122,12 +153,22 @@ pub(super) async fn upload(
     let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(std_file));
     let mut received: u64 = 0;
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => return error(StatusCode::BAD_REQUEST, format!("upload interrupted: {e}")),
+    loop {
+        let chunk = match tokio::time::timeout(state.body_timeout, stream.next()).await {
+            Err(_) => {
+                return error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("the upload sent nothing for {} s", state.body_timeout.as_secs_f64()),
+                );
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return error(StatusCode::BAD_REQUEST, format!("upload interrupted: {e}")),
+            Ok(Some(Ok(c))) => c,
         };
         received += chunk.len() as u64;
+        if received > limit {
+            return too_large();
+        }
         if let Err(e) = file.write_all(&chunk).await {
             return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
         }
@@ -141,10 +182,63 @@ pub(super) async fn upload(
         return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
     }
     drop(file);
-    if let Err(e) = tmp_path.persist(dir.join(&hash)) {
+    // Read through once for the unpack limits, so an archive that could never be built is not kept.
+    let limits = state.unpack;
+    let checked = {
+        let path = tmp_path.to_path_buf();
+        tokio::task::spawn_blocking(move || check_limits(&path, &limits)).await
+    };
+    match checked {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if e.is_limit() => return error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        Ok(Err(e)) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("the upload check stopped: {e}")),
+    }
+    if let Err(e) = tmp_path.persist(uploads::unverified_path(&dir, &hash)) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
     }
     StatusCode::OK.into_response()
+}
+
+/// The verified archive for a COPY step's `filesHash`, verifying an unverified upload first (see
+/// [`uploads`](super::uploads)). `Err` is the response the build request gets.
+async fn verified_archive(state: &Arc<AppState>, index: usize, step: &WireStep) -> Result<PathBuf, Response> {
+    let hash = step.files_hash.clone().unwrap_or_default();
+    let _one_at_a_time = state.verifying.lock().await;
+    let dir = state.store.uploads_dir().to_owned();
+    let pending = uploads::unverified_path(&dir, &hash);
+    if let Some(p) = state.store.upload(&hash) {
+        // A forced re-upload of verified files: the same content by its hash, not kept twice.
+        let _ = std::fs::remove_file(&pending);
+        return Ok(p);
+    }
+    let describe = |step: &WireStep| {
+        format!("step {} (COPY {})", index + 1, step.args.iter().take(2).cloned().collect::<Vec<_>>().join(" "))
+    };
+    if !pending.is_file() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("the files of {} (filesHash {hash}) were never uploaded", describe(step)),
+        ));
+    }
+    let (limits, step_in, archive, scratch) = (state.unpack, step.clone(), pending.clone(), dir.clone());
+    let checked = tokio::task::spawn_blocking(move || verify(&archive, &step_in, &scratch, &limits)).await;
+    match checked {
+        Ok(Ok(_)) => {
+            let verified = dir.join(&hash);
+            std::fs::rename(&pending, &verified).map_err(|e| {
+                error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot keep the verified upload: {e}"))
+            })?;
+            Ok(verified)
+        }
+        Ok(Err(e)) => {
+            // Nothing of a refused archive is kept.
+            let _ = std::fs::remove_file(&pending);
+            let status = if e.is_limit() { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+            Err(error(status, format!("{}: {e}", describe(step))))
+        }
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("the upload check stopped: {e}"))),
+    }
 }
 
 pub(super) async fn start_build(
@@ -170,14 +264,9 @@ pub(super) async fn start_build(
     let mut archives = Vec::with_capacity(request.steps.len());
     for (i, step) in request.steps.iter().enumerate() {
         let archive = match (&step.kind[..], &step.files_hash) {
-            ("COPY", Some(hash)) => match state.store.upload(hash) {
-                Some(p) => Some(p),
-                None => {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        format!("the files of step {} (filesHash {hash}) were never uploaded", i + 1),
-                    );
-                }
+            ("COPY", Some(_)) => match verified_archive(&state, i, step).await {
+                Ok(p) => Some(p),
+                Err(resp) => return resp,
             },
             _ => None,
         };
@@ -305,9 +394,16 @@ pub(super) async fn assign_tags(State(state): State<Arc<AppState>>, body: Bytes)
             );
         }
     };
-    let (name, tag) = req.target.split_once(':').unwrap_or((&req.target, "default"));
-    match state.store.assign_tags(name, tag, &req.tags).await {
-        Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags: req.tags }),
+    let (name, tag) = match validate::name_with_tag("target", &req.target) {
+        Ok((name, tag)) => (name, tag.unwrap_or_else(|| "default".to_owned())),
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let tags = match checked_tags(&req.tags) {
+        Ok(t) => t,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.assign_tags(&name, &tag, &tags).await {
+        Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags }),
         Err(e) => store_error(e),
     }
 }
@@ -317,10 +413,20 @@ pub(super) async fn remove_tags(State(state): State<Arc<AppState>>, body: Bytes)
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("expected {{\"name\": \"..\", \"tags\": [..]}}: {e}")),
     };
-    match state.store.remove_tags(&req.name, &req.tags).await {
+    let (name, tags) = match validate::template_name("name", &req.name).and_then(|n| Ok((n, checked_tags(&req.tags)?)))
+    {
+        Ok(v) => v,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.remove_tags(&name, &tags).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => store_error(e),
     }
+}
+
+/// `tags[i]` of a tags request, each checked and cleaned.
+fn checked_tags(tags: &[String]) -> Result<Vec<String>, String> {
+    tags.iter().enumerate().map(|(i, t)| validate::tag(&format!("tags[{i}]"), t)).collect()
 }
 
 pub(super) async fn list_tags(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {

@@ -21,11 +21,14 @@ mod config;
 mod faults;
 mod handlers;
 mod middleware;
+mod origin;
+mod uploads;
 mod validate;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -35,11 +38,14 @@ use sandbox_template_runtime::cloud::ApiKey;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-pub use config::ServerConfig;
+pub use config::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES,
+    DEFAULT_UPLOAD_URL_TTL, MAX_JSON_BODY, MAX_RECORDED_BODY, MAX_RECORDED_REQUESTS, ServerConfig,
+};
 pub use faults::{FaultAction, FaultPlan};
 pub use middleware::RecordedRequest;
 
-use crate::runner::{BuildRunner, CheckingRunner};
+use crate::runner::{BuildRunner, CheckingRunner, UnpackLimits};
 use crate::store::Store;
 
 /// Log lines per status page (the SDKs assume at most 100).
@@ -57,12 +63,26 @@ struct AppState {
     builds: Mutex<JoinSet<()>>,
     /// Started builds by build ID, until their task ends: what deleting a template cancels.
     running: Mutex<HashMap<String, handlers::RunningBuild>>,
+    signer: uploads::UploadSigner,
+    max_upload_bytes: u64,
+    unpack: UnpackLimits,
+    body_timeout: Duration,
+    public_url: Option<String>,
+    hosts: origin::HostPolicy,
+    /// Held while an upload is verified (see [`uploads`]).
+    verifying: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
-    /// State over `store` and `runner`.
-    fn new(store: Store, runner: Arc<dyn BuildRunner>, config: &ServerConfig) -> Arc<Self> {
-        Arc::new(AppState {
+    /// State over `store` and `runner`, for a server listening on `addr`.
+    fn new(
+        store: Store,
+        runner: Arc<dyn BuildRunner>,
+        config: &ServerConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<Arc<Self>> {
+        let hosts = origin::HostPolicy::new(addr, config.public_url.as_deref())?;
+        Ok(Arc::new(AppState {
             store,
             runner,
             faults: Arc::new(FaultPlan::default()),
@@ -72,15 +92,26 @@ impl AppState {
             requests: Mutex::new(Vec::new()),
             builds: Mutex::new(JoinSet::new()),
             running: Mutex::new(HashMap::new()),
-        })
+            signer: uploads::UploadSigner::new(config.upload_url_ttl)?,
+            max_upload_bytes: config.max_upload_bytes,
+            unpack: config.unpack,
+            body_timeout: config.body_timeout,
+            public_url: config.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+            hosts,
+            verifying: tokio::sync::Mutex::new(()),
+        }))
     }
 
-    /// Records a request on arrival (so a test sees requests still in flight).
+    /// Records a request on arrival (so a test sees requests still in flight); past
+    /// [`MAX_RECORDED_REQUESTS`] nothing more is kept.
     fn record(&self, r: RecordedRequest) -> usize {
         if !self.record_requests {
             return usize::MAX;
         }
         let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if requests.len() >= MAX_RECORDED_REQUESTS {
+            return usize::MAX;
+        }
         requests.push(r);
         requests.len() - 1
     }
@@ -108,6 +139,8 @@ fn router(state: Arc<AppState>) -> Router {
             handlers::error(StatusCode::NOT_FOUND, format!("no route {} {}", req.method(), req.uri().path()))
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origin::check_host))
+        .layer(axum::middleware::from_fn(middleware::log_request))
         .with_state(state)
 }
 
@@ -131,27 +164,70 @@ impl Server {
     }
 
     /// Starts a server over `store` and `runner`.
+    ///
+    /// Connections are served over HTTP/1.1 by hyper with [`ServerConfig::header_timeout`] (a
+    /// slow-loris client, or an idle keep-alive connection, is closed when it runs out) and at
+    /// most [`ServerConfig::max_connections`] at once (the rest wait in the listen backlog).
     pub async fn start_with(
         config: ServerConfig,
         store: Store,
         runner: Arc<dyn BuildRunner>,
     ) -> std::io::Result<ServerHandle> {
-        let state = AppState::new(store, runner, &config);
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        let state = AppState::new(store, runner, &config, addr)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("server stopped: {e}");
-            }
-        });
+        let task = tokio::spawn(accept_loop(listener, app, config, stopped));
         tracing::info!(%addr, "template build API listening");
         Ok(ServerHandle { addr, state, stop: Some(stop), task: Some(task) })
     }
+}
+
+/// Accepts connections until `stopped`, then waits for open requests to finish.
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    config: ServerConfig,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let limit = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
+    loop {
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = &mut stopped => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 impl ServerHandle {

@@ -1,7 +1,17 @@
 //! Request bodies checked against `openapi-templates.yml`: required fields and types, with a
 //! message that names the field (the server answers 400 with it).
+//!
+//! Template names and tags follow the cloud's rules (E2B's API trims and lower-cases them, then
+//! wants `[a-z0-9_-]+` for a name and `[a-z0-9._-]+` for a tag, a tag never a UUID), with an
+//! optional `namespace/` before the name, each part at most [`MAX_NAME_LEN`] bytes. One rule
+//! is stricter here: a name, namespace or tag starts with a letter or digit. Locally the name
+//! becomes an image name on the engine's command line, where `-x` would read as a flag and `.`
+//! or `..` as a path. `fromImage` must be an image reference (the runtime's
+//! [`image_reference`](sandbox_template_runtime::rules::image_reference), the same rule a
+//! template is checked with) and `fromTemplate` a name with an optional `:tag`.
 
 use sandbox_template_runtime::__private::api::CreateTemplateRequest;
+use sandbox_template_runtime::rules;
 use sandbox_template_runtime::wire::BuildRequest;
 use serde_json::{Map, Value};
 
@@ -53,15 +63,98 @@ pub(super) fn create_request(body: &[u8]) -> Result<CreateTemplateRequest, Strin
     ] {
         check_type(&m, k, t, "")?;
     }
-    let req: CreateTemplateRequest = serde_json::from_value(Value::Object(m)).map_err(|e| e.to_string())?;
+    let mut req: CreateTemplateRequest = serde_json::from_value(Value::Object(m)).map_err(|e| e.to_string())?;
+    let field = if req.name.is_some() { "name" } else { "alias" };
     let name = req.name.as_deref().or(req.alias.as_deref()).unwrap_or("");
     if name.trim().is_empty() {
         return Err("`name` is required (e.g. \"my-template\" or \"my-template:v1\")".to_owned());
     }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`name` {name:?} must not contain spaces or control characters"));
+    let (name, name_tag) = name_with_tag(field, name)?;
+    let full = match name_tag {
+        Some(t) => format!("{name}:{t}"),
+        None => name,
+    };
+    req.name = Some(full);
+    if let Some(tags) = &mut req.tags {
+        for (i, t) in tags.iter_mut().enumerate() {
+            *t = tag(&format!("tags[{i}]"), t)?;
+        }
     }
     Ok(req)
+}
+
+/// Longest name, namespace or tag.
+pub(super) const MAX_NAME_LEN: usize = 128;
+
+/// Trimmed and lower-cased, as the cloud does.
+fn clean(value: &str) -> String {
+    value.trim().to_ascii_lowercase()
+}
+
+/// One part (name, namespace, tag): starts with a letter or digit, then `allowed` characters.
+fn part(field: &str, what: &str, value: &str, original: &str, allowed: &[u8]) -> Result<(), String> {
+    let example = if what == "tag" { "v1, 2024.06 or latest" } else { "my-template or team/my-template" };
+    let problem = if value.is_empty() {
+        Some("is empty".to_owned())
+    } else if value.len() > MAX_NAME_LEN {
+        Some(format!("is {} bytes long, over {MAX_NAME_LEN}", value.len()))
+    } else if !value.as_bytes()[0].is_ascii_alphanumeric() {
+        Some(format!("starts with {:?}", value.chars().next().unwrap_or(' ')))
+    } else {
+        value
+            .chars()
+            .find(|c| {
+                !(c.is_ascii_lowercase() || c.is_ascii_digit() || (c.is_ascii() && allowed.contains(&(*c as u8))))
+            })
+            .map(|c| format!("holds {c:?}"))
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => {
+            let chars = String::from_utf8_lossy(allowed);
+            Err(format!(
+                "`{field}` {original:?}: the {what} {problem}; a {what} is letters, digits and `{chars}`, \
+                 starting with a letter or digit (e.g. {example})"
+            ))
+        }
+    }
+}
+
+/// A template name, `name` or `namespace/name`, cleaned.
+pub(super) fn template_name(field: &str, value: &str) -> Result<String, String> {
+    let name = clean(value);
+    let (namespace, base) = match name.split_once('/') {
+        Some((ns, n)) => (Some(ns), n),
+        None => (None, name.as_str()),
+    };
+    if let Some(ns) = namespace {
+        part(field, "namespace", ns, value, b"_-")?;
+    }
+    part(field, "name", base, value, b"_-")?;
+    Ok(name)
+}
+
+/// A tag, cleaned; never a UUID (the cloud keeps those for build IDs).
+pub(super) fn tag(field: &str, value: &str) -> Result<String, String> {
+    let t = clean(value);
+    part(field, "tag", &t, value, b"._-")?;
+    let b = t.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() });
+    if uuid {
+        return Err(format!("`{field}` {value:?}: a tag cannot be a UUID (those name builds); write e.g. v1"));
+    }
+    Ok(t)
+}
+
+/// `name` or `name:tag`, cleaned.
+pub(super) fn name_with_tag(field: &str, value: &str) -> Result<(String, Option<String>), String> {
+    match value.split_once(':') {
+        Some((n, t)) => Ok((template_name(field, n)?, Some(tag(field, t)?))),
+        None => Ok((template_name(field, value)?, None)),
+    }
 }
 
 /// `TemplateBuildStartV2`: exactly one of `fromImage` / `fromTemplate`; steps well-formed.
@@ -84,6 +177,15 @@ pub(super) fn start_request(body: &[u8]) -> Result<(BuildRequest, Value), String
         (true, true) => return Err("give only one of `fromImage` and `fromTemplate`".to_owned()),
         (false, false) => return Err("one of `fromImage` or `fromTemplate` is required".to_owned()),
         _ => {}
+    }
+    if let Some(image) = m.get("fromImage").and_then(Value::as_str).filter(|s| !s.is_empty())
+        && let Err(rule) = rules::image_reference(image)
+    {
+        let help = rule.help().map(|h| format!("; {h}")).unwrap_or_default();
+        return Err(format!("`fromImage` {image:?}: {rule}{help}"));
+    }
+    if let Some(t) = m.get("fromTemplate").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        name_with_tag("fromTemplate", t)?;
     }
     if let Some(reg) = m.get("fromImageRegistry").and_then(Value::as_object) {
         let required: &[&str] = match reg.get("type").and_then(Value::as_str) {
@@ -166,6 +268,25 @@ mod tests {
     }
 
     #[test]
+    fn names_and_tags_follow_the_cloud_rules() {
+        assert_eq!(
+            name_with_tag("name", " My-Template:V1 ").unwrap(),
+            ("my-template".to_owned(), Some("v1".to_owned()))
+        );
+        assert_eq!(template_name("name", "team/app_2").unwrap(), "team/app_2");
+        for bad in ["../../etc/x", "$(touch /tmp/x)", "--privileged", "", "a b", "a/b/c", ".hidden", "é"] {
+            assert!(template_name("name", bad).unwrap_err().starts_with("`name`"), "{bad}");
+        }
+        for bad in [":", "a:", ":v1", "a:-x", "a:..", "a:v1:v2"] {
+            assert!(name_with_tag("fromTemplate", bad).unwrap_err().starts_with("`fromTemplate`"), "{bad}");
+        }
+        assert!(tag("tags[0]", "0b6c4b0e-1d5e-4c1a-9a0e-2f3b4c5d6e7f").unwrap_err().contains("UUID"));
+        assert!(template_name("name", &"a".repeat(129)).unwrap_err().contains("over 128"));
+        assert!(create_request(br#"{"name":"ok","tags":["v1","--x"]}"#).unwrap_err().contains("`tags[1]`"));
+        assert!(create_request(br#"{"alias":"../x"}"#).unwrap_err().contains("`alias`"));
+    }
+
+    #[test]
     fn start_checks_base_steps_and_hashes() {
         let ok = br#"{"steps":[{"type":"RUN","args":["echo"],"force":false}],"force":false,"fromImage":"alpine"}"#;
         assert!(start_request(ok).is_ok());
@@ -174,6 +295,10 @@ mod tests {
         assert!(start_request(bad).unwrap_err().contains("\"FOO\" is not a step type"));
         let bad = br#"{"fromImage":"a","steps":[{"type":"COPY","args":["a","b","",""]}]}"#;
         assert!(start_request(bad).unwrap_err().contains("steps[0].filesHash"));
+        let bad = br#"{"fromTemplate":"--platform=linux/arm64 alpine"}"#;
+        assert!(start_request(bad).unwrap_err().starts_with("`fromTemplate`"));
+        let bad = br#"{"fromImage":"--platform=linux/arm64 alpine"}"#;
+        assert!(start_request(bad).unwrap_err().starts_with("`fromImage`"));
         let bad = br#"{"fromImage":"a","fromImageRegistry":{"type":"aws","awsAccessKeyId":"k"}}"#;
         assert!(start_request(bad).unwrap_err().contains("awsSecretAccessKey"));
     }

@@ -1,15 +1,12 @@
 //! [`CheckingRunner`]: builds nothing, checks what was uploaded.
 
-use std::path::Path;
-
-use sandbox_template_runtime::CopyStep;
-use sandbox_template_runtime::context::BuildContext;
 use sandbox_template_runtime::wire::WireStep;
 
-use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
+use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, UnpackLimits, verify};
 
-/// Builds nothing: checks that every COPY archive unpacks and matches its `filesHash`, and logs
-/// each step as `[builder i/N] ...`.
+/// Builds nothing: checks that every COPY archive unpacks (within the default [`UnpackLimits`],
+/// in the system's temporary folder) and matches its `filesHash`, and logs each step as
+/// `[builder i/N] ...`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CheckingRunner;
 
@@ -34,10 +31,13 @@ impl BuildRunner for CheckingRunner {
                         message: "no archive was uploaded for this COPY step".to_owned(),
                     })?;
                     let step_in = step.clone();
-                    let checked = tokio::task::spawn_blocking(move || check_archive(&archive, &step_in))
-                        .await
-                        .map_err(|e| format!("checker stopped: {e}"))
-                        .and_then(|r| r);
+                    let checked = tokio::task::spawn_blocking(move || {
+                        verify(&archive, &step_in, &std::env::temp_dir(), &UnpackLimits::default())
+                            .map_err(|e| e.to_string())
+                    })
+                    .await
+                    .map_err(|e| format!("checker stopped: {e}"))
+                    .and_then(|r| r);
                     match checked {
                         Ok(entries) => {
                             log.info(Some(&number), format!("unpacked {entries} entries, filesHash verified"))
@@ -66,32 +66,4 @@ fn describe(step: &WireStep) -> String {
         _ => step.args.join(" "),
     };
     format!("{} {args}", step.kind)
-}
-
-/// Unpacks the archive into a temporary folder and re-hashes it as the context; returns the
-/// number of entries.
-fn check_archive(archive: &Path, step: &WireStep) -> Result<usize, String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-    let entries = unpack(archive, dir.path())?;
-    let copy = CopyStep {
-        src: step.args.first().cloned().unwrap_or_default(),
-        dest: step.args.get(1).cloned().unwrap_or_default(),
-        user: None,
-        mode: None,
-        force_upload: step.force_upload,
-        resolve_symlinks: step.resolve_symlinks,
-        gzip: step.gzip,
-    };
-    // The unpacked upload is the context: hashed as the client hashed its own folder.
-    let got = BuildContext::open(dir.path())
-        .and_then(|context| context.copy(&copy, None)?.files_hash())
-        .map_err(|e| format!("cannot hash the uploaded files: {e}"))?;
-    let want = step.files_hash.as_deref().unwrap_or("");
-    if got != want {
-        return Err(format!(
-            "the uploaded files of `COPY {} {}` do not match filesHash: the request says {want}, the archive hashes to {got}",
-            copy.src, copy.dest
-        ));
-    }
-    Ok(entries)
 }

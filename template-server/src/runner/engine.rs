@@ -13,7 +13,7 @@ use sandbox_template_runtime::local::{
     StepOrigin,
 };
 
-use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, unpack};
+use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, UnpackLimits, unpack};
 
 /// The log line a build without an engine ends with (its status is `ready`).
 pub const NO_IMAGE_BUILT: &str = "No container engine: the template was validated and its context and Dockerfile \
@@ -24,9 +24,12 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Builds with a local engine, or (engine `None`) validates and stages only.
 ///
-/// Each build gets `DATA/builds/BUILD_ID/` holding `context/` (the uploaded archives unpacked
-/// into one folder: each archive holds its files at their paths in the client's context) and the
-/// `Dockerfile`. With an engine the image is tagged with the template name; when the template has
+/// Each build gets `DATA/builds/BUILD_ID/` (mode `0700`) holding `context/` (`0700`: the uploaded
+/// archives unpacked into one folder, each archive holding its files at their paths in the
+/// client's context, within [`UnpackLimits`] and without setuid/setgid/sticky bits) and the
+/// `Dockerfile`. With an engine the context is removed when the build ends, whether it succeeded
+/// or failed; without one, the staged context is what the build produces and stays for
+/// inspection (a failed build removes it too). The image is tagged with the template name; when the template has
 /// a start command, a container is started, its ready check awaited (up to [`READY_TIMEOUT`]) and
 /// the container removed: like the cloud, a template that never gets ready fails its build, at
 /// step `finalize`.
@@ -34,12 +37,24 @@ pub struct EngineRunner {
     engine: Option<Engine>,
     builds: PathBuf,
     options: LocalBuildOptions,
+    limits: UnpackLimits,
 }
 
 impl EngineRunner {
     /// A runner that stages builds under `builds_dir` (one folder per build ID).
     pub fn new(engine: Option<Engine>, builds_dir: impl Into<PathBuf>) -> Self {
-        EngineRunner { engine, builds: builds_dir.into(), options: LocalBuildOptions::new() }
+        EngineRunner {
+            engine,
+            builds: builds_dir.into(),
+            options: LocalBuildOptions::new(),
+            limits: UnpackLimits::default(),
+        }
+    }
+
+    /// Bounds on what each uploaded archive may unpack into (default [`UnpackLimits::default`]).
+    pub fn with_limits(mut self, limits: UnpackLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Engine build options (e.g. the image standing for the provider's default base).
@@ -99,13 +114,21 @@ impl BuildRunner for EngineRunner {
             let log = log.clone();
             let engine = self.engine.clone();
             let options = self.options.clone();
+            let limits = self.limits;
             let abandoned = Abandoned::default();
             let flag = abandoned.0.clone();
             let cancel = job.cancel.clone();
             let (program, image) = (engine.as_ref().map(|e| e.kind().program()), job.template_name.clone());
             // Engine calls block (they run the engine's CLI): off the async workers.
-            let mut task =
-                tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), &options, &dir, &job, &log, &flag));
+            let mut task = tokio::task::spawn_blocking(move || {
+                let result = run_blocking(engine.as_ref(), &options, &limits, &dir, &job, &log, &flag);
+                // With an engine the image holds the files; without one, a staged context is
+                // the result of a successful build.
+                if engine.is_some() || result.is_err() {
+                    let _ = std::fs::remove_dir_all(dir.join("context"));
+                }
+                result
+            });
             let ended = tokio::select! {
                 ended = &mut task => ended,
                 () = cancel.cancelled() => {
@@ -215,16 +238,25 @@ fn abandon_if(flag: &AtomicBool) {
     }
 }
 
-fn stage(dir: &Path, job: &BuildJob) -> Result<PathBuf, StepFailure> {
+/// Creates `path` with mode `0700` (and its parents with the default mode).
+fn owner_only_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)?;
+    // An existing folder keeps its mode through `create`.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
+fn stage(dir: &Path, job: &BuildJob, limits: &UnpackLimits) -> Result<PathBuf, StepFailure> {
     let context = dir.join("context");
     let _ = std::fs::remove_dir_all(&context);
-    std::fs::create_dir_all(&context).map_err(|e| StepFailure {
+    owner_only_dir(dir).and_then(|()| owner_only_dir(&context)).map_err(|e| StepFailure {
         step: None,
         message: format!("cannot create the build folder {}: {e}", context.display()),
     })?;
     for (i, archive) in job.archives.iter().enumerate() {
         if let Some(archive) = archive {
-            unpack(archive, &context).map_err(|message| StepFailure { step: Some((i + 1).to_string()), message })?;
+            unpack(archive, &context, limits)
+                .map_err(|e| StepFailure { step: Some((i + 1).to_string()), message: e.to_string() })?;
         }
     }
     Ok(context)
@@ -233,13 +265,14 @@ fn stage(dir: &Path, job: &BuildJob) -> Result<PathBuf, StepFailure> {
 fn run_blocking(
     engine: Option<&Engine>,
     options: &LocalBuildOptions,
+    limits: &UnpackLimits,
     dir: &Path,
     job: &BuildJob,
     log: &BuildLog,
     abandoned: &AtomicBool,
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
-    let context = stage(dir, job)?;
+    let context = stage(dir, job, limits)?;
     let template = Template::from_build_request(&job.request, &context)
         .map_err(|e| StepFailure { step: Some(e.step), message: e.message })?;
     template.validate().map_err(|e| StepFailure { step: None, message: e.to_string() })?;

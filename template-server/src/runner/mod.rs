@@ -18,17 +18,20 @@
 //! }
 //! ```
 
+mod archive;
 mod checking;
 mod engine;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use sandbox_template_runtime::cloud::LogEntry;
 use sandbox_template_runtime::wire::BuildRequest;
 
+pub use archive::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_PATH_LEN, DEFAULT_MAX_UNPACKED_BYTES, UnpackLimits};
+pub(crate) use archive::{check_limits, unpack, verify};
 pub use checking::CheckingRunner;
 pub use engine::{EngineRunner, NO_IMAGE_BUILT, READY_TIMEOUT};
 
@@ -156,26 +159,4 @@ pub trait BuildRunner: Send + Sync + 'static {
         let _ = template_name;
         Box::pin(async {})
     }
-}
-
-/// Unpacks a tar or tar.gz (detected by its magic bytes), keeping permission bits; returns the
-/// number of entries.
-fn unpack(archive: &Path, into: &Path) -> Result<usize, String> {
-    use std::io::{BufReader, Read, Seek};
-    let mut f = std::fs::File::open(archive).map_err(|e| format!("cannot open the archive: {e}"))?;
-    let mut magic = [0u8; 2];
-    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-    f.rewind().map_err(|e| e.to_string())?;
-    let reader: Box<dyn Read> =
-        if gz { Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))) } else { Box::new(BufReader::new(f)) };
-    let mut tar = tar::Archive::new(reader);
-    tar.set_preserve_permissions(true);
-    tar.set_overwrite(true);
-    let mut count = 0;
-    for entry in tar.entries().map_err(|e| format!("the archive is not a valid tar: {e}"))? {
-        let mut entry = entry.map_err(|e| format!("the archive is not a valid tar: {e}"))?;
-        entry.unpack_in(into).map_err(|e| format!("cannot unpack the archive: {e}"))?;
-        count += 1;
-    }
-    Ok(count)
 }

@@ -14,8 +14,8 @@
 //! Registry credentials never reach the disk: [`Store::start_build`] stores the request without
 //! them (the running build has them in memory only). Opening a store fails the builds that were
 //! running when the server stopped ([`INTERRUPTED`], or [`INTERRUPTED_CREDENTIALS`] when the
-//! build needed credentials that are now gone), removes their staged files and the `.part` files
-//! of uploads that were cut off.
+//! build needed credentials that are now gone), removes their staged files and what uploads and
+//! upload verifications cut off by the stop left in `uploads/` (`.part-*`, `.verify-*`).
 //!
 //! Every call that touches the database is `async` and runs on a blocking thread (writes on the
 //! store's one writer thread), never on the async workers.
@@ -180,7 +180,9 @@ impl Store {
     ///
     /// Builds that were running when the server last stopped are marked failed, with
     /// [`INTERRUPTED`] (or [`INTERRUPTED_CREDENTIALS`]) as their reason and in their log; their
-    /// staged files and the `.part` files of cut-off uploads are removed. Nothing else is read.
+    /// staged files and the leftovers of cut-off uploads and verifications (`uploads/.part-*`,
+    /// `uploads/.verify-*`) are removed; complete uploads (`HASH`, `HASH.unverified`) are kept.
+    /// Nothing else is read.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         Self::open_in(root.into(), None)
     }
@@ -708,20 +710,32 @@ fn fail_interrupted(conn: &mut Connection, path: &Path) -> Result<Vec<String>, S
     Ok(rows.into_iter().map(|(_, b, _)| b).collect())
 }
 
-/// At open: removes the staged files of interrupted builds and the `.part` files of uploads cut
-/// off when the server stopped (nothing is running yet, so nothing else can be writing them).
+/// At open: removes the staged files of interrupted builds and the `.part-*` files and
+/// `.verify-*` folders of uploads and verifications cut off when the server stopped (nothing is running yet, so nothing else can be writing them).
 fn remove_leftovers(uploads: &Path, builds: &Path, interrupted: &[String]) {
     for id in interrupted {
         remove_dir(&builds.join(id));
     }
     let Ok(entries) = std::fs::read_dir(uploads) else { return };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".part") {
-            let path = entry.path();
-            match std::fs::remove_file(&path) {
-                Ok(()) => tracing::info!(file = %path.display(), "removed an upload cut off by the last stop"),
-                Err(e) => tracing::warn!(file = %path.display(), "cannot remove an unfinished upload: {e}"),
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        // `.part-*`: an upload cut off mid-stream; `.verify-*`: the scratch folder of a
+        // verification cut off mid-way. `HASH.unverified` is a complete upload: it stays, to be
+        // verified by the build that names it.
+        let removed = if name.starts_with(".part") {
+            std::fs::remove_file(&path)
+        } else if name.starts_with(".verify-") {
+            std::fs::remove_dir_all(&path)
+        } else {
+            continue;
+        };
+        match removed {
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "removed an upload or verification cut off by the last stop")
             }
+            Err(e) => tracing::warn!(file = %path.display(), "cannot remove an unfinished upload or verification: {e}"),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 /// `api`: the HTTP build API, spoken to by our client and by a plain HTTP client.
 mod api {
+    /// The server attacked as an exposed service: one test per finding of issue 10.
+    mod attacks;
     /// The server's own contract: validation, auth, uploads, hash checks, log paging.
     mod contract;
     /// End to end over loopback HTTP: our client against our server.

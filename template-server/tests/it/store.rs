@@ -192,14 +192,25 @@ async fn opening_removes_cut_off_uploads_and_the_files_of_interrupted_builds() {
             std::fs::write(store.build_dir(build).join("context/app/big.bin"), [0u8; 4096]).unwrap();
         }
         std::fs::write(store.uploads_dir().join(".part-abc123"), b"half an upload").unwrap();
+        std::fs::create_dir_all(store.uploads_dir().join(".verify-xyz/app")).unwrap();
+        std::fs::write(store.uploads_dir().join(".verify-xyz/app/big.bin"), [0u8; 4096]).unwrap();
         std::fs::write(store.uploads_dir().join("a".repeat(64)), b"a whole upload").unwrap();
+        std::fs::write(store.uploads_dir().join(format!("{}.unverified", "b".repeat(64))), b"to verify").unwrap();
         (store.build_dir(&b.build_id), store.build_dir(&done.build_id))
     };
     let store = Store::open(data.path()).unwrap();
     assert!(!interrupted.exists(), "the interrupted build's context is still there");
     assert!(finished.join("context/app/big.bin").exists(), "a finished build's staged files are kept");
     assert!(!store.uploads_dir().join(".part-abc123").exists(), "the cut-off upload is still there");
+    assert!(
+        !store.uploads_dir().join(".verify-xyz").exists(),
+        "the cut-off verification's scratch folder is still there"
+    );
     assert!(store.upload(&"a".repeat(64)).is_some(), "a whole upload is kept");
+    assert!(
+        store.uploads_dir().join(format!("{}.unverified", "b".repeat(64))).is_file(),
+        "a complete upload waiting for verification is kept"
+    );
 }
 
 #[test]

@@ -5,3 +5,6 @@ pub mod context;
 /// Needs the `local` feature, like the tests that use it.
 #[cfg(feature = "local")]
 pub mod engine;
+/// A recording stand-in for the build API (needs `cloud`, like the tests that use it).
+#[cfg(feature = "cloud")]
+pub mod fake_api;

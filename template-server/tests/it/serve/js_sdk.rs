@@ -70,7 +70,10 @@ async fn the_official_js_sdk_builds_the_seed_and_every_step_kind_against_serve()
     std::fs::write(ctx.path().join("fixture/hello.txt"), "hello fixture\n").unwrap();
     std::fs::write(ctx.path().join("fixture/sub/data.json"), "{\"a\":1}\n").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let serving = ServeOptions::new(data.path(), KEY).engine(choice).start().await.unwrap();
+    let mut options = ServeOptions::new(data.path(), KEY).engine(choice);
+    // `serve` records nothing by default; this test reads the SDK's requests back.
+    options.config.record_requests = true;
+    let serving = options.start().await.unwrap();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/serve_build.js");
     let out = tokio::process::Command::new("node")
