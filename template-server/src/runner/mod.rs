@@ -42,7 +42,30 @@ use crate::store::Store;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A build to run.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output leaves the registry credentials out (`fromImageRegistry` shows its `type`
+/// only): a job may be logged, its password never is.
+///
+/// ```
+/// use sandbox_template_server::runner::{BuildJob, Cancel};
+/// use sandbox_template_runtime::wire::BuildRequest;
+///
+/// let request: BuildRequest = serde_json::from_value(serde_json::json!({
+///     "fromImage": "registry.example.com/base:1",
+///     "fromImageRegistry": {"type": "registry", "username": "me", "password": "hunter2"},
+/// }))
+/// .unwrap();
+/// let job = BuildJob {
+///     template_id: "tpl1".to_owned(),
+///     build_id: "b1".to_owned(),
+///     template_name: "app".to_owned(),
+///     request,
+///     archives: vec![],
+///     cancel: Cancel::new(),
+/// };
+/// assert!(!format!("{job:?}").contains("hunter2"));
+/// ```
+#[derive(Clone)]
 pub struct BuildJob {
     /// Template ID.
     pub template_id: String,
@@ -58,6 +81,25 @@ pub struct BuildJob {
     /// watches it ([`Cancel::cancelled`]) and stops what it started; the server waits a bounded
     /// time for [`BuildRunner::run`] to return, then removes the build's files.
     pub cancel: Cancel,
+}
+
+impl std::fmt::Debug for BuildJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `BuildRequest`'s own Debug prints `fromImageRegistry` whole, password included.
+        let mut request = self.request.clone();
+        request.from_image_registry = request.from_image_registry.map(|registry| {
+            let kind = registry.get("type").cloned().unwrap_or(serde_json::Value::Null);
+            serde_json::json!({"type": kind, "credentials": "<redacted>"})
+        });
+        f.debug_struct("BuildJob")
+            .field("template_id", &self.template_id)
+            .field("build_id", &self.build_id)
+            .field("template_name", &self.template_name)
+            .field("request", &request)
+            .field("archives", &self.archives)
+            .field("cancel", &self.cancel)
+            .finish()
+    }
 }
 
 /// Asks a running build to stop. Clones share one flag.

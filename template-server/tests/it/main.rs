@@ -13,6 +13,9 @@ mod api {
     mod faults;
 }
 
+/// `runner`: what a runner is given (no secrets in its Debug output).
+mod runner;
+
 /// `serve`: the API with the local engine and a data folder.
 mod serve {
     /// The official E2B JS SDK building against `serve`.
