@@ -272,10 +272,6 @@ pub(super) async fn start_build(
         };
         archives.push(archive);
     }
-    // Stored without its registry credentials: `job.request` keeps them, in memory only.
-    if let Err(e) = state.store.start_build(&template.id, &build_id, raw).await {
-        return store_error(e);
-    }
     let job = BuildJob {
         template_id: template.id.clone(),
         build_id: build_id.clone(),
@@ -284,13 +280,24 @@ pub(super) async fn start_build(
         archives,
         cancel: Cancel::new(),
     };
-    let task_state = state.clone();
-    // Dropped when the build's task ends (or is aborted): a delete waits for that.
+    // Registered before the build is marked started: a delete from then on finds it and cancels
+    // it (a delete before it makes `start_build` fail). Dropped when the build's task ends (or is
+    // aborted): a delete waits for that.
     let (ended, ended_rx) = tokio::sync::watch::channel(());
-    state.running.lock().unwrap_or_else(|p| p.into_inner()).insert(
-        build_id.clone(),
-        RunningBuild { template_id: template.id.clone(), cancel: job.cancel.clone(), ended: ended_rx },
-    );
+    {
+        let mut running = state.running.lock().unwrap_or_else(|p| p.into_inner());
+        // A second start of one build must not replace the first one's registration.
+        let std::collections::hash_map::Entry::Vacant(slot) = running.entry(build_id.clone()) else {
+            return error(StatusCode::CONFLICT, format!("build `{build_id}` was already started"));
+        };
+        slot.insert(RunningBuild { template_id: template.id.clone(), cancel: job.cancel.clone(), ended: ended_rx });
+    }
+    // Stored without its registry credentials: `job.request` keeps them, in memory only.
+    if let Err(e) = state.store.start_build(&template.id, &build_id, raw).await {
+        state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&build_id);
+        return store_error(e);
+    }
+    let task_state = state.clone();
     // The build runs on its own task: a client that disconnects does not stop it.
     let mut builds = state.builds.lock().unwrap_or_else(|p| p.into_inner());
     while builds.try_join_next().is_some() {} // forget finished builds
@@ -314,6 +321,11 @@ const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn run_build(state: &AppState, job: BuildJob) {
     let log = BuildLog::new(state.store.clone(), &job.build_id);
+    if job.cancel.is_cancelled() {
+        // Its template was deleted before the build began: nothing to run, nothing to record.
+        state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.build_id);
+        return;
+    }
     let result = match state.faults.build_failure(&job.template_name) {
         Some(f) => {
             log.info(Some(&f.step), "running step");

@@ -363,3 +363,60 @@ async fn two_hundred_flows_fifty_at_a_time_all_end_ready() {
     drop(store);
     serving.server.shutdown().await;
 }
+
+/// Runs until its build is cancelled (at most 10 s), counting the builds running right now.
+struct CountsRunning(Arc<std::sync::atomic::AtomicUsize>);
+
+impl BuildRunner for CountsRunning {
+    fn run<'a>(&'a self, job: &'a BuildJob, _: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
+        Box::pin(async move {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let _ = tokio::time::timeout(Duration::from_secs(10), job.cancel.cancelled()).await;
+            self.0.fetch_sub(1, Ordering::SeqCst);
+            Err(StepFailure { step: None, message: "cancelled".to_owned() })
+        })
+    }
+}
+
+/// A delete racing the start of its template's build (sent at the same time) never leaves that
+/// build running: either the start is refused or the delete cancels it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_racing_a_build_start_leaves_no_build_running() {
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = Server::start_with(
+        ServerConfig::new(KEY),
+        Store::temporary().unwrap(),
+        Arc::new(CountsRunning(running.clone())),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let url = server.url();
+    for i in 0..100 {
+        let created: serde_json::Value = http
+            .post(format!("{url}/v3/templates"))
+            .header("X-API-KEY", KEY)
+            .json(&serde_json::json!({"name": format!("raced-{i}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (template_id, build_id) =
+            (created["templateID"].as_str().unwrap().to_owned(), created["buildID"].as_str().unwrap().to_owned());
+        let start = http
+            .post(format!("{url}/v2/templates/{template_id}/builds/{build_id}"))
+            .header("X-API-KEY", KEY)
+            .json(&serde_json::json!({"fromImage": "busybox", "steps": []}))
+            .send();
+        let delete = http.delete(format!("{url}/templates/{template_id}")).header("X-API-KEY", KEY).send();
+        let (start, delete) = tokio::join!(start, delete);
+        assert!([202, 404].contains(&start.unwrap().status().as_u16()));
+        assert_eq!(delete.unwrap().status(), 204);
+    }
+    // Each delete answered after the builds it cancelled stopped; a build it missed runs on.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(running.load(Ordering::SeqCst), 0, "builds of deleted templates are still running");
+    server.shutdown().await;
+}
