@@ -114,8 +114,9 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Brings the schema to the newest version, one transaction per migration.
-pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Brings the schema to the newest version, one transaction per migration; returns the version
+/// found (0: a new database).
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<i64, StoreError> {
     let found: i64 =
         conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_error(path, "read the version"))?;
     let supported = MIGRATIONS.len() as i64;
@@ -128,15 +129,16 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         tx.pragma_update(None, "user_version", done as i64 + 1).map_err(db_error(path, "migrate"))?;
         tx.commit().map_err(db_error(path, "migrate"))?;
     }
-    Ok(())
+    Ok(found)
 }
 
 impl Db {
     /// Opens (creating it 0600 if needed) and migrates `path`, runs `recover` on the write
-    /// connection before anything else can use it, then starts the writer thread.
+    /// connection before anything else can use it (with the schema version found: 0 for a new
+    /// database), then starts the writer thread.
     pub(super) fn open(
         path: PathBuf,
-        recover: impl FnOnce(&mut Connection) -> Result<(), StoreError>,
+        recover: impl FnOnce(&mut Connection, i64) -> Result<(), StoreError>,
     ) -> Result<Db, StoreError> {
         private_file(&path)?;
         let mut conn = connect(&path)?;
@@ -156,8 +158,8 @@ impl Db {
                 private_file(&side)?;
             }
         }
-        migrate(&mut conn, &path)?;
-        recover(&mut conn)?;
+        let found = migrate(&mut conn, &path)?;
+        recover(&mut conn, found)?;
         let (writer, queue) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("state.db writer".to_owned())

@@ -8,7 +8,10 @@
 //! - `state.db`: SQLite in WAL mode, one transaction per change, schema versions applied in
 //!   order on open ([`Store::open`] refuses a database from a newer version). Log lines are rows,
 //!   paged by their number through the primary key, never held in memory;
-//! - `uploads/FILES_HASH`: the uploaded COPY archives, named by their content hash;
+//! - `uploads/FILES_HASH`: the uploaded COPY archives, named by their content hash, verified
+//!   (`FILES_HASH.unverified` until the first build that names them checks them; see
+//!   [`api`](crate::api)'s upload design). A new `state.db` starts with an empty `uploads/`: an
+//!   older server kept unverified archives there under the verified names;
 //! - `builds/BUILD_ID/`: what a build's runner staged (context, Dockerfile).
 //!
 //! Registry credentials never reach the disk: [`Store::start_build`] stores the request without
@@ -182,7 +185,8 @@ impl Store {
     /// [`INTERRUPTED`] (or [`INTERRUPTED_CREDENTIALS`]) as their reason and in their log; their
     /// staged files and the leftovers of cut-off uploads and verifications (`uploads/.part-*`,
     /// `uploads/.verify-*`) are removed; complete uploads (`HASH`, `HASH.unverified`) are kept.
-    /// Nothing else is read.
+    /// When `state.db` is new, whatever `uploads/` already held is removed: an older server kept
+    /// uploads there unverified. Nothing else is read.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         Self::open_in(root.into(), None)
     }
@@ -208,10 +212,15 @@ impl Store {
             );
         }
         let mut interrupted = Vec::new();
-        let db = Db::open(root.join("state.db"), |conn| {
+        let mut new_database = false;
+        let db = Db::open(root.join("state.db"), |conn, version| {
+            new_database = version == 0;
             interrupted = fail_interrupted(conn, &root.join("state.db"))?;
             Ok(())
         })?;
+        if new_database {
+            remove_unknown_uploads(&uploads);
+        }
         remove_leftovers(&uploads, &builds, &interrupted);
         Ok(Store { inner: Arc::new(Inner { root, uploads, builds, db, _temporary: temporary }) })
     }
@@ -708,6 +717,27 @@ fn fail_interrupted(conn: &mut Connection, path: &Path) -> Result<Vec<String>, S
     }
     tx.commit().map_err(sql(path, "recover"))?;
     Ok(rows.into_iter().map(|(_, b, _)| b).collect())
+}
+
+/// When the database is new: removes whatever `uploads/` already holds. Those files come from a
+/// data folder of an older server (`state.json`, whose templates are not carried over) that
+/// stored uploads as `uploads/HASH` without verifying them: kept, they would count as verified
+/// archives. A client re-uploads what a build needs.
+fn remove_unknown_uploads(uploads: &Path) {
+    let Ok(entries) = std::fs::read_dir(uploads) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match removed {
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "removed an upload of an older data folder (never verified)")
+            }
+            Err(e) => tracing::warn!(file = %path.display(), "cannot remove an upload of an older data folder: {e}"),
+        }
+    }
 }
 
 /// At open: removes the staged files of interrupted builds and the `.part-*` files and

@@ -420,3 +420,26 @@ async fn a_delete_racing_a_build_start_leaves_no_build_running() {
     assert_eq!(running.load(Ordering::SeqCst), 0, "builds of deleted templates are still running");
     server.shutdown().await;
 }
+
+/// A data folder from before signed uploads held `uploads/HASH` files that were never verified:
+/// a new database starts with none of them, so none counts as verified; an existing database
+/// keeps its uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_database_drops_the_unverified_uploads_of_an_older_data_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let old_upload = data.path().join("uploads").join("c".repeat(64));
+    std::fs::create_dir_all(old_upload.parent().unwrap()).unwrap();
+    std::fs::write(&old_upload, b"an archive nobody verified").unwrap();
+    std::fs::write(data.path().join("uploads/.part-old"), b"half").unwrap();
+    std::fs::write(data.path().join("state.json"), b"{}").unwrap();
+
+    let store = Store::open(data.path()).unwrap();
+    assert_eq!(store.upload(&"c".repeat(64)), None, "an unverified upload counts as verified");
+    assert_eq!(std::fs::read_dir(store.uploads_dir()).unwrap().count(), 0, "uploads/ is not empty");
+
+    // Once the database exists, its uploads are the verified ones and stay across restarts.
+    std::fs::write(store.uploads_dir().join("d".repeat(64)), b"verified by this server").unwrap();
+    drop(store);
+    let store = Store::open(data.path()).unwrap();
+    assert!(store.upload(&"d".repeat(64)).is_some(), "a restart dropped a verified upload");
+}
