@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use sandbox_template_runtime::Template;
@@ -119,9 +119,12 @@ impl BuildRunner for EngineRunner {
             let flag = abandoned.0.clone();
             let cancel = job.cancel.clone();
             let (program, image) = (engine.as_ref().map(|e| e.kind().program()), job.template_name.clone());
+            let process = Arc::new(AtomicU32::new(0));
+            let engine_process = process.clone();
             // Engine calls block (they run the engine's CLI): off the async workers.
             let mut task = tokio::task::spawn_blocking(move || {
-                let result = run_blocking(engine.as_ref(), &options, &limits, &dir, &job, &log, &flag);
+                let watch = Watch { abandoned: &flag, engine_process: &engine_process };
+                let result = run_blocking(engine.as_ref(), &options, &limits, &dir, &job, &log, &watch);
                 // With an engine the image holds the files; without one, a staged context is
                 // the result of a successful build.
                 if engine.is_some() || result.is_err() {
@@ -136,8 +139,11 @@ impl BuildRunner for EngineRunner {
                     // engine's process tree is killed too. Then wait for the build to end, so
                     // its files can be removed.
                     abandoned.0.store(true, Ordering::SeqCst);
-                    if let Some(program) = program {
-                        let _ = tokio::task::spawn_blocking(move || kill_engine_build(program, &image)).await;
+                    // Read after the flag is set (the build thread records the process before
+                    // it reads the flag): either this sees the process or the build unwinds.
+                    let pid = process.load(Ordering::SeqCst);
+                    if let Some(program) = program && pid != 0 {
+                        let _ = tokio::task::spawn_blocking(move || kill_engine_build(pid, program, &image)).await;
                     }
                     task.await
                 }
@@ -157,29 +163,27 @@ impl BuildRunner for EngineRunner {
 /// Why a build stopped when its template was deleted.
 const CANCELLED: &str = "the build was cancelled: its template was deleted";
 
-/// Kills the engine CLI this process runs to build the image `image` (`PROGRAM build ... -t
-/// IMAGE ...`), with every process under it: as the runtime does when a build is abandoned, since
-/// Podman leaves a running step behind otherwise. Found in `/proc` among this process's children.
-fn kill_engine_build(program: &str, image: &str) {
+/// Kills the engine process `pid` this build started (its [`LocalEvent::EngineProcess`]) with
+/// every process under it: as the runtime does when a build is abandoned, since Podman leaves a
+/// running step behind otherwise. Only this build's engine: another build of the same image
+/// name, in this server or another one in this process, runs on. `pid` is checked first to still
+/// be this process's child running `PROGRAM build ... -t IMAGE` (it may have ended and its number
+/// been reused since).
+fn kill_engine_build(pid: u32, program: &str, image: &str) {
     let me = std::process::id();
-    let mut pids = Vec::new();
-    for (pid, ppid) in processes() {
-        if ppid != me {
-            continue;
-        }
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let is_engine = args.first().is_some_and(|a| a.ends_with(program.as_bytes()));
-        let builds_image =
-            args.contains(&&b"build"[..]) && args.windows(2).any(|w| w[0] == b"-t" && w[1] == image.as_bytes());
-        if is_engine && builds_image {
-            pids.extend(descendants(pid));
-            pids.push(pid);
-        }
-    }
-    if pids.is_empty() {
+    if !processes().contains(&(pid, me)) {
         return;
     }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let is_engine = args.first().is_some_and(|a| a.ends_with(program.as_bytes()));
+    let builds_image =
+        args.contains(&&b"build"[..]) && args.windows(2).any(|w| w[0] == b"-t" && w[1] == image.as_bytes());
+    if !(is_engine && builds_image) {
+        return;
+    }
+    let mut pids = descendants(pid);
+    pids.push(pid);
     tracing::info!(image, ?pids, "killing the engine build of a cancelled build");
     let _ = std::process::Command::new("kill")
         .arg("-KILL")
@@ -229,6 +233,14 @@ impl Drop for Abandoned {
     }
 }
 
+/// What the build thread shares with the task that may cancel it.
+struct Watch<'a> {
+    /// Set when the build must stop (see [`Abandoned`]).
+    abandoned: &'a AtomicBool,
+    /// The PID of the engine's build process while it runs (0: none).
+    engine_process: &'a AtomicU32,
+}
+
 /// Unwinds out of the engine's event callback: `Engine::build` and `start` clean up (kill the
 /// engine process tree, remove the container) when their callback unwinds. `resume_unwind` skips
 /// the panic hook, so nothing is printed; `spawn_blocking` catches it.
@@ -269,7 +281,7 @@ fn run_blocking(
     dir: &Path,
     job: &BuildJob,
     log: &BuildLog,
-    abandoned: &AtomicBool,
+    watch: &Watch<'_>,
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
     let context = stage(dir, job, limits)?;
@@ -322,14 +334,20 @@ fn run_blocking(
         _ => {}
     };
     let mut on_event = |event: LocalEvent| {
-        abandon_if(abandoned);
+        // Recorded before the flag is read (see the cancel in `run`).
+        if let LocalEvent::EngineProcess { pid } = event {
+            watch.engine_process.store(pid, Ordering::SeqCst);
+        }
+        abandon_if(watch.abandoned);
         show(event)
     };
     // The request's Dockerfile is kept beside the context for inspection.
     if let Ok(df) = engine.dockerfile(&template, options) {
         let _ = std::fs::write(dir.join("Dockerfile"), &df.text);
     }
-    let image = engine.build(&template, &job.template_name, options, &mut on_event).map_err(failure_of)?;
+    let built = engine.build(&template, &job.template_name, options, &mut on_event);
+    watch.engine_process.store(0, Ordering::SeqCst);
+    let image = built.map_err(failure_of)?;
     if template.start_cmd().is_some() {
         let start = StartOptions::new().ready_timeout(READY_TIMEOUT);
         let sandbox = engine.start(&template, &image, &start, &mut on_event).map_err(failure_of)?;

@@ -394,3 +394,70 @@ async fn deleting_a_template_kills_its_running_build_and_removes_its_image() {
     drop(store);
     serving.server.shutdown().await;
 }
+
+/// Waits (up to a minute) until the build logged `marker` and a process with `marker` in its
+/// command line runs.
+async fn wait_running(store: &sandbox_template_server::store::Store, template_id: &str, build_id: &str, marker: &str) {
+    for _ in 0..600 {
+        let log = store.logs(template_id, build_id, 0, 100_000).await.unwrap();
+        if log.iter().any(|e| e.message == marker) && !processes_with(marker).is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the step printing {marker} never started");
+}
+
+/// Deleting a template kills its own build's engine process only: a build of the same image
+/// name by another server in this process (as tests, or an embedding program, run them) goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_template_kills_only_its_own_builds_engine() {
+    let Some(engine) = engine() else { return };
+    let pid = std::process::id();
+    let name = format!("sandbox-template-test/same-name-{pid}");
+    let _guard = Images(engine.clone(), vec![name.clone()]);
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = ServeOptions::new(data_a.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
+    let b = ServeOptions::new(data_b.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
+    let (marker_a, marker_b) = (format!("deleted-a-{pid}"), format!("kept-b-{pid}"));
+    let silent = |marker: &str| {
+        Template::new().from_image(base_image()).run_cmd(format!("echo {marker}; sleep 600; : {marker}"))
+    };
+    let info_a =
+        client(&a).build_in_background(&silent(&marker_a), &name, &CloudBuildOptions::default()).await.unwrap();
+    let info_b =
+        client(&b).build_in_background(&silent(&marker_b), &name, &CloudBuildOptions::default()).await.unwrap();
+    wait_running(a.server.store(), &info_a.template_id, &info_a.build_id, &marker_a).await;
+    wait_running(b.server.store(), &info_b.template_id, &info_b.build_id, &marker_b).await;
+
+    let http = reqwest::Client::new();
+    let resp = http
+        .delete(format!("{}/templates/{}", a.server.url(), info_a.template_id))
+        .header("X-API-KEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let mut left = processes_with(&marker_a);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = processes_with(&marker_a);
+    }
+    assert!(left.is_empty(), "the deleted template's step still runs: pids {left:?}");
+    assert!(!processes_with(&marker_b).is_empty(), "the other server's build of the same name was killed too");
+    let status = status_json(&b, &info_b.template_id, &info_b.build_id).await;
+    assert_eq!(status["status"], "building", "{status}");
+
+    let resp = http
+        .delete(format!("{}/templates/{}", b.server.url(), info_b.template_id))
+        .header("X-API-KEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    a.server.shutdown().await;
+    b.server.shutdown().await;
+}
