@@ -1,5 +1,7 @@
 //! The API's operations (`openapi-templates.yml`): create a template, upload its files, start a
-//! build, page its status and logs, and manage tags.
+//! build, page its status and logs, manage tags, and list and read templates (E2B's
+//! `GET /v2/templates` and `GET /templates/{templateID}`, paged by `limit` and `nextToken`, the
+//! next page's token in `X-Next-Token`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,14 +14,16 @@ use futures_util::StreamExt;
 use sandbox_template_runtime::__private::api::{
     AliasResponse, ApiErrorBody, AssignTagsRequest, CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo,
 };
-use sandbox_template_runtime::cloud::{AssignedTags, BuildState, BuildStatus, StatusReason};
+use sandbox_template_runtime::cloud::{
+    AssignedTags, BuildState, BuildStatus, StatusReason, TemplateBuild, TemplateDetails, TemplateInfo,
+};
 use sandbox_template_runtime::wire::WireStep;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use super::{AppState, LOG_PAGE, uploads, validate};
 use crate::runner::{BuildJob, BuildLog, Cancel, StepFailure, check_limits, verify};
-use crate::store::{StoreError, TemplateRecord};
+use crate::store::{MAX_PAGE, StoreError, TemplateRecord, TemplateSummary};
 
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(ApiErrorBody { code: status.as_u16(), message: message.into() })).into_response()
@@ -485,4 +489,130 @@ pub(super) async fn delete_template(State(state): State<Arc<AppState>>, Path(tem
         tracing::warn!(image = %template.name, "not removing the image of a deleted template: a build of it still runs");
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The query of the template list and details: `limit` and `nextToken`, parsed by hand so a bad
+/// one gets a message that names it.
+#[derive(Deserialize)]
+pub(super) struct PageQuery {
+    limit: Option<String>,
+    #[serde(rename = "nextToken")]
+    next_token: Option<String>,
+}
+
+/// The longest `nextToken` accepted (this server's tokens are a template ID or a number).
+const MAX_TOKEN_LEN: usize = 128;
+
+impl PageQuery {
+    /// `limit` (1 to [`MAX_PAGE`], default [`MAX_PAGE`]) and `nextToken` (empty: none).
+    fn parse(&self) -> Result<(usize, Option<&str>), String> {
+        let limit = match &self.limit {
+            None => MAX_PAGE,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_PAGE).contains(l))
+                .ok_or_else(|| format!("`limit` must be an integer from 1 to {MAX_PAGE}, got {s:?}"))?,
+        };
+        let token = self.next_token.as_deref().filter(|t| !t.is_empty());
+        if token.is_some_and(|t| t.len() > MAX_TOKEN_LEN) {
+            return Err(format!(
+                "`nextToken` is over {MAX_TOKEN_LEN} bytes: pass the X-Next-Token header of the page before"
+            ));
+        }
+        Ok((limit, token))
+    }
+}
+
+/// A JSON answer with the next page's token, when there is a next page, in `X-Next-Token`.
+fn page<T: serde::Serialize>(value: &T, next: Option<String>) -> Response {
+    let mut answer = json(StatusCode::OK, value);
+    if let Some(next) = next.and_then(|n| header::HeaderValue::from_str(&n).ok()) {
+        answer.headers_mut().insert("x-next-token", next);
+    }
+    answer
+}
+
+fn template_info(t: &TemplateSummary) -> TemplateInfo {
+    let last = t.last_build.as_ref();
+    TemplateInfo {
+        template_id: t.id.clone(),
+        build_id: last.map(|b| b.build_id.clone()).unwrap_or_default(),
+        build_status: last.map(|b| b.status),
+        names: vec![t.name.clone()],
+        aliases: vec![t.name.clone()],
+        template_type: None,
+        build_count: t.build_count,
+        cpu_count: last.and_then(|b| b.cpu_count).map_or(0, u64::from),
+        memory_mb: last.and_then(|b| b.memory_mb).map_or(0, u64::from),
+        disk_size_mb: 0,
+        // Nothing is started from a template here: no sandboxes, no envd.
+        spawn_count: 0,
+        envd_version: String::new(),
+        public: false,
+        created_at: t.created_at.clone(),
+        updated_at: t.updated_at.clone(),
+        last_spawned_at: None,
+        created_by: None,
+        metadata: None,
+    }
+}
+
+/// `GET /v2/templates`: a page of templates (E2B's answer: a list; `X-Next-Token` when more).
+pub(super) async fn list_templates(State(state): State<Arc<AppState>>, Query(q): Query<PageQuery>) -> Response {
+    let (limit, after) = match q.parse() {
+        Ok(p) => p,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.list_templates(after, limit).await {
+        Ok((templates, next)) => page(&templates.iter().map(template_info).collect::<Vec<_>>(), next),
+        Err(e) => store_error(e),
+    }
+}
+
+/// `GET /templates/{templateID}` (by ID or name): the template and a page of its builds, newest
+/// first (`X-Next-Token` when more).
+pub(super) async fn get_template(
+    State(state): State<Arc<AppState>>,
+    Path(template_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let (limit, before) = match q.parse() {
+        Ok((limit, token)) => match token.map(str::parse::<u64>).transpose() {
+            Ok(before) => (limit, before),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "`nextToken` {:?} is not a token of this template's builds: pass the X-Next-Token header of the page before",
+                        token.unwrap_or_default()
+                    ),
+                );
+            }
+        },
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.template_details(&template_id, before, limit).await {
+        Ok(Some(found)) => {
+            let builds = found
+                .builds
+                .iter()
+                .map(|b| TemplateBuild {
+                    build_id: b.build_id.clone(),
+                    status: b.status,
+                    cpu_count: b.cpu_count.map_or(0, u64::from),
+                    memory_mb: b.memory_mb.map_or(0, u64::from),
+                    disk_size_mb: None,
+                    envd_version: None,
+                    created_at: b.created_at.clone(),
+                    updated_at: b.updated_at.clone(),
+                    finished_at: b.finished_at.clone(),
+                })
+                .collect();
+            let details = TemplateDetails { template: template_info(&found.template), builds };
+            page(&details, found.next.map(|n| n.to_string()))
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+        Err(e) => store_error(e),
+    }
 }

@@ -134,7 +134,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/templates/aliases/{alias}", get(handlers::alias))
         .route("/templates/tags", post(handlers::assign_tags).delete(handlers::remove_tags))
         .route("/templates/{template_id}/tags", get(handlers::list_tags))
-        .route("/templates/{template_id}", axum::routing::delete(handlers::delete_template))
+        .route("/v2/templates", get(handlers::list_templates))
+        .route("/templates/{template_id}", get(handlers::get_template).delete(handlers::delete_template))
         .fallback(|req: Request| async move {
             handlers::error(StatusCode::NOT_FOUND, format!("no route {} {}", req.method(), req.uri().path()))
         })

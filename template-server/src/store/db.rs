@@ -64,6 +64,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
          message TEXT NOT NULL,
          PRIMARY KEY (build_n, line)
      ) STRICT, WITHOUT ROWID;",
+    // 2: when a build last changed and when it finished (the template list and details show
+    // them); a build from version 1 reads its creation time for both.
+    "ALTER TABLE builds ADD COLUMN updated_at TEXT;
+     ALTER TABLE builds ADD COLUMN finished_at TEXT;",
 ];
 
 /// Connections kept for reads (more are opened when all are busy, and closed after use).

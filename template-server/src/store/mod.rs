@@ -91,6 +91,54 @@ pub struct BuildRecord {
     pub memory_mb: Option<u32>,
 }
 
+/// One build as the template list and details show it ([`Store::list_templates`],
+/// [`Store::template_details`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildSummary {
+    /// Build ID.
+    pub build_id: String,
+    /// Its state.
+    pub status: BuildState,
+    /// Requested CPU cores.
+    pub cpu_count: Option<u32>,
+    /// Requested memory.
+    pub memory_mb: Option<u32>,
+    /// RFC 3339 time it was created.
+    pub created_at: String,
+    /// RFC 3339 time it last changed state.
+    pub updated_at: String,
+    /// RFC 3339 time it ended (`ready` or `error`).
+    pub finished_at: Option<String>,
+}
+
+/// A template as the template list and details show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateSummary {
+    /// `tpl…`.
+    pub id: String,
+    /// Name without tag.
+    pub name: String,
+    /// RFC 3339 time it was created.
+    pub created_at: String,
+    /// RFC 3339 time it or one of its builds last changed.
+    pub updated_at: String,
+    /// How many builds it has.
+    pub build_count: u64,
+    /// Its newest `ready` build, else its newest build (`None`: no build).
+    pub last_build: Option<BuildSummary>,
+}
+
+/// A template with one page of its builds ([`Store::template_details`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateDetailsPage {
+    /// The template.
+    pub template: TemplateSummary,
+    /// Its builds on this page, newest first.
+    pub builds: Vec<BuildSummary>,
+    /// Where the next page of builds starts; `None` on the last page.
+    pub next: Option<u64>,
+}
+
 /// Errors of a store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -359,6 +407,68 @@ impl Store {
         .await
     }
 
+    /// One page of templates, in ID order: at most `limit` (1 to [`MAX_PAGE`]) after the
+    /// template ID `after` (the first page: `None`), and the ID to pass as `after` for the next
+    /// page (`None` on the last one).
+    pub async fn list_templates(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<TemplateSummary>, Option<String>), StoreError> {
+        let (after, limit) = (after.unwrap_or("").to_owned(), limit.clamp(1, MAX_PAGE));
+        self.read(move |conn, path| {
+            let rows: Vec<(String, String, String)> = conn
+                .prepare_cached("SELECT id, name, created_at FROM templates WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .and_then(|mut s| {
+                    s.query_map(params![after, limit as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+                })
+                .map_err(sql(path, "list templates"))?;
+            let more = rows.len() > limit;
+            let page = rows
+                .into_iter()
+                .take(limit)
+                .map(|(id, name, created_at)| summarize(conn, path, id, name, created_at))
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if more { page.last().map(|t| t.id.clone()) } else { None };
+            Ok((page, next))
+        })
+        .await
+    }
+
+    /// The template `id_or_name` with one page of its builds, newest first: at most `limit` (1 to
+    /// [`MAX_PAGE`]) older than the build cursor `before` (the first page: `None`), and the cursor
+    /// of the next page (`None` on the last one). `None` when there is no such template.
+    pub async fn template_details(
+        &self,
+        id_or_name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Option<TemplateDetailsPage>, StoreError> {
+        let (id_or_name, limit) = (id_or_name.to_owned(), limit.clamp(1, MAX_PAGE));
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        self.read(move |conn, path| {
+            let Some((id, name)) = find(conn, path, &id_or_name)? else { return Ok(None) };
+            let created_at: String = conn
+                .query_row("SELECT created_at FROM templates WHERE id = ?1", [&id], |r| r.get(0))
+                .map_err(sql(path, "read a template"))?;
+            let template = summarize(conn, path, id.clone(), name, created_at)?;
+            let rows: Vec<(i64, BuildSummary)> = conn
+                .prepare_cached(&format!(
+                    "SELECT n, {BUILD_SUMMARY} FROM builds WHERE template_id = ?1 AND n < ?2 ORDER BY n DESC LIMIT ?3"
+                ))
+                .and_then(|mut s| {
+                    s.query_map(params![id, before, limit as i64 + 1], |r| Ok((r.get(0)?, build_summary(r, 1)?)))?
+                        .collect()
+                })
+                .map_err(sql(path, "list builds"))?;
+            let more = rows.len() > limit;
+            let builds: Vec<(i64, BuildSummary)> = rows.into_iter().take(limit).collect();
+            let next = if more { builds.last().and_then(|(n, _)| u64::try_from(*n).ok()) } else { None };
+            Ok(Some(TemplateDetailsPage { template, builds: builds.into_iter().map(|(_, b)| b).collect(), next }))
+        })
+        .await
+    }
+
     /// Deletes a template by ID or name, with its builds, tags and log lines; returns what was
     /// deleted, so the caller can stop its running builds and remove their files and image
     /// ([`Store::remove_build_files`]).
@@ -444,8 +554,9 @@ impl Store {
                 Some(false) => {}
             }
             t.execute(
-                "UPDATE builds SET started = 1, status = 'building', request = ?2, needs_credentials = ?3 WHERE build_id = ?1",
-                params![build_id, request, needs_credentials],
+                "UPDATE builds SET started = 1, status = 'building', request = ?2, needs_credentials = ?3, updated_at = ?4
+                 WHERE build_id = ?1",
+                params![build_id, request, needs_credentials, now_rfc3339()],
             )
             .map_err(sql(path, "start a build"))?;
             tracing::info!(%template_id, %build_id, from = "waiting", to = "building", "build state changed");
@@ -574,6 +685,50 @@ fn parse_state(s: &str) -> BuildState {
     }
 }
 
+/// The most templates or builds [`Store::list_templates`] and [`Store::template_details`] return
+/// at once.
+pub const MAX_PAGE: usize = 100;
+
+/// The columns [`build_summary`] reads.
+const BUILD_SUMMARY: &str =
+    "build_id, status, cpu_count, memory_mb, created_at, COALESCE(updated_at, created_at), finished_at";
+
+/// A [`BuildSummary`] from the [`BUILD_SUMMARY`] columns starting at `first`.
+fn build_summary(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<BuildSummary> {
+    Ok(BuildSummary {
+        build_id: r.get(first)?,
+        status: parse_state(&r.get::<_, String>(first + 1)?),
+        cpu_count: r.get(first + 2)?,
+        memory_mb: r.get(first + 3)?,
+        created_at: r.get(first + 4)?,
+        updated_at: r.get(first + 5)?,
+        finished_at: r.get(first + 6)?,
+    })
+}
+
+/// The template's list entry: its build count and last build, read through the
+/// `builds_by_template` index.
+fn summarize(
+    conn: &Connection,
+    path: &Path,
+    id: String,
+    name: String,
+    created_at: String,
+) -> Result<TemplateSummary, StoreError> {
+    let (build_count, updated): (i64, Option<String>) = conn
+        .prepare_cached("SELECT count(*), max(COALESCE(updated_at, created_at)) FROM builds WHERE template_id = ?1")
+        .and_then(|mut s| s.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(sql(path, "count builds"))?;
+    let last_build = conn
+        .prepare_cached(&format!(
+            "SELECT {BUILD_SUMMARY} FROM builds WHERE template_id = ?1 ORDER BY status = 'ready' DESC, n DESC LIMIT 1"
+        ))
+        .and_then(|mut s| s.query_row([&id], |r| build_summary(r, 0)).optional())
+        .map_err(sql(path, "read the last build"))?;
+    let updated_at = updated.filter(|u| *u > created_at).unwrap_or_else(|| created_at.clone());
+    Ok(TemplateSummary { id, name, created_at, updated_at, build_count: build_count as u64, last_build })
+}
+
 /// The ID and name of the template `id_or_name` (a `name:tag` alias finds `name`).
 fn find(conn: &Connection, path: &Path, id_or_name: &str) -> Result<Option<(String, String)>, StoreError> {
     let name = id_or_name.split(':').next().unwrap_or(id_or_name);
@@ -664,9 +819,11 @@ fn set_state(
         .map_err(sql(path, "read a build"))?;
     let Some(old) = old else { return Ok(()) };
     let reason_json = reason.map(|r| serde_json::to_string(r).unwrap_or_default());
+    let now = now_rfc3339();
+    let finished = matches!(status, BuildState::Ready | BuildState::Error).then_some(&now);
     t.execute(
-        "UPDATE builds SET status = ?2, reason = ?3 WHERE build_id = ?1",
-        params![build_id, state_name(status), reason_json],
+        "UPDATE builds SET status = ?2, reason = ?3, updated_at = ?4, finished_at = ?5 WHERE build_id = ?1",
+        params![build_id, state_name(status), reason_json, now, finished],
     )
     .map_err(sql(path, "set a build's state"))?;
     let to = state_name(status);

@@ -11,6 +11,8 @@ mod api {
     mod e2e;
     /// The client against a misbehaving server (`api::faults`).
     mod faults;
+    /// The template list and details, paged, read by our client.
+    mod templates;
 }
 
 /// `runner`: what a runner is given (no secrets in its Debug output).

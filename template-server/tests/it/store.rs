@@ -443,3 +443,39 @@ async fn a_new_database_drops_the_unverified_uploads_of_an_older_data_folder() {
     let store = Store::open(data.path()).unwrap();
     assert!(store.upload(&"d".repeat(64)).is_some(), "a restart dropped a verified upload");
 }
+
+/// A database of schema version 1 (before builds had `updated_at`/`finished_at`) keeps its
+/// templates and builds through the migration; their times read as the creation time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_one_database_is_migrated_with_its_builds() {
+    let data = tempfile::tempdir().unwrap();
+    let (template, build) = {
+        let store = Store::open(data.path()).unwrap();
+        let (t, b) = store.create_build("old", &[], Some(2), Some(512)).await.unwrap();
+        (t.id, b.build_id)
+    };
+    let db = rusqlite::Connection::open(data.path().join("state.db")).unwrap();
+    db.execute_batch(
+        "ALTER TABLE builds DROP COLUMN updated_at; ALTER TABLE builds DROP COLUMN finished_at; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(db);
+    let store = Store::open(data.path()).unwrap();
+    let details = store.template_details("old", None, 10).await.unwrap().unwrap();
+    assert_eq!(details.template.id, template);
+    assert_eq!(details.builds.len(), 1);
+    let b = &details.builds[0];
+    assert_eq!(
+        (b.build_id.as_str(), b.status, b.cpu_count, b.memory_mb),
+        (build.as_str(), BuildState::Waiting, Some(2), Some(512))
+    );
+    assert_eq!((b.updated_at.as_str(), b.finished_at.as_deref()), (b.created_at.as_str(), None));
+    // New changes record their times again.
+    store.start_build(&template, &build, serde_json::json!({"steps": []})).await.unwrap();
+    store.set_status(&template, &build, BuildState::Ready, None).await.unwrap();
+    let (listed, next) = store.list_templates(None, 10).await.unwrap();
+    assert_eq!(next, None);
+    let last = listed[0].last_build.clone().unwrap();
+    assert_eq!((last.build_id.as_str(), last.status), (build.as_str(), BuildState::Ready));
+    assert!(last.finished_at.is_some_and(|f| f >= last.created_at));
+}
