@@ -135,14 +135,6 @@ fn create_private(dir: &Path) -> Result<(), String> {
     builder.create(dir).map_err(|e| format!("cannot create the data folder {}: {e}", dir.display()))
 }
 
-/// `RUST_LOG` filters what is logged (default: each request and build state change at `info`).
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("sandbox_template_server=info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
-}
-
 /// `--engine`: `None` for `none`. An alias, so that clap parses the value with [`parse_engine`]
 /// instead of treating the argument as optional.
 pub type EngineArg = Option<EnginePreference>;
@@ -155,6 +147,17 @@ fn parse_engine(s: &str) -> Result<Option<EnginePreference>, String> {
     s.parse::<EnginePreference>()
         .map(Some)
         .map_err(|_| format!("unknown engine `{s}`: expected auto, docker, podman or none"))
+}
+
+/// Sends the server's log (each request, each build state change) to stderr, filtered by `RUST_LOG`
+/// (`sandbox_template_server=info` when unset or invalid; e.g. `RUST_LOG=sandbox_template_server=debug`).
+/// Colours only on a terminal: a redirected stderr gets no escape codes.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("sandbox_template_server=info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Set once per process; a second `serve` in the same process keeps the first subscriber.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 /// Runs the server until Ctrl-C.

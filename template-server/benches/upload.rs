@@ -15,7 +15,7 @@ use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, Con
 use sandbox_template_runtime::{CopyOptions, Provider, Template};
 use sandbox_template_server::api::{Server, ServerConfig};
 use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
-use sandbox_template_server::store::MemoryStore;
+use sandbox_template_server::store::Store;
 
 const KEY: &str = "bench-key";
 
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         ["serve", port] => rt.block_on(async {
             let mut config = ServerConfig::new(KEY).addr(format!("127.0.0.1:{port}").parse().expect("port"));
             config.accept_chunked_uploads = true;
-            let store = Arc::new(MemoryStore::new().expect("store"));
+            let store = Store::temporary().expect("store");
             let server = Server::start_with(config, store, Arc::new(NoBuild)).await.expect("server");
             println!("{}", server.url());
             std::future::pending::<()>().await;

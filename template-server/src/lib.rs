@@ -9,9 +9,13 @@
 //!   with the uploaded COPY archives as its context, built by the engine into an image tagged with
 //!   the template name, and — when it has a start command — started once to pass its ready check,
 //!   as the cloud does;
-//! - templates, builds, tags, logs and uploads live in the data folder ([`DiskStore`](store::DiskStore)) and
-//!   survive a restart; a build the server was running when it stopped is marked `error` with
-//!   [`INTERRUPTED`](store::INTERRUPTED) as its reason;
+//! - templates, builds, tags and logs live in an SQLite database in the data folder, uploads as
+//!   files beside it ([`Store`](store::Store)), and survive a restart; registry credentials are
+//!   never written there (the running build has them in memory only); a build the server was
+//!   running when it stopped is marked `error` with [`INTERRUPTED`](store::INTERRUPTED) (or
+//!   [`INTERRUPTED_CREDENTIALS`](store::INTERRUPTED_CREDENTIALS): resubmit it) as its reason;
+//! - deleting a template cancels its running builds (the engine is killed) and removes their
+//!   logs, staged files and image;
 //! - with no engine ([`ServeOptions::without_engine`], or none found with
 //!   [`EnginePreference::Auto`](sandbox_template_runtime::local::EnginePreference::Auto)) a build
 //!   validates the template, stages its context and Dockerfile under `DATA/builds/BUILD_ID/`, ends
@@ -40,10 +44,10 @@
 //! The parts, each usable on its own:
 //!
 //! - [`api`]: the HTTP API over axum (routes, request validation, API keys, injected faults);
-//!   [`Server::start`] runs it with an in-memory store and a runner that only checks uploads,
-//!   which is what client tests want;
-//! - [`store`]: what the server remembers, in memory ([`MemoryStore`](store::MemoryStore)) or in
-//!   a data folder ([`DiskStore`](store::DiskStore));
+//!   [`Server::start`] runs it with a store in a temporary folder and a runner that only checks
+//!   uploads, which is what client tests want;
+//! - [`store`]: what the server remembers ([`Store`](store::Store): SQLite in the data folder, or
+//!   in a temporary one);
 //! - [`runner`]: what a started build does: build with Docker or Podman
 //!   ([`EngineRunner`](runner::EngineRunner)) or check the uploads only
 //!   ([`CheckingRunner`](runner::CheckingRunner));

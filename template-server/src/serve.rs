@@ -1,4 +1,4 @@
-//! `sandbox-template serve`: the HTTP API ([`crate::api`]) over a [`DiskStore`], building with the
+//! `sandbox-template serve`: the HTTP API ([`crate::api`]) over a [`Store`] in the data folder, building with the
 //! [`EngineRunner`]. See the [crate documentation](crate).
 
 use std::net::SocketAddr;
@@ -10,7 +10,7 @@ use tokio::task::JoinError;
 
 use crate::api::{Server, ServerConfig, ServerHandle};
 use crate::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, EngineRunner, StepFailure};
-use crate::store::{DiskStore, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why `serve` could not start.
 #[derive(Debug, thiserror::Error)]
@@ -117,12 +117,12 @@ impl ServeOptions {
         })
         .await??;
         let data = self.data.clone();
-        let store = blocking("opening the data folder", move || DiskStore::open(data)).await??;
+        let store = blocking("opening the data folder", move || Store::open(data)).await??;
         let runner = EngineRunner::new(engine.clone(), store.root().join("builds"))
             .with_options(self.build)
             .with_limits(self.config.unpack);
         let addr = self.config.addr;
-        let server = Server::start_with(self.config, Arc::new(store), Arc::new(Logged(runner)))
+        let server = Server::start_with(self.config, store, Arc::new(Logged(runner)))
             .await
             .map_err(|source| ServeError::Listen { addr, source })?;
         Ok(Serving { server, engine, engine_problem, data: self.data })
@@ -158,7 +158,7 @@ impl Serving {
 /// default): one line when it starts building, one when it is ready or failed, with the
 /// template, the build ID, the failed step and the duration, so that the terminal shows what
 /// the request lines alone do not. The failure message stays in the build's log (it quotes the
-/// user's commands).
+/// user's commands). The store logs every state change, with its reason, at `debug`.
 struct Logged<R>(R);
 
 impl<R: BuildRunner> BuildRunner for Logged<R> {
@@ -179,5 +179,9 @@ impl<R: BuildRunner> BuildRunner for Logged<R> {
             }
             result
         })
+    }
+
+    fn remove_image<'a>(&'a self, template_name: &'a str) -> BoxFuture<'a, ()> {
+        self.0.remove_image(template_name)
     }
 }

@@ -14,6 +14,7 @@ use sandbox_template_runtime::local::{Engine, EngineKind, EnginePreference, Loca
 use sandbox_template_runtime::{Provider, Template};
 
 use crate::serve::{ServeError, ServeOptions, blocking};
+use crate::store::StoreError;
 
 /// Where to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +115,8 @@ async fn build_local(
         EngineKind::Docker => EnginePreference::Docker,
         EngineKind::Podman => EnginePreference::Podman,
     };
-    let data = tempfile::tempdir().map_err(|e| ServeError::Store(e.into()))?;
+    let data = tempfile::tempdir()
+        .map_err(|source| ServeError::Store(StoreError::Io { path: std::env::temp_dir(), source }))?;
     // The key only guards a loopback server that lives for this call.
     let key = format!("local-{}", crate::ids::new_build_id());
     let serving = ServeOptions::new(data.path(), key.clone()).engine(choice).start().await?;

@@ -1,6 +1,6 @@
 //! `list`, `status`, `exists`, `tags` and `delete` as a user runs them: against the real
-//! `serve` API in-process (every route it has), and against a stand-in for what it lacks
-//! (`GET /v2/templates`) or for a hostile service (terminal escapes in every field).
+//! `serve` API in-process, and against stand-ins for Novita's list and for a hostile service
+//! (terminal escapes in every field).
 
 use std::process::Output;
 
@@ -72,6 +72,17 @@ async fn templates_are_managed_through_serve() {
     let o = cli("e2b", &url, &["tags", "list", tid]).await;
     let listed = text(&o.stdout);
     assert!(listed.starts_with("TAG ") && listed.contains("stable") && !listed.contains("prod"), "{}", out(&o));
+
+    let o = cli("e2b", &url, &["list"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let table = text(&o.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(cells[..4], [tid, "cli-manage", "ready", bid], "{table}");
+    let o = cli("e2b", &url, &["list", "--json"]).await;
+    let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((listed[0]["templateID"].as_str(), listed[0]["buildCount"].as_u64()), (Some(tid), Some(1)), "{listed}");
 
     let o = cli("e2b", &url, &["status", tid, bid, "--logs"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));

@@ -215,6 +215,7 @@ impl Engine {
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().map_err(|source| LocalError::Io { what: format!("cannot run `{line}`"), source })?;
         let mut child = ChildGuard(child);
+        on_event(LocalEvent::EngineProcess { pid: child.0.id() });
 
         // The context goes in on a thread while this one reads the output: the engine reads its
         // stdin while it prints, so doing both here could deadlock on full pipes.

@@ -80,6 +80,13 @@ pub enum LocalEvent {
         /// The image name (the template name).
         image: String,
     },
+    /// The engine's build command (its CLI) runs as process `pid`; with Podman the build's steps
+    /// run under it. For a caller that must stop exactly this build from another thread: killing
+    /// this process and every process under it ends the build (and no other).
+    EngineProcess {
+        /// Its process ID.
+        pid: u32,
+    },
     /// The engine started a Dockerfile instruction.
     StepStarted {
         /// 1-based instruction number (`FROM` is 1).

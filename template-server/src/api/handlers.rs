@@ -1,5 +1,7 @@
 //! The API's operations (`openapi-templates.yml`): create a template, upload its files, start a
-//! build, page its status and logs, and manage tags.
+//! build, page its status and logs, manage tags, and list and read templates (E2B's
+//! `GET /v2/templates` and `GET /templates/{templateID}`, paged by `limit` and `nextToken`, the
+//! next page's token in `X-Next-Token`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,14 +14,16 @@ use futures_util::StreamExt;
 use sandbox_template_runtime::__private::api::{
     AliasResponse, ApiErrorBody, AssignTagsRequest, CreateTemplateResponse, DeleteTagsRequest, FileUploadInfo,
 };
-use sandbox_template_runtime::cloud::{AssignedTags, BuildState, BuildStatus, StatusReason};
+use sandbox_template_runtime::cloud::{
+    AssignedTags, BuildState, BuildStatus, StatusReason, TemplateBuild, TemplateDetails, TemplateInfo,
+};
 use sandbox_template_runtime::wire::WireStep;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use super::{AppState, LOG_PAGE, uploads, validate};
-use crate::runner::{BuildJob, BuildLog, StepFailure, check_limits, verify};
-use crate::store::StoreError;
+use crate::runner::{BuildJob, BuildLog, Cancel, StepFailure, check_limits, verify};
+use crate::store::{MAX_PAGE, StoreError, TemplateRecord, TemplateSummary};
 
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(ApiErrorBody { code: status.as_u16(), message: message.into() })).into_response()
@@ -33,7 +37,19 @@ fn store_error(e: StoreError) -> Response {
     match e {
         StoreError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
         StoreError::Conflict(m) => error(StatusCode::CONFLICT, m),
-        StoreError::Io(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
+        e => {
+            tracing::error!("storage error: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}"))
+        }
+    }
+}
+
+/// The template `id_or_name`, or the answer when there is none (404) or the store failed (500).
+async fn template_or_answer(state: &AppState, id_or_name: &str) -> Result<TemplateRecord, Response> {
+    match state.store.template(id_or_name).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("template `{id_or_name}` not found"))),
+        Err(e) => Err(store_error(e)),
     }
 }
 
@@ -51,7 +67,7 @@ pub(super) async fn create_template(State(state): State<Arc<AppState>>, body: By
     if tags.is_empty() {
         tags.push("default".to_owned());
     }
-    match state.store.create_build(&name, &tags, req.cpu_count, req.memory_mb) {
+    match state.store.create_build(&name, &tags, req.cpu_count, req.memory_mb).await {
         Ok((template, build)) => json(
             StatusCode::ACCEPTED,
             &CreateTemplateResponse {
@@ -72,8 +88,9 @@ pub(super) async fn file_upload_info(
     Path((template_id, hash)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(template) = state.store.template(&template_id) else {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    let template = match template_or_answer(&state, &template_id).await {
+        Ok(t) => t,
+        Err(answer) => return answer,
     };
     if !validate::is_sha256_hex(&hash) {
         return error(StatusCode::BAD_REQUEST, "the files hash must be 64 lowercase hex digits (SHA-256)");
@@ -107,8 +124,10 @@ pub(super) async fn upload(
         return error(StatusCode::FORBIDDEN, e.to_string());
     }
     // Signed for an ID, so a name never gets here; the template may have been deleted since.
-    if state.store.template(&template_id).is_none_or(|t| t.id != template_id) {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    match state.store.template(&template_id).await {
+        Ok(Some(t)) if t.id == template_id => {}
+        Ok(_) => return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+        Err(e) => return store_error(e),
     }
     // Like S3 presigned URLs: an exact length is required, chunked uploads are refused.
     let expected =
@@ -231,11 +250,16 @@ pub(super) async fn start_build(
     Path((template_id, build_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let Some(template) = state.store.template(&template_id) else {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    let template = match template_or_answer(&state, &template_id).await {
+        Ok(t) => t,
+        Err(answer) => return answer,
     };
-    if state.store.build(&template.id, &build_id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` of template `{template_id}` not found"));
+    match state.store.build(&template.id, &build_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return error(StatusCode::NOT_FOUND, format!("build `{build_id}` of template `{template_id}` not found"));
+        }
+        Err(e) => return store_error(e),
     }
     let (request, raw) = match validate::start_request(&body) {
         Ok(r) => r,
@@ -252,26 +276,60 @@ pub(super) async fn start_build(
         };
         archives.push(archive);
     }
-    if let Err(e) = state.store.start_build(&template.id, &build_id, raw) {
-        return store_error(e);
-    }
     let job = BuildJob {
         template_id: template.id.clone(),
         build_id: build_id.clone(),
         template_name: template.name.clone(),
         request,
         archives,
+        cancel: Cancel::new(),
     };
+    // Registered before the build is marked started: a delete from then on finds it and cancels
+    // it (a delete before it makes `start_build` fail). Dropped when the build's task ends (or is
+    // aborted): a delete waits for that.
+    let (ended, ended_rx) = tokio::sync::watch::channel(());
+    {
+        let mut running = state.running.lock().unwrap_or_else(|p| p.into_inner());
+        // A second start of one build must not replace the first one's registration.
+        let std::collections::hash_map::Entry::Vacant(slot) = running.entry(build_id.clone()) else {
+            return error(StatusCode::CONFLICT, format!("build `{build_id}` was already started"));
+        };
+        slot.insert(RunningBuild { template_id: template.id.clone(), cancel: job.cancel.clone(), ended: ended_rx });
+    }
+    // Stored without its registry credentials: `job.request` keeps them, in memory only.
+    if let Err(e) = state.store.start_build(&template.id, &build_id, raw).await {
+        state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&build_id);
+        return store_error(e);
+    }
     let task_state = state.clone();
     // The build runs on its own task: a client that disconnects does not stop it.
     let mut builds = state.builds.lock().unwrap_or_else(|p| p.into_inner());
     while builds.try_join_next().is_some() {} // forget finished builds
-    builds.spawn(async move { run_build(task_state, job).await });
+    builds.spawn(async move {
+        run_build(&task_state, job).await;
+        drop(ended);
+    });
     StatusCode::ACCEPTED.into_response()
 }
 
-async fn run_build(state: Arc<AppState>, job: BuildJob) {
-    let log = BuildLog::new(state.store.clone(), &job.template_id, &job.build_id);
+/// A started build, until its task ends.
+pub(super) struct RunningBuild {
+    template_id: String,
+    cancel: Cancel,
+    /// Closed when the build's task ends.
+    ended: tokio::sync::watch::Receiver<()>,
+}
+
+/// How long deleting a template waits for each of its running builds to stop.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn run_build(state: &AppState, job: BuildJob) {
+    let log = BuildLog::new(state.store.clone(), &job.build_id);
+    if job.cancel.is_cancelled() {
+        // Its template was deleted before the build began: nothing to run, nothing to record.
+        state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.build_id);
+        return;
+    }
     let result = match state.faults.build_failure(&job.template_name) {
         Some(f) => {
             log.info(Some(&f.step), "running step");
@@ -279,14 +337,18 @@ async fn run_build(state: Arc<AppState>, job: BuildJob) {
         }
         None => state.runner.run(&job, &log).await,
     };
-    match result {
-        Ok(()) => state.store.set_status(&job.template_id, &job.build_id, BuildState::Ready, None),
+    let set = match result {
+        Ok(()) => state.store.set_status(&job.template_id, &job.build_id, BuildState::Ready, None).await,
         Err(f) => {
             log.line("error", f.step.as_deref(), format!("ERROR: {}", f.message));
             let reason = StatusReason { message: f.message, step: f.step, log_entries: vec![] };
-            state.store.set_status(&job.template_id, &job.build_id, BuildState::Error, Some(reason));
+            state.store.set_status(&job.template_id, &job.build_id, BuildState::Error, Some(reason)).await
         }
+    };
+    if let Err(e) = set {
+        tracing::error!(template_id = %job.template_id, build_id = %job.build_id, "cannot save the build's state: {e}");
     }
+    state.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.build_id);
 }
 
 /// The query of a status request; both numbers are parsed by hand so a bad one gets a message
@@ -313,18 +375,15 @@ pub(super) async fn build_status(
         (Ok(o), Ok(l)) => (o, l.clamp(1, LOG_PAGE)),
         (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, m),
     };
-    let Some(template) = state.store.template(&template_id) else {
-        return error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found"));
+    // The state and the lines are read at one instant: a terminal state implies every line is there.
+    let (build, entries) = match state.store.build_with_logs(&template_id, &build_id, offset, limit).await {
+        Ok(found) => found,
+        Err(e) => return store_error(e),
     };
-    let Some(build) = state.store.build(&template.id, &build_id) else {
-        return error(StatusCode::NOT_FOUND, format!("build `{build_id}` not found"));
-    };
-    // Read the state before the logs: a terminal state implies every line is already stored.
-    let entries = state.store.logs(&template.id, &build_id, offset, limit);
     json(
         StatusCode::OK,
         &BuildStatus {
-            template_id: template.id,
+            template_id: build.template_id,
             build_id,
             status: build.status,
             logs: vec![],
@@ -335,9 +394,9 @@ pub(super) async fn build_status(
 }
 
 pub(super) async fn alias(State(state): State<Arc<AppState>>, Path(alias): Path<String>) -> Response {
-    match state.store.template(&alias) {
-        Some(t) => json(StatusCode::OK, &AliasResponse { template_id: t.id, public: false }),
-        None => error(StatusCode::NOT_FOUND, format!("template `{alias}` not found")),
+    match template_or_answer(&state, &alias).await {
+        Ok(t) => json(StatusCode::OK, &AliasResponse { template_id: t.id, public: false }),
+        Err(answer) => answer,
     }
 }
 
@@ -359,7 +418,7 @@ pub(super) async fn assign_tags(State(state): State<Arc<AppState>>, body: Bytes)
         Ok(t) => t,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
-    match state.store.assign_tags(&name, &tag, &tags) {
+    match state.store.assign_tags(&name, &tag, &tags).await {
         Ok(build_id) => json(StatusCode::CREATED, &AssignedTags { build_id, tags }),
         Err(e) => store_error(e),
     }
@@ -375,7 +434,7 @@ pub(super) async fn remove_tags(State(state): State<Arc<AppState>>, body: Bytes)
         Ok(v) => v,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
-    match state.store.remove_tags(&name, &tags) {
+    match state.store.remove_tags(&name, &tags).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => store_error(e),
     }
@@ -387,15 +446,173 @@ fn checked_tags(tags: &[String]) -> Result<Vec<String>, String> {
 }
 
 pub(super) async fn list_tags(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
-    match state.store.tags(&template_id) {
-        Some(tags) => json(StatusCode::OK, &tags),
-        None => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+    match state.store.tags(&template_id).await {
+        Ok(Some(tags)) => json(StatusCode::OK, &tags),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
+        Err(e) => store_error(e),
     }
 }
 
+/// Deletes the template with its builds, tags and logs; then stops its running builds (the
+/// engine is killed), removes their staged files and its image, and answers once that is done.
 pub(super) async fn delete_template(State(state): State<Arc<AppState>>, Path(template_id): Path<String>) -> Response {
-    match state.store.delete_template(&template_id) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+    // Deleted first: from now on the builds' log lines and states are dropped, not stored.
+    let template = match state.store.delete_template(&template_id).await {
+        Ok(t) => t,
+        Err(e) => return store_error(e),
+    };
+    let stopping: Vec<(String, tokio::sync::watch::Receiver<()>)> = state
+        .running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(_, r)| r.template_id == template.id)
+        .map(|(id, r)| {
+            r.cancel.cancel();
+            (id.clone(), r.ended.clone())
+        })
+        .collect();
+    let mut all_stopped = true;
+    for (build_id, mut ended) in stopping {
+        tracing::info!(template_id = %template.id, %build_id, "cancelling the build of a deleted template");
+        // `changed` fails once the build's task has ended and dropped its sender.
+        if tokio::time::timeout(STOP_WAIT, async { while ended.changed().await.is_ok() {} }).await.is_err() {
+            tracing::warn!(%build_id, "the cancelled build did not stop within {STOP_WAIT:?}; removing its files anyway");
+            all_stopped = false;
+        }
+    }
+    state.store.remove_build_files(template.builds.clone()).await;
+    // An engine still building would wait on (or re-create) the image: leave it then.
+    if all_stopped {
+        state.runner.remove_image(&template.name).await;
+    } else {
+        tracing::warn!(image = %template.name, "not removing the image of a deleted template: a build of it still runs");
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The query of the template list and details: `limit` and `nextToken`, parsed by hand so a bad
+/// one gets a message that names it.
+#[derive(Deserialize)]
+pub(super) struct PageQuery {
+    limit: Option<String>,
+    #[serde(rename = "nextToken")]
+    next_token: Option<String>,
+}
+
+/// The longest `nextToken` accepted (this server's tokens are a template ID or a number).
+const MAX_TOKEN_LEN: usize = 128;
+
+impl PageQuery {
+    /// `limit` (1 to [`MAX_PAGE`], default [`MAX_PAGE`]) and `nextToken` (empty: none).
+    fn parse(&self) -> Result<(usize, Option<&str>), String> {
+        let limit = match &self.limit {
+            None => MAX_PAGE,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_PAGE).contains(l))
+                .ok_or_else(|| format!("`limit` must be an integer from 1 to {MAX_PAGE}, got {s:?}"))?,
+        };
+        let token = self.next_token.as_deref().filter(|t| !t.is_empty());
+        if token.is_some_and(|t| t.len() > MAX_TOKEN_LEN) {
+            return Err(format!(
+                "`nextToken` is over {MAX_TOKEN_LEN} bytes: pass the X-Next-Token header of the page before"
+            ));
+        }
+        Ok((limit, token))
+    }
+}
+
+/// A JSON answer with the next page's token, when there is a next page, in `X-Next-Token`.
+fn page<T: serde::Serialize>(value: &T, next: Option<String>) -> Response {
+    let mut answer = json(StatusCode::OK, value);
+    if let Some(next) = next.and_then(|n| header::HeaderValue::from_str(&n).ok()) {
+        answer.headers_mut().insert("x-next-token", next);
+    }
+    answer
+}
+
+fn template_info(t: &TemplateSummary) -> TemplateInfo {
+    let last = t.last_build.as_ref();
+    TemplateInfo {
+        template_id: t.id.clone(),
+        build_id: last.map(|b| b.build_id.clone()).unwrap_or_default(),
+        build_status: last.map(|b| b.status),
+        names: vec![t.name.clone()],
+        aliases: vec![t.name.clone()],
+        template_type: None,
+        build_count: t.build_count,
+        cpu_count: last.and_then(|b| b.cpu_count).map_or(0, u64::from),
+        memory_mb: last.and_then(|b| b.memory_mb).map_or(0, u64::from),
+        disk_size_mb: 0,
+        // Nothing is started from a template here: no sandboxes, no envd.
+        spawn_count: 0,
+        envd_version: String::new(),
+        public: false,
+        created_at: t.created_at.clone(),
+        updated_at: t.updated_at.clone(),
+        last_spawned_at: None,
+        created_by: None,
+        metadata: None,
+    }
+}
+
+/// `GET /v2/templates`: a page of templates (E2B's answer: a list; `X-Next-Token` when more).
+pub(super) async fn list_templates(State(state): State<Arc<AppState>>, Query(q): Query<PageQuery>) -> Response {
+    let (limit, after) = match q.parse() {
+        Ok(p) => p,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.list_templates(after, limit).await {
+        Ok((templates, next)) => page(&templates.iter().map(template_info).collect::<Vec<_>>(), next),
+        Err(e) => store_error(e),
+    }
+}
+
+/// `GET /templates/{templateID}` (by ID or name): the template and a page of its builds, newest
+/// first (`X-Next-Token` when more).
+pub(super) async fn get_template(
+    State(state): State<Arc<AppState>>,
+    Path(template_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let (limit, before) = match q.parse() {
+        Ok((limit, token)) => match token.map(str::parse::<u64>).transpose() {
+            Ok(before) => (limit, before),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "`nextToken` {:?} is not a token of this template's builds: pass the X-Next-Token header of the page before",
+                        token.unwrap_or_default()
+                    ),
+                );
+            }
+        },
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match state.store.template_details(&template_id, before, limit).await {
+        Ok(Some(found)) => {
+            let builds = found
+                .builds
+                .iter()
+                .map(|b| TemplateBuild {
+                    build_id: b.build_id.clone(),
+                    status: b.status,
+                    cpu_count: b.cpu_count.map_or(0, u64::from),
+                    memory_mb: b.memory_mb.map_or(0, u64::from),
+                    disk_size_mb: None,
+                    envd_version: None,
+                    created_at: b.created_at.clone(),
+                    updated_at: b.updated_at.clone(),
+                    finished_at: b.finished_at.clone(),
+                })
+                .collect();
+            let details = TemplateDetails { template: template_info(&found.template), builds };
+            page(&details, found.next.map(|n| n.to_string()))
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("template `{template_id}` not found")),
         Err(e) => store_error(e),
     }
 }

@@ -25,6 +25,7 @@ mod origin;
 mod uploads;
 mod validate;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,14 +46,14 @@ pub use faults::{FaultAction, FaultPlan};
 pub use middleware::RecordedRequest;
 
 use crate::runner::{BuildRunner, CheckingRunner, UnpackLimits};
-use crate::store::{MemoryStore, Store};
+use crate::store::Store;
 
 /// Log lines per status page (the SDKs assume at most 100).
 pub const LOG_PAGE: usize = 100;
 
 /// Shared state of a running server.
 struct AppState {
-    store: Arc<dyn Store>,
+    store: Store,
     runner: Arc<dyn BuildRunner>,
     faults: Arc<FaultPlan>,
     api_keys: Vec<ApiKey>,
@@ -60,6 +61,8 @@ struct AppState {
     record_requests: bool,
     requests: Mutex<Vec<RecordedRequest>>,
     builds: Mutex<JoinSet<()>>,
+    /// Started builds by build ID, until their task ends: what deleting a template cancels.
+    running: Mutex<HashMap<String, handlers::RunningBuild>>,
     signer: uploads::UploadSigner,
     max_upload_bytes: u64,
     unpack: UnpackLimits,
@@ -73,7 +76,7 @@ struct AppState {
 impl AppState {
     /// State over `store` and `runner`, for a server listening on `addr`.
     fn new(
-        store: Arc<dyn Store>,
+        store: Store,
         runner: Arc<dyn BuildRunner>,
         config: &ServerConfig,
         addr: SocketAddr,
@@ -88,6 +91,7 @@ impl AppState {
             record_requests: config.record_requests,
             requests: Mutex::new(Vec::new()),
             builds: Mutex::new(JoinSet::new()),
+            running: Mutex::new(HashMap::new()),
             signer: uploads::UploadSigner::new(config.upload_url_ttl)?,
             max_upload_bytes: config.max_upload_bytes,
             unpack: config.unpack,
@@ -130,7 +134,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/templates/aliases/{alias}", get(handlers::alias))
         .route("/templates/tags", post(handlers::assign_tags).delete(handlers::remove_tags))
         .route("/templates/{template_id}/tags", get(handlers::list_tags))
-        .route("/templates/{template_id}", axum::routing::delete(handlers::delete_template))
+        .route("/v2/templates", get(handlers::list_templates))
+        .route("/templates/{template_id}", get(handlers::get_template).delete(handlers::delete_template))
         .fallback(|req: Request| async move {
             handlers::error(StatusCode::NOT_FOUND, format!("no route {} {}", req.method(), req.uri().path()))
         })
@@ -152,9 +157,11 @@ pub struct ServerHandle {
 pub struct Server;
 
 impl Server {
-    /// Starts a server with an in-memory store and the [`CheckingRunner`].
+    /// Starts a server with a store in a temporary folder ([`Store::temporary`]) and the
+    /// [`CheckingRunner`].
     pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
-        Self::start_with(config, Arc::new(MemoryStore::new()?), Arc::new(CheckingRunner)).await
+        let store = tokio::task::spawn_blocking(Store::temporary).await.map_err(std::io::Error::other)?;
+        Self::start_with(config, store.map_err(std::io::Error::other)?, Arc::new(CheckingRunner)).await
     }
 
     /// Starts a server over `store` and `runner`.
@@ -164,7 +171,7 @@ impl Server {
     /// most [`ServerConfig::max_connections`] at once (the rest wait in the listen backlog).
     pub async fn start_with(
         config: ServerConfig,
-        store: Arc<dyn Store>,
+        store: Store,
         runner: Arc<dyn BuildRunner>,
     ) -> std::io::Result<ServerHandle> {
         let listener = TcpListener::bind(config.addr).await?;
@@ -241,7 +248,7 @@ impl ServerHandle {
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Store {
         &self.state.store
     }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use sandbox_template_runtime::Template;
@@ -88,6 +88,25 @@ fn failure_of(e: LocalError) -> StepFailure {
 }
 
 impl BuildRunner for EngineRunner {
+    fn remove_image<'a>(&'a self, template_name: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(engine) = self.engine.clone() else { return };
+            let name = template_name.to_owned();
+            let removed = tokio::task::spawn_blocking(move || {
+                if engine.has_image(&name) { engine.remove_image(&name).map(|()| true) } else { Ok(false) }
+            })
+            .await;
+            match removed {
+                Ok(Ok(true)) => tracing::info!(image = template_name, "removed the image of a deleted template"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(image = template_name, "cannot remove the image of a deleted template: {e}")
+                }
+                Err(e) => tracing::warn!(image = template_name, "cannot remove the image of a deleted template: {e}"),
+            }
+        })
+    }
+
     fn run<'a>(&'a self, job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
         Box::pin(async move {
             let dir = self.builds.join(&job.build_id);
@@ -98,22 +117,107 @@ impl BuildRunner for EngineRunner {
             let limits = self.limits;
             let abandoned = Abandoned::default();
             let flag = abandoned.0.clone();
+            let cancel = job.cancel.clone();
+            let (program, image) = (engine.as_ref().map(|e| e.kind().program()), job.template_name.clone());
+            let process = Arc::new(AtomicU32::new(0));
+            let engine_process = process.clone();
             // Engine calls block (they run the engine's CLI): off the async workers.
-            let result = tokio::task::spawn_blocking(move || {
-                let result = run_blocking(engine.as_ref(), &options, &limits, &dir, &job, &log, &flag);
+            let mut task = tokio::task::spawn_blocking(move || {
+                let watch = Watch { abandoned: &flag, engine_process: &engine_process };
+                let result = run_blocking(engine.as_ref(), &options, &limits, &dir, &job, &log, &watch);
                 // With an engine the image holds the files; without one, a staged context is
                 // the result of a successful build.
                 if engine.is_some() || result.is_err() {
                     let _ = std::fs::remove_dir_all(dir.join("context"));
                 }
                 result
-            })
-            .await
-            .unwrap_or_else(|e| Err(StepFailure { step: None, message: format!("the build task stopped: {e}") }));
+            });
+            let ended = tokio::select! {
+                ended = &mut task => ended,
+                () = cancel.cancelled() => {
+                    // The next engine event unwinds the build; a silent step sends none, so the
+                    // engine's process tree is killed too. Then wait for the build to end, so
+                    // its files can be removed.
+                    abandoned.0.store(true, Ordering::SeqCst);
+                    // Read after the flag is set (the build thread records the process before
+                    // it reads the flag): either this sees the process or the build unwinds.
+                    let pid = process.load(Ordering::SeqCst);
+                    if let Some(program) = program && pid != 0 {
+                        let _ = tokio::task::spawn_blocking(move || kill_engine_build(pid, program, &image)).await;
+                    }
+                    task.await
+                }
+            };
             drop(abandoned);
-            result
+            ended.unwrap_or_else(|e| {
+                if e.is_panic() && cancel.is_cancelled() {
+                    Err(StepFailure { step: None, message: CANCELLED.to_owned() })
+                } else {
+                    Err(StepFailure { step: None, message: format!("the build task stopped: {e}") })
+                }
+            })
         })
     }
+}
+
+/// Why a build stopped when its template was deleted.
+const CANCELLED: &str = "the build was cancelled: its template was deleted";
+
+/// Kills the engine process `pid` this build started (its [`LocalEvent::EngineProcess`]) with
+/// every process under it: as the runtime does when a build is abandoned, since Podman leaves a
+/// running step behind otherwise. Only this build's engine: another build of the same image
+/// name, in this server or another one in this process, runs on. `pid` is checked first to still
+/// be this process's child running `PROGRAM build ... -t IMAGE` (it may have ended and its number
+/// been reused since).
+fn kill_engine_build(pid: u32, program: &str, image: &str) {
+    let me = std::process::id();
+    if !processes().contains(&(pid, me)) {
+        return;
+    }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let is_engine = args.first().is_some_and(|a| a.ends_with(program.as_bytes()));
+    let builds_image =
+        args.contains(&&b"build"[..]) && args.windows(2).any(|w| w[0] == b"-t" && w[1] == image.as_bytes());
+    if !(is_engine && builds_image) {
+        return;
+    }
+    let mut pids = descendants(pid);
+    pids.push(pid);
+    tracing::info!(image, ?pids, "killing the engine build of a cancelled build");
+    let _ = std::process::Command::new("kill")
+        .arg("-KILL")
+        .args(pids.iter().map(u32::to_string))
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// (PID, parent PID) of every process, from `/proc`.
+fn processes() -> Vec<(u32, u32)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; `comm` may hold spaces and parentheses.
+            let ppid = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// Every process below `root`.
+fn descendants(root: u32) -> Vec<u32> {
+    let all = processes();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(all.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// Set when the build's task is dropped (the server is shutting down): the engine build is then
@@ -127,6 +231,14 @@ impl Drop for Abandoned {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
     }
+}
+
+/// What the build thread shares with the task that may cancel it.
+struct Watch<'a> {
+    /// Set when the build must stop (see [`Abandoned`]).
+    abandoned: &'a AtomicBool,
+    /// The PID of the engine's build process while it runs (0: none).
+    engine_process: &'a AtomicU32,
 }
 
 /// Unwinds out of the engine's event callback: `Engine::build` and `start` clean up (kill the
@@ -169,7 +281,7 @@ fn run_blocking(
     dir: &Path,
     job: &BuildJob,
     log: &BuildLog,
-    abandoned: &AtomicBool,
+    watch: &Watch<'_>,
 ) -> Result<(), StepFailure> {
     log.info(Some("base"), format!("Building template {} ({})", job.template_name, job.template_id));
     let context = stage(dir, job, limits)?;
@@ -226,14 +338,20 @@ fn run_blocking(
         _ => {}
     };
     let mut on_event = |event: LocalEvent| {
-        abandon_if(abandoned);
+        // Recorded before the flag is read (see the cancel in `run`).
+        if let LocalEvent::EngineProcess { pid } = event {
+            watch.engine_process.store(pid, Ordering::SeqCst);
+        }
+        abandon_if(watch.abandoned);
         show(event)
     };
     // The request's Dockerfile is kept beside the context for inspection.
     if let Ok(df) = engine.dockerfile(&template, options) {
         let _ = std::fs::write(dir.join("Dockerfile"), &df.text);
     }
-    let image = engine.build(&template, &job.template_name, options, &mut on_event).map_err(failure_of)?;
+    let built = engine.build(&template, &job.template_name, options, &mut on_event);
+    watch.engine_process.store(0, Ordering::SeqCst);
+    let image = built.map_err(failure_of)?;
     if template.start_cmd().is_some() {
         let start = StartOptions::new().ready_timeout(READY_TIMEOUT);
         let sandbox = engine.start(&template, &image, &start, &mut on_event).map_err(failure_of)?;

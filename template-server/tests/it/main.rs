@@ -11,7 +11,12 @@ mod api {
     mod e2e;
     /// The client against a misbehaving server (`api::faults`).
     mod faults;
+    /// The template list and details, paged, read by our client.
+    mod templates;
 }
+
+/// `runner`: what a runner is given (no secrets in its Debug output).
+mod runner;
 
 /// `serve`: the API with the local engine and a data folder.
 mod serve {
@@ -20,5 +25,9 @@ mod serve {
     /// Our cloud client building against `serve`; restarts keep state.
     mod local;
 }
+
+/// `store`: the SQLite state: no secrets or loose modes on disk, restarts, paging, migrations,
+/// deleting a running build.
+mod store;
 
 mod support;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sandbox_template_runtime::context::BuildContext;
 use sandbox_template_server::api::{Server, ServerConfig, ServerHandle};
 use sandbox_template_server::runner::EngineRunner;
-use sandbox_template_server::store::MemoryStore;
+use sandbox_template_server::store::Store;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -22,7 +22,7 @@ use crate::support::cloud::KEY;
 /// `builds`, so what an upload turns into on disk can be inspected.
 async fn staging_server(config: ServerConfig, builds: &Path) -> ServerHandle {
     let runner = EngineRunner::new(None, builds);
-    Server::start_with(config, Arc::new(MemoryStore::new().unwrap()), Arc::new(runner)).await.unwrap()
+    Server::start_with(config, Store::temporary().unwrap(), Arc::new(runner)).await.unwrap()
 }
 
 async fn call(server: &ServerHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -107,7 +107,7 @@ async fn the_api_key_is_required() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 202);
-    assert!(server.store().templates().len() == 1);
+    assert!(server.store().templates().await.unwrap().len() == 1);
 }
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn templates_are_keyed_by_name() {
     let (t2, b2) = api.create("same:v2").await;
     assert_eq!(t1, t2);
     assert_ne!(b1, b2);
-    assert_eq!(server.store().templates().len(), 1);
+    assert_eq!(server.store().templates().await.unwrap().len(), 1);
 }
 
 fn tar_gz_of(name: &str, content: &[u8]) -> Vec<u8> {

@@ -9,7 +9,7 @@ use sandbox_template_runtime::Template;
 use sandbox_template_runtime::cloud::{CloudBuildOptions, CloudError, UploadError};
 use sandbox_template_server::api::{FaultAction, Server, ServerConfig, ServerHandle};
 use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
-use sandbox_template_server::store::MemoryStore;
+use sandbox_template_server::store::Store;
 
 fn status(code: u16, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status { code, retry_after, message: format!("injected {code}") }
@@ -51,7 +51,7 @@ impl BuildRunner for StuckRunner {
 }
 
 async fn server_with(runner: impl BuildRunner) -> ServerHandle {
-    Server::start_with(ServerConfig::new(KEY), Arc::new(MemoryStore::new().unwrap()), Arc::new(runner)).await.unwrap()
+    Server::start_with(ServerConfig::new(KEY), Store::temporary().unwrap(), Arc::new(runner)).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +63,7 @@ async fn rate_limit_is_retried_after_retry_after() {
     client(&server).build(&seed_template(ctx.path()), "limited", &recording().0).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 must be honoured");
     assert_eq!(count(&server, "POST", "/v3/templates"), 2);
-    assert_eq!(server.store().templates().len(), 1);
+    assert_eq!(server.store().templates().await.unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +82,7 @@ async fn gateway_errors_are_retried_everywhere_it_is_safe() {
     let (options, events) = recording();
     client(&server).build(&seed_template(ctx.path()), "gateway", &options).await.unwrap();
     assert_eq!(f.pending(), 0, "every fault was hit");
-    assert_eq!(server.store().templates().len(), 1, "retries never create a second template");
+    assert_eq!(server.store().templates().await.unwrap().len(), 1, "retries never create a second template");
     let lines = log_lines(&events.lock().unwrap());
     let unique: std::collections::HashSet<_> = lines.iter().collect();
     assert_eq!(unique.len(), lines.len(), "no repeated log line: {lines:#?}");
@@ -126,7 +126,7 @@ async fn dropped_connections_do_not_create_a_second_template() {
     server.faults().add(Some("GET"), "/status", 2, FaultAction::DropAfterHandling);
     client(&server).build(&seed_template(ctx.path()), "dropped", &recording().0).await.unwrap();
     assert_eq!(server.faults().pending(), 0);
-    let templates = server.store().templates();
+    let templates = server.store().templates().await.unwrap();
     assert_eq!(templates.len(), 1, "{templates:#?}");
     assert_eq!(templates[0].builds.len(), 2, "the create that was acted on left one unstarted build");
 }

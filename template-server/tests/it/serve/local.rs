@@ -13,7 +13,7 @@ use sandbox_template_runtime::{
     RemoveOptions, Template, wait_for_port,
 };
 use sandbox_template_server::runner::NO_IMAGE_BUILT;
-use sandbox_template_server::store::{DiskStore, INTERRUPTED, Store};
+use sandbox_template_server::store::{INTERRUPTED, Store};
 use sandbox_template_server::{ServeOptions, Serving};
 
 use crate::support::engine::{Images, base_image, run_in};
@@ -94,34 +94,26 @@ async fn without_an_engine_a_build_is_staged_says_no_image_was_built_and_survive
     serving.server.shutdown().await;
 }
 
-#[test]
-fn a_build_running_when_the_server_stopped_is_marked_failed_on_restart() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_running_when_the_server_stopped_is_marked_failed_on_restart() {
     let data = tempfile::tempdir().unwrap();
     let (template_id, build_id) = {
-        let store = DiskStore::open(data.path()).unwrap();
-        let (t, b) = store.create_build("half", &["default".to_owned()], None, None).unwrap();
-        store.start_build(&t.id, &b.build_id, serde_json::json!({"steps": []})).unwrap();
-        assert_eq!(store.build(&t.id, &b.build_id).unwrap().status, BuildState::Building);
+        let store = Store::open(data.path()).unwrap();
+        let (t, b) = store.create_build("half", &["default".to_owned()], None, None).await.unwrap();
+        store.start_build(&t.id, &b.build_id, serde_json::json!({"steps": []})).await.unwrap();
+        assert_eq!(store.build(&t.id, &b.build_id).await.unwrap().unwrap().status, BuildState::Building);
         (t.id, b.build_id)
     }; // the "server" stops here, mid-build
-    let store = DiskStore::open(data.path()).unwrap();
-    let build = store.build(&template_id, &build_id).unwrap();
+    let store = Store::open(data.path()).unwrap();
+    let build = store.build(&template_id, &build_id).await.unwrap().unwrap();
     assert_eq!(build.status, BuildState::Error);
     assert_eq!(build.reason.unwrap().message, INTERRUPTED);
-    let log = store.logs(&template_id, &build_id, 0, 100);
+    let log = store.logs(&template_id, &build_id, 0, 100).await.unwrap();
     assert!(log.last().unwrap().message.contains(INTERRUPTED), "{log:?}");
     // Opening again changes nothing more: the build is terminal now.
     drop(store);
-    let store = DiskStore::open(data.path()).unwrap();
-    assert_eq!(store.logs(&template_id, &build_id, 0, 100).len(), log.len());
-}
-
-#[test]
-fn a_damaged_state_file_is_reported_with_the_fix() {
-    let data = tempfile::tempdir().unwrap();
-    std::fs::write(data.path().join("state.json"), "{not json").unwrap();
-    let e = DiskStore::open(data.path()).err().unwrap().to_string();
-    assert!(e.contains("state.json is damaged") && e.contains("move it away"), "{e}");
+    let store = Store::open(data.path()).unwrap();
+    assert_eq!(store.logs(&template_id, &build_id, 0, 100).await.unwrap().len(), log.len());
 }
 
 /// pip, npm, apt and git cannot run on the offline busybox base: their steps are covered here,
@@ -179,14 +171,19 @@ async fn serve_builds_a_real_image_that_holds_the_files_and_env() {
     let store = serving.server.store().clone();
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
     let status = loop {
-        let b = store.build(&info.template_id, &info.build_id).unwrap();
+        let b = store.build(&info.template_id, &info.build_id).await.unwrap().unwrap();
         if b.status.is_terminal() || std::time::Instant::now() > deadline {
             break b;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let log: Vec<String> =
-        store.logs(&info.template_id, &info.build_id, 0, 10_000).into_iter().map(|e| e.message).collect();
+    let log: Vec<String> = store
+        .logs(&info.template_id, &info.build_id, 0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
     assert_eq!(status.status, BuildState::Ready, "{:?}\n{}", status.reason, log.join("\n"));
     assert!(log.iter().any(|l| l.starts_with("Ready check passed")), "{}", log.join("\n"));
 
@@ -285,7 +282,7 @@ async fn stopping_the_server_stops_a_running_build_which_is_then_reported_interr
     let store = serving.server.store().clone();
     let mut running = false;
     for _ in 0..600 {
-        let log = store.logs(&info.template_id, &info.build_id, 0, 100_000);
+        let log = store.logs(&info.template_id, &info.build_id, 0, 100_000).await.unwrap();
         running = log.iter().any(|e| e.message == marker) && !processes_with(&marker).is_empty();
         if running {
             break;
@@ -376,4 +373,128 @@ async fn the_log_says_which_env_semantics_a_build_applied() {
         assert!(dockerfile.contains(env), "{provider}: {dockerfile}");
     }
     serving.server.shutdown().await;
+}
+
+/// Deleting a template stops its running build even in a silent step, which sends the engine no
+/// event to stop at (the engine's process tree is killed). Its staged files, logs and image are
+/// removed, and its log does not come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_template_kills_its_running_build_and_removes_its_image() {
+    let Some(engine) = engine() else { return };
+    let marker = format!("silent-{}", std::process::id());
+    let name = format!("sandbox-template-test/deleted-{}", std::process::id());
+    let _guard = Images(engine.clone(), vec![name.clone()]);
+    let data = tempfile::tempdir().unwrap();
+    let serving = ServeOptions::new(data.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
+    let client = client(&serving);
+    // A first build leaves an image behind.
+    let done = Template::new().from_image(base_image()).run_cmd("echo built > /built");
+    client.build(&done, &name, &CloudBuildOptions::default()).await.unwrap();
+    assert!(engine.has_image(&name));
+    // The second prints once, then stays silent.
+    let silent = Template::new().from_image(base_image()).run_cmd(format!("echo {marker}; sleep 600; : {marker}"));
+    let info = client.build_in_background(&silent, &name, &CloudBuildOptions::default()).await.unwrap();
+    let store = serving.server.store().clone();
+    let mut running = false;
+    for _ in 0..600 {
+        let log = store.logs(&info.template_id, &info.build_id, 0, 100_000).await.unwrap();
+        running = log.iter().any(|e| e.message == marker) && !processes_with(&marker).is_empty();
+        if running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(running, "the step never started");
+
+    let resp = reqwest::Client::new()
+        .delete(format!("{}/templates/{}", serving.server.url(), info.template_id))
+        .header("X-API-KEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let mut left = processes_with(&marker);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = processes_with(&marker);
+    }
+    assert!(left.is_empty(), "the step still runs after its template was deleted: pids {left:?}");
+    assert!(!data.path().join("builds").join(&info.build_id).exists(), "the build's staged files are still there");
+    assert!(!engine.has_image(&name), "the deleted template's image is still there");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(store.logs(&info.template_id, &info.build_id, 0, 100).await.unwrap().is_empty());
+    let db = rusqlite::Connection::open(data.path().join("state.db")).unwrap();
+    assert_eq!(db.query_row("SELECT count(*) FROM logs", [], |r| r.get::<_, i64>(0)).unwrap(), 0, "orphan log lines");
+    drop(store);
+    serving.server.shutdown().await;
+}
+
+/// Waits (up to a minute) until the build logged `marker` and a process with `marker` in its
+/// command line runs.
+async fn wait_running(store: &sandbox_template_server::store::Store, template_id: &str, build_id: &str, marker: &str) {
+    for _ in 0..600 {
+        let log = store.logs(template_id, build_id, 0, 100_000).await.unwrap();
+        if log.iter().any(|e| e.message == marker) && !processes_with(marker).is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the step printing {marker} never started");
+}
+
+/// Deleting a template kills its own build's engine process only: a build of the same image
+/// name by another server in this process (as tests, or an embedding program, run them) goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_template_kills_only_its_own_builds_engine() {
+    let Some(engine) = engine() else { return };
+    let pid = std::process::id();
+    let name = format!("sandbox-template-test/same-name-{pid}");
+    let _guard = Images(engine.clone(), vec![name.clone()]);
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = ServeOptions::new(data_a.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
+    let b = ServeOptions::new(data_b.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
+    let (marker_a, marker_b) = (format!("deleted-a-{pid}"), format!("kept-b-{pid}"));
+    let silent = |marker: &str| {
+        Template::new().from_image(base_image()).run_cmd(format!("echo {marker}; sleep 600; : {marker}"))
+    };
+    let info_a =
+        client(&a).build_in_background(&silent(&marker_a), &name, &CloudBuildOptions::default()).await.unwrap();
+    let info_b =
+        client(&b).build_in_background(&silent(&marker_b), &name, &CloudBuildOptions::default()).await.unwrap();
+    wait_running(a.server.store(), &info_a.template_id, &info_a.build_id, &marker_a).await;
+    wait_running(b.server.store(), &info_b.template_id, &info_b.build_id, &marker_b).await;
+
+    let http = reqwest::Client::new();
+    let resp = http
+        .delete(format!("{}/templates/{}", a.server.url(), info_a.template_id))
+        .header("X-API-KEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let mut left = processes_with(&marker_a);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = processes_with(&marker_a);
+    }
+    assert!(left.is_empty(), "the deleted template's step still runs: pids {left:?}");
+    assert!(!processes_with(&marker_b).is_empty(), "the other server's build of the same name was killed too");
+    let status = status_json(&b, &info_b.template_id, &info_b.build_id).await;
+    assert_eq!(status["status"], "building", "{status}");
+
+    let resp = http
+        .delete(format!("{}/templates/{}", b.server.url(), info_b.template_id))
+        .header("X-API-KEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    a.server.shutdown().await;
+    b.server.shutdown().await;
 }
