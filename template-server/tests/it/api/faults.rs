@@ -19,15 +19,28 @@ fn count(server: &ServerHandle, method: &str, path_contains: &str) -> usize {
     server.requests().iter().filter(|r| r.method == method && r.path.contains(path_contains)).count()
 }
 
-/// Emits `lines` numbered log lines, a few at a time, so the client polls while they appear.
+/// Emits `lines` numbered log lines, a few at a time, so the client polls while they appear; the
+/// last `held` lines wait for `release`, so that the build is still running while every injected
+/// fault is hit, however fast or loaded the machine is.
 struct SlowLogRunner {
     lines: usize,
+    held: usize,
+    release: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl BuildRunner for SlowLogRunner {
     fn run<'a>(&'a self, _job: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
         Box::pin(async move {
             for i in 0..self.lines {
+                if i == self.lines - self.held {
+                    // Bounded: a test that never releases fails on its own assertions, not by hanging.
+                    for _ in 0..1200 {
+                        if self.release.load(std::sync::atomic::Ordering::SeqCst) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
                 log.info(Some("1"), format!("line {i}"));
                 if i % 10 == 9 {
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -158,7 +171,8 @@ async fn slow_answers_time_out_and_are_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_lines_survive_transient_failures_exactly_once_in_order() {
-    let server = server_with(SlowLogRunner { lines: 330 }).await;
+    let release = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = server_with(SlowLogRunner { lines: 330, held: 30, release: release.clone() }).await;
     let f = server.faults();
     // Spread over the polls: each failure is followed by successful polls.
     let faults = [
@@ -178,7 +192,19 @@ async fn log_lines_survive_transient_failures_exactly_once_in_order() {
         o.request_timeout(Duration::from_millis(500))
     });
     let (options, events) = recording();
-    client.build(&Template::new().from_base_image(), "logs", &options).await.unwrap();
+    // The last lines are held back until every fault was hit (at most a minute).
+    let all_hit = async {
+        for _ in 0..1200 {
+            if f.pending() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        release.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let template = Template::new().from_base_image();
+    let (built, ()) = tokio::join!(client.build(&template, "logs", &options), all_hit);
+    built.unwrap();
     assert_eq!(f.pending(), 0, "every fault was hit");
     let lines = log_lines(&events.lock().unwrap());
     let want: Vec<String> = (0..330).map(|i| format!("line {i}")).collect();
