@@ -591,6 +591,27 @@ fn word(input: ParseStream, expected: &str, help: &str) -> Result<Ident> {
 
 impl Parse for Stmt {
     fn parse(input: ParseStream) -> Result<Self> {
+        let stmt = Stmt::parse_unterminated(input)?;
+        Stmt::end(input, stmt, input.span())
+    }
+}
+
+impl Stmt {
+    /// The `;` after a statement. `last` is the statement's last token: a missing `;` is reported
+    /// there (where it should be written), not at whatever follows.
+    fn end(input: ParseStream, stmt: Stmt, last: Span) -> Result<Self> {
+        if !input.peek(Token![;]) {
+            if input.peek(syn::token::Paren) {
+                return Err(err(input.span(), format!("`{}` takes no options", stmt.kw()), "remove the `(...)`"));
+            }
+            return Err(err(last, "expected `;`", "end the statement with `;`"));
+        }
+        input.parse::<Token![;]>()?;
+        Ok(stmt)
+    }
+
+    /// A statement without its `;`.
+    fn parse_unterminated(input: ParseStream) -> Result<Self> {
         let kw = input.call(Ident::parse_any).map_err(|e| {
             err(e.span(), "expected a statement", format!("statements start with a keyword: {}", STATEMENTS.join(", ")))
         })?;
@@ -697,15 +718,27 @@ impl Parse for Stmt {
                 ));
             }
         };
-        if !input.peek(Token![;]) {
-            if input.peek(syn::token::Paren) {
-                return Err(err(input.span(), format!("`{}` takes no options", stmt.kw()), "remove the `(...)`"));
-            }
-            return Err(err(input.span(), "expected `;`", "end the statement with `;`"));
-        }
-        input.parse::<Token![;]>()?;
         Ok(stmt)
     }
+}
+
+/// The span of a token's end: a group's closing delimiter, else the token.
+fn last_span(tt: &TokenTree) -> Span {
+    match tt {
+        TokenTree::Group(g) if g.delimiter() != Delimiter::None => g.span_close(),
+        t => t.span(),
+    }
+}
+
+/// How many token trees `input` has left.
+fn remaining(input: ParseStream) -> usize {
+    let mut cursor = input.cursor();
+    let mut n = 0;
+    while let Some((_, next)) = cursor.token_tree() {
+        n += 1;
+        cursor = next;
+    }
+    n
 }
 
 /// The body of a template: its statements, in order. Statements that fail to parse are reported
@@ -724,8 +757,15 @@ impl Body {
         let mut body = Body::default();
         let mut chunk: Vec<TokenTree> = Vec::new();
         let flush = |chunk: &mut Vec<TokenTree>, body: &mut Body, cx: &mut Diagnostics| {
-            let tokens: TokenStream = std::mem::take(chunk).into_iter().collect();
-            match Stmt::parse.parse2(tokens) {
+            let taken = std::mem::take(chunk);
+            let parser = |input: ParseStream| {
+                let stmt = Stmt::parse_unterminated(input)?;
+                // The last token the statement took: the one before what is left.
+                let used = taken.len() - remaining(input);
+                let last = used.checked_sub(1).map_or_else(|| input.span(), |i| last_span(&taken[i]));
+                Stmt::end(input, stmt, last)
+            };
+            match parser.parse2(taken.iter().cloned().collect()) {
                 Ok(stmt) => body.stmts.push(stmt),
                 Err(e) => {
                     body.had_parse_errors = true;
@@ -742,10 +782,7 @@ impl Body {
         }
         if let Some(last) = chunk.last() {
             // The last statement has no `;`: say so at its last token rather than "end of input".
-            let span = match last {
-                TokenTree::Group(g) if g.delimiter() != Delimiter::None => g.span_close(),
-                t => t.span(),
-            };
+            let span = last_span(last);
             let mut probe = chunk.clone();
             let mut semi = proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone);
             semi.set_span(span);
