@@ -461,6 +461,16 @@ impl Parse for Ready {
             input.parse::<LitInt>().map_err(|e| err(e.span(), format!("expected {what}"), help))
         };
         Ok(match kw.to_string().as_str() {
+            "port" if input.peek(syn::token::Brace) => {
+                // Ports are literals (checked at compile time); a computed one goes through the
+                // `{expr}` ready form, which takes any `ReadyCmd`.
+                let group: proc_macro2::Group = input.parse()?;
+                return Err(err(
+                    group.span(),
+                    "`ready port` takes a number literal, not `{expr}`",
+                    format!("for a port computed in Rust write `ready {{wait_for_port({})}}`", group.stream()),
+                ));
+            }
             "port" => Ready::Port(int(input, "a port number")?),
             "url" => {
                 let url = input.parse()?;
@@ -659,6 +669,11 @@ impl Stmt {
                                 err(e.span(), "expected a variable name", "write `env NAME = \"value\";`")
                             })?)
                         };
+                    if let EnvKey::Ident(first) = &key
+                        && input.peek(Token![-])
+                    {
+                        return Err(dashed_env_name(input, first));
+                    }
                     if !input.peek(Token![=]) || input.peek(Token![=>]) {
                         return Err(err(input.span(), "expected `=`", "write `env NAME = \"value\";`"));
                     }
@@ -720,6 +735,26 @@ impl Stmt {
         };
         Ok(stmt)
     }
+}
+
+/// `env APP-ENV = ...`: Rust reads `APP - ENV`, so say that `-` is the problem and what the name
+/// would be with `_` (`APP_ENV`).
+fn dashed_env_name(input: ParseStream, first: &Ident) -> syn::Error {
+    let dash_span = input.span();
+    let mut name = first.to_string();
+    while input.peek(Token![-]) {
+        let Ok(_) = input.parse::<Token![-]>() else { break };
+        name.push('_');
+        if input.peek(Ident::peek_any) || input.peek(LitInt) {
+            let Ok(tt) = input.parse::<TokenTree>() else { break };
+            name.push_str(&tt.to_string());
+        }
+    }
+    err(
+        dash_span,
+        "`-` is not allowed in an environment variable name",
+        format!("names are letters, digits and `_`: write `{name}`"),
+    )
 }
 
 /// The span of a token's end: a group's closing delimiter, else the token.
