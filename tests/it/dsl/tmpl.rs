@@ -95,11 +95,13 @@ fn tmpl_errors_point_into_the_file() {
 #[test]
 fn a_missing_semicolon_is_reported_where_it_belongs() {
     // At the end of `from base` (where the `;` goes), not at `run` on the next line.
-    let err = sandbox_template_dsl::tmpl::load_str("from base\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
-        .unwrap_err();
+    let err =
+        sandbox_template_dsl::tmpl::load_str("from base\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
+            .unwrap_err();
     assert!(err.rendered.contains("error: expected `;`\n --> x.tmpl:1:6"), "{err}");
-    let err = sandbox_template_dsl::tmpl::load_str("from base;\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
-        .unwrap_err();
+    let err =
+        sandbox_template_dsl::tmpl::load_str("from base;\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
+            .unwrap_err();
     assert!(err.rendered.contains("error: expected `;`\n --> x.tmpl:2:26"), "{err}");
 }
 
