@@ -99,7 +99,18 @@ fn check_tokens_at(tokens: TokenStream, env: &Env, site: proc_macro2::Span) -> R
     let mut cx = Diagnostics::default();
     let body = ast::Body::parse(tokens, &mut cx);
     let checked = check::check(&body, env, site, &mut cx);
-    if cx.is_empty() { Ok(checked) } else { Err(cx.into_vec()) }
+    if cx.is_empty() {
+        return Ok(checked);
+    }
+    // Checks that need every statement (a step before the base, copy sources) report after the
+    // per-statement ones: put everything back in source order, as rustc does (stable, so problems
+    // at the same token keep the order they were found in).
+    let mut diags = cx.into_vec();
+    diags.sort_by_key(|d| {
+        let start = d.span.start();
+        (start.line, start.column)
+    });
+    Err(diags)
 }
 
 fn errors(diags: &[Diagnostic]) -> TokenStream {

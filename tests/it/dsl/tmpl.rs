@@ -106,6 +106,17 @@ fn a_missing_semicolon_is_reported_where_it_belongs() {
 }
 
 #[test]
+fn errors_come_in_source_order() {
+    // "A step before the base" is found only once every statement is read, yet comes first.
+    let err =
+        sandbox_template_dsl::tmpl::load_str("run \"echo\";\nfrom base;\nready port 0;", "x.tmpl", None).unwrap_err();
+    assert_eq!(err.count, 2, "{err}");
+    let step = err.rendered.find("x.tmpl:1:1").expect("the step before the base is reported");
+    let port = err.rendered.find("x.tmpl:3:12").expect("the bad port is reported");
+    assert!(step < port, "{err}");
+}
+
+#[test]
 fn tmpl_files_cannot_run_rust() {
     let err = sandbox_template_dsl::tmpl::load_str("from python {v};", "x.tmpl", None).unwrap_err();
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
