@@ -128,9 +128,16 @@ impl Rule {
             Rule::EscapingSource(_) => {
                 "move the file into the context folder, or point the context at a folder that contains it".into()
             }
-            Rule::InvalidEnvKey(_) => {
-                "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
-                    .into()
+            Rule::InvalidEnvKey(key) => {
+                let rule = "environment variable names are letters, digits and `_`, not starting with a digit";
+                // `APP-ENV`, `my.key`: the same name with `_` for each other character, when that
+                // is a valid name.
+                let fixed: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                if !key.is_empty() && env_key(&fixed).is_ok() {
+                    format!("{rule}: write `{fixed}`")
+                } else {
+                    format!("{rule} (e.g. `APP_ENV`)")
+                }
             }
             Rule::EnvReference { key, value, reference } => format!(
                 "write the full value{}, or keep the text with `set_envs_with(.., EnvOptions::new().literal(true))`; \
