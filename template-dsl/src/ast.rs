@@ -461,6 +461,16 @@ impl Parse for Ready {
             input.parse::<LitInt>().map_err(|e| err(e.span(), format!("expected {what}"), help))
         };
         Ok(match kw.to_string().as_str() {
+            "port" if input.peek(syn::token::Brace) => {
+                // Ports are literals (checked at compile time); a computed one goes through the
+                // `{expr}` ready form, which takes any `ReadyCmd`.
+                let group: proc_macro2::Group = input.parse()?;
+                return Err(err(
+                    group.span(),
+                    "`ready port` takes a number literal, not `{expr}`",
+                    format!("for a port computed in Rust write `ready {{wait_for_port({})}}`", group.stream()),
+                ));
+            }
             "port" => Ready::Port(int(input, "a port number")?),
             "url" => {
                 let url = input.parse()?;
@@ -591,6 +601,27 @@ fn word(input: ParseStream, expected: &str, help: &str) -> Result<Ident> {
 
 impl Parse for Stmt {
     fn parse(input: ParseStream) -> Result<Self> {
+        let stmt = Stmt::parse_unterminated(input)?;
+        Stmt::end(input, stmt, input.span())
+    }
+}
+
+impl Stmt {
+    /// The `;` after a statement. `last` is the statement's last token: a missing `;` is reported
+    /// there (where it should be written), not at whatever follows.
+    fn end(input: ParseStream, stmt: Stmt, last: Span) -> Result<Self> {
+        if !input.peek(Token![;]) {
+            if input.peek(syn::token::Paren) {
+                return Err(err(input.span(), format!("`{}` takes no options", stmt.kw()), "remove the `(...)`"));
+            }
+            return Err(err(last, "expected `;`", "end the statement with `;`"));
+        }
+        input.parse::<Token![;]>()?;
+        Ok(stmt)
+    }
+
+    /// A statement without its `;`.
+    fn parse_unterminated(input: ParseStream) -> Result<Self> {
         let kw = input.call(Ident::parse_any).map_err(|e| {
             err(e.span(), "expected a statement", format!("statements start with a keyword: {}", STATEMENTS.join(", ")))
         })?;
@@ -638,6 +669,11 @@ impl Parse for Stmt {
                                 err(e.span(), "expected a variable name", "write `env NAME = \"value\";`")
                             })?)
                         };
+                    if let EnvKey::Ident(first) = &key
+                        && input.peek(Token![-])
+                    {
+                        return Err(dashed_env_name(input, first));
+                    }
                     if !input.peek(Token![=]) || input.peek(Token![=>]) {
                         return Err(err(input.span(), "expected `=`", "write `env NAME = \"value\";`"));
                     }
@@ -697,15 +733,47 @@ impl Parse for Stmt {
                 ));
             }
         };
-        if !input.peek(Token![;]) {
-            if input.peek(syn::token::Paren) {
-                return Err(err(input.span(), format!("`{}` takes no options", stmt.kw()), "remove the `(...)`"));
-            }
-            return Err(err(input.span(), "expected `;`", "end the statement with `;`"));
-        }
-        input.parse::<Token![;]>()?;
         Ok(stmt)
     }
+}
+
+/// `env APP-ENV = ...`: Rust reads `APP - ENV`, so say that `-` is the problem and what the name
+/// would be with `_` (`APP_ENV`).
+fn dashed_env_name(input: ParseStream, first: &Ident) -> syn::Error {
+    let dash_span = input.span();
+    let mut name = first.to_string();
+    while input.peek(Token![-]) {
+        let Ok(_) = input.parse::<Token![-]>() else { break };
+        name.push('_');
+        if input.peek(Ident::peek_any) || input.peek(LitInt) {
+            let Ok(tt) = input.parse::<TokenTree>() else { break };
+            name.push_str(&tt.to_string());
+        }
+    }
+    err(
+        dash_span,
+        "`-` is not allowed in an environment variable name",
+        format!("names are letters, digits and `_`: write `{name}`"),
+    )
+}
+
+/// The span of a token's end: a group's closing delimiter, else the token.
+fn last_span(tt: &TokenTree) -> Span {
+    match tt {
+        TokenTree::Group(g) if g.delimiter() != Delimiter::None => g.span_close(),
+        t => t.span(),
+    }
+}
+
+/// How many token trees `input` has left.
+fn remaining(input: ParseStream) -> usize {
+    let mut cursor = input.cursor();
+    let mut n = 0;
+    while let Some((_, next)) = cursor.token_tree() {
+        n += 1;
+        cursor = next;
+    }
+    n
 }
 
 /// The body of a template: its statements, in order. Statements that fail to parse are reported
@@ -724,8 +792,15 @@ impl Body {
         let mut body = Body::default();
         let mut chunk: Vec<TokenTree> = Vec::new();
         let flush = |chunk: &mut Vec<TokenTree>, body: &mut Body, cx: &mut Diagnostics| {
-            let tokens: TokenStream = std::mem::take(chunk).into_iter().collect();
-            match Stmt::parse.parse2(tokens) {
+            let taken = std::mem::take(chunk);
+            let parser = |input: ParseStream| {
+                let stmt = Stmt::parse_unterminated(input)?;
+                // The last token the statement took: the one before what is left.
+                let used = taken.len() - remaining(input);
+                let last = used.checked_sub(1).map_or_else(|| input.span(), |i| last_span(&taken[i]));
+                Stmt::end(input, stmt, last)
+            };
+            match parser.parse2(taken.iter().cloned().collect()) {
                 Ok(stmt) => body.stmts.push(stmt),
                 Err(e) => {
                     body.had_parse_errors = true;
@@ -742,10 +817,7 @@ impl Body {
         }
         if let Some(last) = chunk.last() {
             // The last statement has no `;`: say so at its last token rather than "end of input".
-            let span = match last {
-                TokenTree::Group(g) if g.delimiter() != Delimiter::None => g.span_close(),
-                t => t.span(),
-            };
+            let span = last_span(last);
             let mut probe = chunk.clone();
             let mut semi = proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone);
             semi.set_span(span);

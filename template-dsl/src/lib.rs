@@ -91,10 +91,26 @@ pub use model::Checked;
 
 /// Parses and checks a template body (the text between the braces of `template! { ... }`).
 pub fn check_tokens(tokens: TokenStream, env: &Env) -> Result<Checked, Vec<Diagnostic>> {
+    check_tokens_at(tokens, env, proc_macro2::Span::call_site())
+}
+
+/// [`check_tokens`], reporting problems of the template as a whole at `site`.
+fn check_tokens_at(tokens: TokenStream, env: &Env, site: proc_macro2::Span) -> Result<Checked, Vec<Diagnostic>> {
     let mut cx = Diagnostics::default();
     let body = ast::Body::parse(tokens, &mut cx);
-    let checked = check::check(&body, env, &mut cx);
-    if cx.is_empty() { Ok(checked) } else { Err(cx.into_vec()) }
+    let checked = check::check(&body, env, site, &mut cx);
+    if cx.is_empty() {
+        return Ok(checked);
+    }
+    // Checks that need every statement (a step before the base, copy sources) report after the
+    // per-statement ones: put everything back in source order, as rustc does (stable, so problems
+    // at the same token keep the order they were found in).
+    let mut diags = cx.into_vec();
+    diags.sort_by_key(|d| {
+        let start = d.span.start();
+        (start.line, start.column)
+    });
+    Err(diags)
 }
 
 fn errors(diags: &[Diagnostic]) -> TokenStream {
@@ -127,7 +143,7 @@ pub fn expand(input: TokenStream, base_dir: Option<PathBuf>) -> TokenStream {
     let mut out = TokenStream::new();
     for item in items {
         let ast::ItemDef { attrs, vis, static_token, name, body, .. } = item;
-        let value = match check_tokens(body, &env) {
+        let value = match check_tokens_at(body, &env, name.span()) {
             Ok(checked) => {
                 let expr = lower::lower(&checked);
                 quote!(#p::LazyLock::new(|| #expr))

@@ -26,14 +26,10 @@ pub enum Rule {
         path: String,
     },
     /// A copy source is absolute.
-    #[error(
-        "Invalid source path \"{0}\": absolute paths are not allowed. Use a relative path within the context directory."
-    )]
+    #[error("copy source `{}` is an absolute path", .0.escape_debug())]
     AbsoluteSource(String),
     /// A copy source leaves the context folder.
-    #[error(
-        "Invalid source path \"{0}\": path escapes the context directory. The path must stay within the context directory."
-    )]
+    #[error("copy source `{}` leads out of the context folder", .0.escape_debug())]
     EscapingSource(String),
     /// An environment variable name is not `[A-Za-z_][A-Za-z0-9_]*`.
     #[error("invalid environment variable name `{}`", .0.escape_debug())]
@@ -132,9 +128,16 @@ impl Rule {
             Rule::EscapingSource(_) => {
                 "move the file into the context folder, or point the context at a folder that contains it".into()
             }
-            Rule::InvalidEnvKey(_) => {
-                "environment variable names are letters, digits and `_`, not starting with a digit (e.g. `APP_ENV`)"
-                    .into()
+            Rule::InvalidEnvKey(key) => {
+                let rule = "environment variable names are letters, digits and `_`, not starting with a digit";
+                // `APP-ENV`, `my.key`: the same name with `_` for each other character, when that
+                // is a valid name.
+                let fixed: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                if !key.is_empty() && env_key(&fixed).is_ok() {
+                    format!("{rule}: write `{fixed}`")
+                } else {
+                    format!("{rule} (e.g. `APP_ENV`)")
+                }
             }
             Rule::EnvReference { key, value, reference } => format!(
                 "write the full value{}, or keep the text with `set_envs_with(.., EnvOptions::new().literal(true))`; \

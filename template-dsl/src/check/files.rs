@@ -2,7 +2,7 @@
 //! whether each `copy` source names something in it, the files whose edits rebuild the crate,
 //! and what `embed;` compiles into the binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proc_macro2::{Ident, Span};
 use sandbox_template_runtime::rules;
@@ -102,7 +102,7 @@ impl Checker<'_> {
                         }
                     }
                 }
-                Err(e) => self.files_error(copy, files.root(), e),
+                Err(e) => self.files_error(copy, files, e),
             }
         }
     }
@@ -133,12 +133,18 @@ impl Checker<'_> {
         }
     }
 
-    fn files_error(&mut self, copy: &CopySource, root: &Path, e: FilesError) {
+    fn files_error(&mut self, copy: &CopySource, files: &files::Context, e: FilesError) {
         let src = &copy.src;
         let value = src.value().unwrap_or_default();
+        let root = files.root();
         let mut d = match e {
-            FilesError::NoMatch => Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", root.display()))
-                .help("copy sources are relative to the context folder (this source file's folder, or `context`), after `.dockerignore` and `ignore` rules"),
+            FilesError::NoMatch => {
+                let d = Diagnostic::new(src.span(), format!("no file matches `{value}` in `{}`", root.display()));
+                match nearest_path(files, &value) {
+                    Some(path) => d.help(format!("did you mean `{path}`?")),
+                    None => d.help("copy sources are relative to the context folder (this source file's folder, or `context`), after `.dockerignore` and `ignore` rules"),
+                }
+            }
             FilesError::SymlinkEscapes(link) => Diagnostic::new(src.span(), format!("symlink `{link}` points outside the context folder"))
                 .help("copy what it points to into the context folder, or leave out `resolve_symlinks` to copy the link itself"),
             FilesError::Io(e) => Diagnostic::new(src.span(), format!("cannot read the context: {e}")),
@@ -177,4 +183,31 @@ impl Checker<'_> {
             },
         }
     }
+}
+
+/// The existing path closest to `src` (a typo in its last part: `mian.py` -> `main.py`), among the
+/// entries of its folder that the context keeps (not ignored), for "did you mean".
+fn nearest_path(files: &files::Context, src: &str) -> Option<String> {
+    if src.contains(['*', '?', '[']) {
+        return None;
+    }
+    let trimmed = src.trim_end_matches('/');
+    let (folder, name) = match trimmed.rsplit_once('/') {
+        Some((folder, name)) => (Some(folder), name),
+        None => (None, trimmed),
+    };
+    let dir = match folder {
+        Some(folder) => files.root().join(folder),
+        None => files.root().to_owned(),
+    };
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    // Sorted: the same suggestion on every file system.
+    names.sort();
+    let best = sandbox_template_runtime::__private::did_you_mean(name, names.iter().map(String::as_str))?;
+    let path = match folder {
+        Some(folder) => format!("{folder}/{best}"),
+        None => best.to_owned(),
+    };
+    files.entries(&path, false).is_ok().then_some(path)
 }

@@ -45,14 +45,17 @@ pub struct Env {
 }
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
-pub fn check(body: &Body, env: &Env, cx: &mut Diagnostics) -> Checked {
-    let mut c = Checker { cx, env, seen_base: None, step_before_base: None, finish: None, provider: None };
+pub fn check(body: &Body, env: &Env, site: Span, cx: &mut Diagnostics) -> Checked {
+    let mut c = Checker { cx, env, site, seen_base: None, step_before_base: None, finish: None, provider: None };
     c.run(body)
 }
 
 struct Checker<'a> {
     cx: &'a mut Diagnostics,
     env: &'a Env,
+    /// Where problems of the template as a whole ("no base") are reported: the macro call, or the
+    /// static's name in the item form.
+    site: Span,
     seen_base: Option<Span>,
     /// The first step written before `from` (reported only if a base follows: without any
     /// base, "no base" says it better).
@@ -99,7 +102,7 @@ impl Checker<'_> {
         }
         if self.seen_base.is_none() && !body.had_parse_errors && !c.base_failed {
             self.cx.push(
-                Diagnostic::new(Span::call_site(), "the template has no base")
+                Diagnostic::new(self.site, "the template has no base")
                     .help("start with `from python \"3.12\";`, `from image \"ubuntu:24.04\";` or `from base;`"),
             );
         }

@@ -93,6 +93,30 @@ fn tmpl_errors_point_into_the_file() {
 }
 
 #[test]
+fn a_missing_semicolon_is_reported_where_it_belongs() {
+    // At the end of `from base` (where the `;` goes), not at `run` on the next line.
+    let err =
+        sandbox_template_dsl::tmpl::load_str("from base\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
+            .unwrap_err();
+    assert!(err.rendered.contains("error: expected `;`\n --> x.tmpl:1:6"), "{err}");
+    let err =
+        sandbox_template_dsl::tmpl::load_str("from base;\nrun \"echo\" (user = \"root\")\nrun \"x\";", "x.tmpl", None)
+            .unwrap_err();
+    assert!(err.rendered.contains("error: expected `;`\n --> x.tmpl:2:26"), "{err}");
+}
+
+#[test]
+fn errors_come_in_source_order() {
+    // "A step before the base" is found only once every statement is read, yet comes first.
+    let err =
+        sandbox_template_dsl::tmpl::load_str("run \"echo\";\nfrom base;\nready port 0;", "x.tmpl", None).unwrap_err();
+    assert_eq!(err.count, 2, "{err}");
+    let step = err.rendered.find("x.tmpl:1:1").expect("the step before the base is reported");
+    let port = err.rendered.find("x.tmpl:3:12").expect("the bad port is reported");
+    assert!(step < port, "{err}");
+}
+
+#[test]
 fn tmpl_files_cannot_run_rust() {
     let err = sandbox_template_dsl::tmpl::load_str("from python {v};", "x.tmpl", None).unwrap_err();
     assert!(err.rendered.contains("`{...}` is Rust code"), "{err}");
