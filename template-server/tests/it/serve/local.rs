@@ -388,7 +388,7 @@ async fn deleting_a_template_kills_its_running_build_and_removes_its_image() {
     let serving = ServeOptions::new(data.path(), KEY).engine(EnginePreference::Auto).start().await.unwrap();
     let client = client(&serving);
     // A first build leaves an image behind.
-    let done = Template::new().from_image(base_image()).run_cmd("echo built > /built");
+    let done = Template::new().from_image(base_image()).run_cmd("echo built > /tmp/built");
     client.build(&done, &name, &CloudBuildOptions::default()).await.unwrap();
     assert!(engine.has_image(&name));
     // The second prints once, then stays silent.
