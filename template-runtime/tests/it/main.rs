@@ -45,7 +45,7 @@ mod local {
     mod engine;
 }
 
-/// `validate`: the provider-specific rule for `$VAR` in env values, and `rebuild`'s reading of
+/// `validate`: the provider-specific rules (`$VAR` in env values, what one SDK lacks), and `rebuild`'s reading of
 /// a request's provider.
 mod validate;
 
