@@ -96,6 +96,14 @@ fn a_received_request_keeps_its_providers_env_semantics() {
     assert_eq!(t.provider(), Provider::Novita);
     assert!(matches!(&t.steps()[0].kind, StepKind::Env { literal: false, .. }));
     assert!(t.validate().is_ok());
+
+    // Only novita-sandbox sends a pre-boot script: such a request is Novita's, so the script that
+    // E2B would refuse passes.
+    let sent = Template::new().from_image("alpine:3").set_patch_cmd("echo patched");
+    let novita = sent.build_request(Provider::Novita, false).unwrap();
+    let t = Template::from_build_request(&novita, Path::new(".")).unwrap();
+    assert_eq!(t.provider(), Provider::Novita);
+    assert!(t.validate().is_ok(), "{:?}", t.validate());
 }
 
 /// The `Rule::NotOnProvider` errors of a template validated for `provider`: (feature, help).
