@@ -36,6 +36,14 @@ pub struct BuildArgs {
     /// Memory in MiB.
     #[arg(long, value_name = "MB")]
     pub memory: Option<u32>,
+    /// Free disk the sandbox must have after the build, in MiB (E2B only: Novita has no such
+    /// option and refuses it).
+    #[arg(long, value_name = "MB")]
+    pub min_free_disk_mb: Option<u32>,
+    /// Show build log lines of this level and above, as the SDKs' `defaultBuildLogger({ minLevel })`
+    /// [default: every line]. Lines of a level the service invents are always shown.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
     /// Rebuild every step instead of using the build cache.
     #[arg(long)]
     pub skip_cache: bool,
@@ -52,6 +60,32 @@ pub struct BuildArgs {
     /// Build on this machine with Docker or Podman instead (image tagged with the name).
     #[arg(long, conflicts_with = "background")]
     pub local: bool,
+}
+
+/// A build log level, lowest first: the SDKs' `LogEntry` levels.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Everything.
+    Debug,
+    /// Progress (the SDKs' default minimum).
+    Info,
+    /// Warnings and errors.
+    Warn,
+    /// Errors only.
+    Error,
+}
+
+impl LogLevel {
+    /// The level of a log line as the service writes it; `None` for one the SDKs do not know.
+    fn of(level: &str) -> Option<LogLevel> {
+        match level.to_ascii_lowercase().as_str() {
+            "debug" => Some(LogLevel::Debug),
+            "info" => Some(LogLevel::Info),
+            "warn" | "warning" => Some(LogLevel::Warn),
+            "error" => Some(LogLevel::Error),
+            _ => None,
+        }
+    }
 }
 
 /// Runs the subcommand. A template that cannot be loaded exits with 2, like one whose COPY
@@ -166,11 +200,12 @@ async fn build_with_progress_to(
 /// Build options as `args` say, drawing upload bars and the build log on `target`.
 fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildOptions {
     let multi = MultiProgress::with_draw_target(target);
-    let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()) });
+    let display = Arc::new(Display { multi, bars: Mutex::new(HashMap::new()), min_level: args.log_level });
     let mut options = CloudBuildOptions::default().skip_cache(args.skip_cache).on_event(move |e| display.show(e));
     options.tags = args.tags.clone();
     options.cpu_count = args.cpu;
     options.memory_mb = args.memory;
+    options.min_free_disk_mb = args.min_free_disk_mb;
     if let Some(seconds) = args.timeout {
         options.timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
     }
@@ -180,6 +215,8 @@ fn progress_options(args: &BuildArgs, target: ProgressDrawTarget) -> CloudBuildO
 struct Display {
     multi: MultiProgress,
     bars: Mutex<HashMap<usize, ProgressBar>>,
+    /// `--log-level`: build log lines below it are not shown.
+    min_level: Option<LogLevel>,
 }
 
 impl Display {
@@ -224,6 +261,11 @@ impl Display {
             }
             BuildEvent::Started => self.line("Build started, waiting for logs...".to_owned()),
             BuildEvent::Log(entry) => {
+                if let (Some(min), Some(level)) = (self.min_level, LogLevel::of(&entry.level))
+                    && level < min
+                {
+                    return;
+                }
                 let step = entry.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
                 self.line(format!("{:>5} {step}{}", entry.level, entry.message));
             }
@@ -249,6 +291,8 @@ mod tests {
             tags: vec!["v1".into()],
             cpu: Some(2),
             memory: None,
+            min_free_disk_mb: None,
+            log_level: None,
             skip_cache: false,
             background: false,
             provider: Some(Provider::E2b),

@@ -18,6 +18,10 @@ pub struct Args {
     /// One line, as sent on the wire.
     #[arg(long)]
     compact: bool,
+    /// Leave out the COPY steps' `filesHash` and do not read the context (the SDKs'
+    /// `toJSON(computeHashes = false)`).
+    #[arg(long)]
+    no_hashes: bool,
 }
 
 /// Runs the subcommand.
@@ -31,6 +35,9 @@ pub fn run(args: &Args) -> ExitCode {
     let mut options = JsonOptions::for_provider(provider);
     if args.compact {
         options = options.compact();
+    }
+    if args.no_hashes {
+        options = options.without_hashes();
     }
     match template.to_json_with(options) {
         Ok(json) => {

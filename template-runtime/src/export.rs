@@ -104,7 +104,13 @@ impl Template {
             .steps
             .iter()
             .zip(hashes.iter().chain(std::iter::repeat(&None)))
-            .map(|(step, hash)| WireStep { files_hash: hash.clone(), ..step.to_wire() })
+            .map(|(step, hash)| {
+                let wire = step.to_wire();
+                // novita-sandbox has no `gzip` option and never sends the key (it always
+                // compresses); `gzip = false` was refused by validation.
+                let gzip = if provider == Provider::Novita { None } else { wire.gzip };
+                WireStep { files_hash: hash.clone(), gzip, ..wire }
+            })
             .collect();
         if provider == Provider::Novita
             && let Some(step) = novita_env_files_step(self)
@@ -123,7 +129,8 @@ impl Template {
         Ok(BuildRequest {
             start_cmd: self.start_cmd.clone(),
             ready_cmd: self.ready_cmd.as_ref().map(|r| r.command(provider)),
-            pre_boot_script: if provider == Provider::Novita { self.pre_boot_script.clone() } else { None },
+            // E2B refuses a pre-boot script in validation.
+            pre_boot_script: self.pre_boot_script.clone(),
             steps,
             force: self.force,
             from_image,

@@ -123,8 +123,11 @@ fn template_from_request(request: &BuildRequest, context: &Path) -> Result<Templ
     // The request's provider decides what a `$` in an env value means. Novita's requests end with
     // the step writing its env script (novita-sandbox and this crate alike); a request without it
     // is E2B's, whose build service sets values as written: they are marked literal, so the local
-    // engine keeps them so and validation does not refuse what E2B accepts.
-    if request.steps.last().is_some_and(is_novita_env_step) {
+    // engine keeps them so and validation does not refuse what E2B accepts. A pre-boot script or a
+    // Huawei/Oracle registry is novita-sandbox's alone (e2b has neither), so it marks Novita too.
+    let novita_only =
+        request.pre_boot_script.is_some() || t.registry.as_ref().is_some_and(|r| matches!(r.kind(), "huawei" | "oci"));
+    if novita_only || request.steps.last().is_some_and(is_novita_env_step) {
         t.provider = Provider::Novita;
     } else {
         for step in &mut t.steps {

@@ -116,6 +116,25 @@ pub enum Rule {
         /// The user the step runs as.
         user: String,
     },
+    /// Something the provider's official SDK does not have (a Huawei Cloud registry on E2B,
+    /// `gzip = false` on Novita): the build service would get a request that SDK never sends.
+    #[error("{} has no {feature}", provider_title(*.provider))]
+    NotOnProvider {
+        /// The provider the template is built for.
+        provider: Provider,
+        /// What it lacks, as written (`Huawei Cloud registry (\`from huawei\`)`).
+        feature: &'static str,
+        /// What to write instead.
+        instead: &'static str,
+    },
+}
+
+/// The provider's name as its docs write it.
+fn provider_title(provider: Provider) -> &'static str {
+    match provider {
+        Provider::E2b => "E2B",
+        Provider::Novita => "Novita",
+    }
 }
 
 impl Rule {
@@ -172,6 +191,7 @@ impl Rule {
             Rule::PackageManagerNotRoot { .. } => "run it as root: add `(user = \"root\")` after the command, or write \
                  `user \"root\";` before this `run` (builder: `RunOptions::new().user(\"root\")` or `.set_user(\"root\")`)"
                 .into(),
+            Rule::NotOnProvider { instead, .. } => (*instead).into(),
         })
     }
 }
@@ -306,6 +326,100 @@ pub fn env_reference(value: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// A base-image registry the provider can pull from. Huawei Cloud (SWR) and Oracle Cloud (OCIR)
+/// registries exist only in novita-sandbox (`fromHuaweiCloudRegistry`, `fromOCIRegistry`); e2b
+/// has neither, so E2B would get a registry `type` it does not know. `kind` is
+/// [`RegistryCredentials::kind`](crate::RegistryCredentials::kind).
+///
+/// ```
+/// use sandbox_template_runtime::{rules::registry_kind, Provider, Rule};
+/// assert!(matches!(registry_kind(Provider::E2b, "huawei"), Err(Rule::NotOnProvider { .. })));
+/// assert!(registry_kind(Provider::Novita, "huawei").is_ok());
+/// assert!(registry_kind(Provider::E2b, "aws").is_ok());
+/// ```
+pub fn registry_kind(provider: Provider, kind: &str) -> Result<(), Rule> {
+    let instead = "build it for Novita (`--provider novita`, `.for_provider(Provider::Novita)`), or push the \
+                   image to a registry E2B pulls from: `from aws`, `from gcp`, or an image with a username and \
+                   password (`from_image_with_credentials`)";
+    match (provider, kind) {
+        (Provider::E2b, "huawei") => Err(Rule::NotOnProvider {
+            provider,
+            feature: "Huawei Cloud registry (`from huawei`, `from_huawei_registry`): only novita-sandbox has one",
+            instead,
+        }),
+        (Provider::E2b, "oci") => Err(Rule::NotOnProvider {
+            provider,
+            feature: "Oracle Cloud registry (`from_oci_registry`): only novita-sandbox has one",
+            instead,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A copy step's `gzip` option. novita-sandbox has no such option: it always compresses the
+/// upload and never sends the key, so `gzip = false` cannot be honoured on Novita. (`gzip = true`
+/// is what Novita does anyway; the JSON leaves the key out, as novita-sandbox does.)
+///
+/// ```
+/// use sandbox_template_runtime::{rules::copy_gzip, Provider, Rule};
+/// assert!(matches!(copy_gzip(Provider::Novita, Some(false)), Err(Rule::NotOnProvider { .. })));
+/// assert!(copy_gzip(Provider::Novita, Some(true)).is_ok());
+/// assert!(copy_gzip(Provider::E2b, Some(false)).is_ok());
+/// ```
+pub fn copy_gzip(provider: Provider, gzip: Option<bool>) -> Result<(), Rule> {
+    if provider == Provider::Novita && gzip == Some(false) {
+        return Err(Rule::NotOnProvider {
+            provider,
+            feature: "`gzip = false` copy option: novita-sandbox always compresses uploads",
+            instead: "remove `gzip = false` (builder: `.gzip(false)`), or build it for E2B",
+        });
+    }
+    Ok(())
+}
+
+/// A pre-boot script ([`Template::set_patch_cmd`](crate::Template::set_patch_cmd), novita-sandbox's
+/// `setPatchCmd`): e2b has no such field, so E2B would never run it.
+///
+/// ```
+/// use sandbox_template_runtime::{rules::patch_cmd, Provider, Rule};
+/// assert!(matches!(patch_cmd(Provider::E2b), Err(Rule::NotOnProvider { .. })));
+/// assert!(patch_cmd(Provider::Novita).is_ok());
+/// ```
+pub fn patch_cmd(provider: Provider) -> Result<(), Rule> {
+    if provider == Provider::E2b {
+        return Err(Rule::NotOnProvider {
+            provider,
+            feature: "pre-boot script (`set_patch_cmd`, novita-sandbox's `setPatchCmd`)",
+            instead: "run the script in a build step (`run_cmd`), or build it for Novita \
+                      (`.for_provider(Provider::Novita)`)",
+        });
+    }
+    Ok(())
+}
+
+/// The build option `min_free_disk_mb`
+/// ([`CloudBuildOptions::min_free_disk_mb`](crate::cloud::CloudBuildOptions)): e2b's
+/// `minFreeDiskMb`. novita-sandbox's build has no such option and never sends it, so a minimum
+/// asked for on Novita would not be kept.
+///
+/// ```
+/// use sandbox_template_runtime::{rules::min_free_disk_mb, Provider, Rule};
+/// assert!(matches!(min_free_disk_mb(Provider::Novita, Some(512)), Err(Rule::NotOnProvider { .. })));
+/// assert!(min_free_disk_mb(Provider::E2b, Some(512)).is_ok());
+/// assert!(min_free_disk_mb(Provider::Novita, None).is_ok());
+/// ```
+pub fn min_free_disk_mb(provider: Provider, mb: Option<u32>) -> Result<(), Rule> {
+    if provider == Provider::Novita && mb.is_some() {
+        return Err(Rule::NotOnProvider {
+            provider,
+            feature: "minimum free disk build option (`min_free_disk_mb`, `--min-free-disk-mb`): novita-sandbox \
+                      has no `minFreeDiskMb`",
+            instead: "leave it out for Novita, or build on E2B",
+        });
+    }
+    Ok(())
 }
 
 /// A port: 1..=65535.

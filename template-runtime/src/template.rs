@@ -175,7 +175,8 @@ impl CopyOptions {
         self.resolve_symlinks = Some(yes);
         self
     }
-    /// Compress the upload.
+    /// Compress the upload (the default). E2B only: novita-sandbox always compresses and has no
+    /// such option, so validation for Novita refuses `gzip(false)` and the JSON leaves the key out.
     pub fn gzip(mut self, yes: bool) -> Self {
         self.gzip = Some(yes);
         self
@@ -917,7 +918,7 @@ impl Template {
     }
 
     /// A script Novita runs before the sandbox boots (`preBootScript`, novita's `setPatchCmd`).
-    /// Ignored by E2B.
+    /// E2B has no such field: validation for E2B refuses it ([`Rule::NotOnProvider`](crate::Rule)).
     pub fn set_patch_cmd(mut self, script: impl Into<String>) -> Self {
         self.pre_boot_script = Some(script.into());
         self

@@ -84,6 +84,7 @@ impl Template {
             }
         }
         if let Some(registry) = &self.registry {
+            c.check(at, rules::registry_kind(provider, registry.kind()));
             match registry {
                 RegistryCredentials::Basic { username, password } => {
                     if username.is_empty_value() || password.is_empty_value() {
@@ -133,6 +134,7 @@ impl Template {
                     c.check(at, rules::copy_source(&copy.src));
                     c.check(at, rules::path("copy destination", &copy.dest));
                     c.check(at, optional_user(&copy.user));
+                    c.check(at, rules::copy_gzip(provider, copy.gzip));
                     if let Some(mode) = copy.mode {
                         c.check(at, rules::file_mode(mode));
                     }
@@ -195,6 +197,9 @@ impl Template {
                     c.check(at, rules::path("dev container folder", dir));
                 }
             }
+        }
+        if self.pre_boot_script.is_some() {
+            c.check(None, rules::patch_cmd(provider));
         }
         let at = self.finish_location;
         if let Some(start) = &self.start_cmd {

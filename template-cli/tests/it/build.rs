@@ -24,3 +24,87 @@ fn the_provider_defaults_to_the_templates() {
     let e2b = build(&["--provider", "e2b"]);
     assert!(e2b.contains("E2B_API_KEY"), "{e2b}");
 }
+
+/// A build service in-process: the real `serve` API over a temporary store, with a runner that
+/// logs one line at each level (and one at a level the SDKs do not know).
+async fn leveled_server() -> sandbox_template_server::ServerHandle {
+    use sandbox_template_server::runner::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure};
+    struct Levels;
+    impl BuildRunner for Levels {
+        fn run<'a>(&'a self, _: &'a BuildJob, log: &'a BuildLog) -> BoxFuture<'a, Result<(), StepFailure>> {
+            Box::pin(async move {
+                for level in ["debug", "info", "warn", "error", "notice"] {
+                    log.line(level, Some("1"), format!("a {level} line"));
+                }
+                Ok(())
+            })
+        }
+    }
+    let store = tokio::task::spawn_blocking(sandbox_template_server::store::Store::temporary).await.unwrap().unwrap();
+    let config = sandbox_template_server::ServerConfig::new(KEY);
+    sandbox_template_server::Server::start_with(config, store, std::sync::Arc::new(Levels)).await.unwrap()
+}
+
+const KEY: &str = "cli-build-key";
+
+/// Runs `build FILE --name NAME ARGS` against `url` as `provider`, off the async threads.
+async fn build_on(provider: &str, url: &str, file: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let prefix = if provider == "novita" { "NOVITA" } else { "E2B" };
+    let mut cmd = bin();
+    cmd.args(["build", file.to_str().unwrap(), "--name", "levels", "--provider", provider]).args(args);
+    for var in ["E2B_API_KEY", "E2B_API_URL", "E2B_DOMAIN", "E2B_DEBUG", "NOVITA_API_KEY", "NOVITA_API_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.env(format!("{prefix}_API_KEY"), KEY).env(format!("{prefix}_API_URL"), url);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+/// `--log-level` shows the build log lines of that level and above (the SDKs'
+/// `defaultBuildLogger({ minLevel })`); lines of an unknown level are never hidden. Without it,
+/// every line is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_level_hides_the_lines_below_it() {
+    let server = leveled_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.tmpl");
+    std::fs::write(&file, "from base;\nrun \"echo hi\";\n").unwrap();
+    let lines = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}\n{}", text(&o.stdout), text(&o.stderr));
+        let stdout = text(&o.stdout);
+        ["debug", "info", "warn", "error", "notice"]
+            .into_iter()
+            .filter(|level| stdout.contains(&format!("a {level} line")))
+            .collect::<Vec<_>>()
+    };
+    let all = build_on("e2b", &server.url(), &file, &[]).await;
+    assert_eq!(lines(&all), ["debug", "info", "warn", "error", "notice"]);
+    let warn = build_on("e2b", &server.url(), &file, &["--log-level", "warn"]).await;
+    assert_eq!(lines(&warn), ["warn", "error", "notice"]);
+    let info = build_on("e2b", &server.url(), &file, &["--log-level", "info"]).await;
+    assert_eq!(lines(&info), ["info", "warn", "error", "notice"]);
+    let bad = build_on("e2b", &server.url(), &file, &["--log-level", "loud"]).await;
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("debug, info, warn, error"), "{}", text(&bad.stderr));
+}
+
+/// `--min-free-disk-mb` is e2b's `minFreeDiskMb` in the create request; Novita has no such
+/// option, so a Novita build refuses it before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn min_free_disk_mb_is_sent_to_e2b_and_refused_for_novita() {
+    let server = leveled_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.tmpl");
+    std::fs::write(&file, "from base;\nrun \"echo hi\";\n").unwrap();
+    let out = build_on("e2b", &server.url(), &file, &["--min-free-disk-mb", "512", "--cpu", "4"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let create = server.requests().into_iter().find(|r| r.path == "/v3/templates").unwrap();
+    assert_eq!(create.body.as_deref(), Some(r#"{"name":"levels","cpuCount":4,"minFreeDiskMb":512}"#));
+
+    let before = server.requests().len();
+    let out = build_on("novita", &server.url(), &file, &["--min-free-disk-mb", "512"]).await;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("Novita has no minimum free disk build option"), "{stderr}");
+    assert!(stderr.contains("leave it out for Novita"), "{stderr}");
+    assert_eq!(server.requests().len(), before, "nothing was sent");
+}

@@ -83,3 +83,24 @@ fn json_shows_a_copy_source_matching_nothing_where_the_file_names_it() {
         assert_eq!(err.trim_end(), text(&check.stderr).trim_end());
     }
 }
+
+/// `--no-hashes` is the SDKs' `toJSON(computeHashes = false)`: byte for byte the recorded e2b
+/// vector `copy_no_hash`, and the context is not read (the source need not exist yet).
+#[test]
+fn no_hashes_matches_the_sdk_vector_and_reads_no_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.tmpl");
+    std::fs::write(&file, "from base;\ncopy \"top.txt\" => \"/t\";\n").unwrap();
+    let out = run(&["json", "--no-hashes", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vector = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/conformance/sdk/vectors/expected/copy_no_hash.json"),
+    )
+    .unwrap();
+    assert_eq!(text(&out.stdout).trim_end(), vector.trim_end());
+    // With hashes the context is read, and the missing source is an error.
+    let hashed = run(&["json", file.to_str().unwrap()]);
+    assert!(!hashed.status.success());
+    assert!(text(&hashed.stderr).contains("top.txt"), "{}", text(&hashed.stderr));
+}

@@ -462,6 +462,10 @@ impl Client {
             template = template.force_rebuild();
         }
         template.validate_for(self.provider()).map_err(crate::Error::from)?;
+        if let Err(rule) = crate::rules::min_free_disk_mb(self.provider(), options.min_free_disk_mb) {
+            let refused = crate::ValidationErrors(vec![crate::ValidationError { rule, location: None }]);
+            return Err(crate::Error::from(refused).into());
+        }
         let template = Arc::new(template);
         let provider = self.provider();
         let t = template.clone();
@@ -520,6 +524,7 @@ impl Client {
     ) -> Result<CreateTemplateResponse, CloudError> {
         let (cpu, memory, disk) = match self.provider() {
             Provider::E2b => (options.cpu_count, options.memory_mb, options.min_free_disk_mb),
+            // `min_free_disk_mb` was refused in `prepare`: novita-sandbox has no such option.
             Provider::Novita => (Some(options.cpu_count.unwrap_or(2)), Some(options.memory_mb.unwrap_or(1024)), None),
         };
         let body = CreateTemplateRequest {

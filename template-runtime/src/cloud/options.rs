@@ -83,7 +83,8 @@ pub struct CloudBuildOptions {
     pub cpu_count: Option<u32>,
     /// Memory in MiB (Novita: default 1024).
     pub memory_mb: Option<u32>,
-    /// Minimum free disk after the build, in MiB (E2B only).
+    /// Minimum free disk after the build, in MiB (E2B only: a Novita build refuses it with
+    /// [`Rule::NotOnProvider`](crate::Rule::NotOnProvider), as novita-sandbox has no such option).
     pub min_free_disk_mb: Option<u32>,
     /// Rebuild every step instead of using the service's cache.
     pub skip_cache: bool,

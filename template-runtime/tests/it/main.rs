@@ -8,6 +8,8 @@
 /// `cloud`: the E2B/Novita client against loopback stand-ins (needs `cloud`).
 #[cfg(feature = "cloud")]
 mod cloud {
+    /// What a build sends for cpu/memory/disk, skip_cache, copy_items and gzip, per provider.
+    mod build;
     /// Redirects, huge answers, terminal escapes, endless log pages, the overall timeout.
     mod hardening;
     /// list, get, delete, exists, tags and build status, request by request as the SDKs.
@@ -45,7 +47,7 @@ mod local {
     mod engine;
 }
 
-/// `validate`: the provider-specific rule for `$VAR` in env values, and `rebuild`'s reading of
+/// `validate`: the provider-specific rules (`$VAR` in env values, what one SDK lacks), and `rebuild`'s reading of
 /// a request's provider.
 mod validate;
 

@@ -96,4 +96,107 @@ fn a_received_request_keeps_its_providers_env_semantics() {
     assert_eq!(t.provider(), Provider::Novita);
     assert!(matches!(&t.steps()[0].kind, StepKind::Env { literal: false, .. }));
     assert!(t.validate().is_ok());
+
+    // Only novita-sandbox sends a pre-boot script: such a request is Novita's, so the script that
+    // E2B would refuse passes.
+    let sent = Template::new().from_image("alpine:3").set_patch_cmd("echo patched");
+    let novita = sent.build_request(Provider::Novita, false).unwrap();
+    let t = Template::from_build_request(&novita, Path::new(".")).unwrap();
+    assert_eq!(t.provider(), Provider::Novita);
+    assert!(t.validate().is_ok(), "{:?}", t.validate());
+}
+
+/// The `Rule::NotOnProvider` errors of a template validated for `provider`: (feature, help).
+fn not_on(t: &Template, provider: Provider) -> Vec<(String, String)> {
+    match t.validate_for(provider) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .filter(|e| matches!(e.rule, Rule::NotOnProvider { .. }))
+            .map(|e| (e.to_string(), e.rule.help().unwrap()))
+            .collect(),
+    }
+}
+
+/// e2b has no Huawei Cloud or Oracle Cloud registry (SPEC §A, §G): E2B gets an error naming the
+/// provider and the way out, instead of a `type: "huawei"` it does not know.
+#[test]
+fn e2b_refuses_novita_only_registries_and_names_the_alternatives() {
+    let huawei = Template::new().from_huawei_registry(
+        "swr.cn-north-4.myhuaweicloud.com/org/img:1",
+        sandbox_template_runtime::Secret::new("AK"),
+        sandbox_template_runtime::Secret::new("SK"),
+        "cn-north-4",
+    );
+    let line = line!() - 6;
+    let errors = huawei.validate_for(Provider::E2b).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].location.map(|l| l.line), Some(line), "the `from_huawei_registry` call");
+    let message = errors.0[0].to_string();
+    assert!(message.contains("E2B has no Huawei Cloud registry (`from huawei`"), "{message}");
+    let help = errors.0[0].rule.help().unwrap();
+    assert!(help.contains("--provider novita") && help.contains("from_image_with_credentials"), "{help}");
+    assert!(huawei.to_json().is_err() && huawei.to_dockerfile().is_err(), "E2B is the default provider");
+    let json = huawei.to_json_with(JsonOptions::for_provider(Provider::Novita)).unwrap();
+    assert!(json.contains("\"type\": \"huawei\""), "{json}");
+
+    let oci = Template::new().from_oci_registry(
+        "iad.ocir.io/ns/repo:tag",
+        sandbox_template_runtime::OciCredentials {
+            tenancy_ocid: "ocid1.tenancy".into(),
+            user_ocid: "ocid1.user".into(),
+            fingerprint: "aa:bb".into(),
+            private_key: sandbox_template_runtime::Secret::new("key"),
+            region: "us-ashburn-1".into(),
+        },
+    );
+    let refused = not_on(&oci, Provider::E2b);
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].0.contains("E2B has no Oracle Cloud registry"), "{refused:?}");
+    assert!(not_on(&oci, Provider::Novita).is_empty());
+    // Registries both SDKs have pass on both.
+    let aws = Template::new().from_aws_registry(
+        "1.dkr.ecr.us-west-2.amazonaws.com/a:b",
+        sandbox_template_runtime::Secret::new("AK"),
+        sandbox_template_runtime::Secret::new("SK"),
+        "us-west-2",
+    );
+    assert!(aws.validate_for(Provider::E2b).is_ok() && aws.validate_for(Provider::Novita).is_ok());
+}
+
+/// novita-sandbox has no `gzip` copy option (it always compresses and never sends the key):
+/// `gzip(false)` is refused for Novita, `gzip(true)` is left out of Novita's JSON; E2B sends both.
+#[test]
+fn novita_refuses_gzip_false_and_leaves_the_key_out() {
+    use sandbox_template_runtime::CopyOptions;
+    let off = Template::new().from_image("alpine:3").copy_with("a", "/a", CopyOptions::new().gzip(false));
+    let line = line!() - 1;
+    let errors = off.validate_for(Provider::Novita).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].location.map(|l| l.line), Some(line), "the `copy_with` call");
+    let message = errors.0[0].to_string();
+    assert!(message.contains("Novita has no `gzip = false` copy option"), "{message}");
+    assert!(errors.0[0].rule.help().unwrap().contains("remove `gzip = false`"));
+    assert!(off.build_request(Provider::Novita, false).is_err());
+    assert_eq!(off.build_request(Provider::E2b, false).unwrap().steps[0].gzip, Some(false));
+
+    let on = Template::new().from_image("alpine:3").copy_with("a", "/a", CopyOptions::new().gzip(true));
+    assert_eq!(on.build_request(Provider::Novita, false).unwrap().steps[0].gzip, None);
+    assert_eq!(on.build_request(Provider::E2b, false).unwrap().steps[0].gzip, Some(true));
+    let mut options = JsonOptions::for_provider(Provider::Novita);
+    options.compute_hashes = false;
+    assert!(!on.to_json_with(options).unwrap().contains("gzip"));
+}
+
+/// e2b has no pre-boot script (`setPatchCmd` is novita-sandbox's): E2B refuses it rather than
+/// dropping it without a word.
+#[test]
+fn e2b_refuses_a_pre_boot_script() {
+    let t = Template::new().from_image("ubuntu:22.04").set_patch_cmd("echo patched > /etc/patched");
+    let refused = not_on(&t, Provider::E2b);
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].0.contains("E2B has no pre-boot script (`set_patch_cmd`"), "{refused:?}");
+    assert!(refused[0].1.contains("run_cmd"), "{refused:?}");
+    let novita = t.build_request(Provider::Novita, false).unwrap();
+    assert_eq!(novita.pre_boot_script.as_deref(), Some("echo patched > /etc/patched"));
 }

@@ -68,15 +68,18 @@ fn private_registries_take_secrets_from_the_environment() {
             "us-west-2"
         )
     );
-    same!(
+    // A Huawei registry is Novita's alone: E2B refuses it (`Rule::NotOnProvider`).
+    let (dsl, builder) = (
         template! { from huawei "swr.cn-north-4.myhuaweicloud.com/a/b:1" (access_key_id = env("DSL_TEST_USER"), secret_access_key = env("DSL_TEST_PASS"), region = "cn-north-4"); },
         Template::new().from_huawei_registry(
             "swr.cn-north-4.myhuaweicloud.com/a/b:1",
             Secret::from_env("DSL_TEST_USER"),
             Secret::from_env("DSL_TEST_PASS"),
-            "cn-north-4"
-        )
+            "cn-north-4",
+        ),
     );
+    assert_eq!(novita(&dsl), novita(&builder));
+    assert!(dsl.to_json().is_err() && builder.to_json().is_err());
     same!(
         template! { from gcp "us-docker.pkg.dev/p/r/a:1" (service_account_json = env("DSL_TEST_PASS")); },
         Template::new()
