@@ -122,7 +122,7 @@ pub enum Rule {
     },
     /// A package install with a package manager the base image does not have (`apt install` on
     /// Alpine), known from the base's distro.
-    #[error("`{command}` needs `{needs}`, but the base `{image}` has `{has}`")]
+    #[error("the base `{image}` has no `{needs}` for `{command}`: its package manager is `{has}`")]
     WrongPackageManager {
         /// The statement or command as written (`apt install`, `apt-get install`).
         command: String,
