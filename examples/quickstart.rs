@@ -110,10 +110,10 @@ fn on_engine(engine: &Engine) -> Result<(), String> {
             "== `{PYTHON_IMAGE}` is not on this machine and {LOCAL_BASE} is: building the busybox variant \
              (same env and files; busybox httpd serves the greeting instead of Flask)"
         );
-        &*OFFLINE
+        &OFFLINE
     } else {
         println!("== Building the Python template with {program} (pulls {PYTHON_IMAGE} if needed)");
-        &*QUICKSTART
+        &QUICKSTART
     };
     let mut show = |event: LocalEvent| match event {
         LocalEvent::Log(line) => println!("  | {line}"),
