@@ -15,12 +15,13 @@
 //!    `sandbox-template serve` with no engine; it prints the Dockerfile it staged and says what
 //!    it skipped (no image built, nothing started).
 //!
+//! The templates are written with `template!` as module-level statics, the way a service keeps
+//! them (`QUICKSTART`, `OFFLINE` below): `cargo build` checks them, each mistake at its token.
 //! The service's files are in `examples/quickstart/app/`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sandbox_template::{Provider, Template, wait_for_port};
+use sandbox_template::{Provider, Template, template};
 use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
 use sandbox_template_runtime::local::{self, Engine, EnginePreference, LocalEvent, StartOptions};
 use sandbox_template_server::ServeOptions;
@@ -30,35 +31,35 @@ const LOCAL_BASE: &str = "localhost/sandbox-base:latest";
 const PYTHON_IMAGE: &str = "python:3.12";
 const NAME: &str = "quickstart";
 
-/// The folder `copy` sources are read from: this example's own folder, wherever it is run from.
-fn context_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
-}
+// The templates, as a service keeps them: module-level constants, checked by `cargo build` (a
+// typo in a key, a copy source that does not exist, a port out of range fail the build, each at
+// its token) and built into a `Template` on first use. `context` is relative to this file: the
+// `copy` sources are in `examples/quickstart/`. Steps run as `user` in `/home/user`, as in the
+// cloud, so everything is written under the user's home.
+template! {
+    /// Python 3.12, Flask, the app, and how to start it.
+    static QUICKSTART = {
+        context "quickstart";
+        from python "3.12";
+        env APP_ENV = "prod", GREETING = "hello world";
+        pip install "flask";
+        copy "app" => "/home/user/app";
+        workdir "/home/user/app";
+        start "python main.py" ready port 8000;
+    };
 
-/// The template: Python 3.12, Flask, the app, and how to start it.
-fn template() -> Template {
-    Template::new()
-        .with_context(context_dir())
-        .from_python_image("3.12")
-        .set_envs([("APP_ENV", "prod"), ("GREETING", "hello world")])
-        .pip_install("flask")
-        .copy("app", "/home/user/app")
-        .set_workdir("/home/user/app")
-        .set_start_cmd("python main.py", wait_for_port(8000))
-}
-
-/// The same service for a machine that cannot pull `python:3.12`: the busybox base, the same env
-/// and files, and the greeting written as a static page served by busybox `httpd` (no Python,
-/// no Flask, no network needed).
-fn offline_template() -> Template {
-    Template::new()
-        .with_context(context_dir())
-        .from_image(LOCAL_BASE)
-        .set_envs([("APP_ENV", "prod"), ("GREETING", "hello world")])
-        .copy("app", "/home/user/app")
-        .set_workdir("/home/user/app")
-        .run_cmd("mkdir -p www && printf '{\"greeting\": \"%s\", \"env\": \"%s\"}\\n' \"$GREETING\" \"$APP_ENV\" > www/index.html")
-        .set_start_cmd("busybox httpd -f -p 8000 -h www", wait_for_port(8000))
+    /// The same service for a machine that cannot pull `python:3.12`: the busybox base, the same
+    /// env and files, and the greeting written as a static page served by busybox `httpd` (no
+    /// Python, no Flask, no network needed).
+    static OFFLINE = {
+        context "quickstart";
+        from image "localhost/sandbox-base:latest";
+        env APP_ENV = "prod", GREETING = "hello world";
+        copy "app" => "/home/user/app";
+        workdir "/home/user/app";
+        run "mkdir -p www && printf '{\"greeting\": \"%s\", \"env\": \"%s\"}\\n' \"$GREETING\" \"$APP_ENV\" > www/index.html";
+        start "busybox httpd -f -p 8000 -h www" ready port 8000;
+    };
 }
 
 fn cloud_provider() -> Option<Provider> {
@@ -96,7 +97,7 @@ fn on_cloud(provider: Provider) -> Result<(), String> {
     runtime()?.block_on(async {
         let client = Client::from_env(provider).map_err(|e| e.to_string())?;
         let options = CloudBuildOptions::default().on_event(print_event);
-        let info = client.build(&template(), NAME, &options).await.map_err(|e| e.to_string())?;
+        let info = client.build(&QUICKSTART, NAME, &options).await.map_err(|e| e.to_string())?;
         println!("Built {} on {provider}: template {}, build {}", info.name, info.template_id, info.build_id);
         Ok(())
     })
@@ -104,15 +105,15 @@ fn on_cloud(provider: Provider) -> Result<(), String> {
 
 fn on_engine(engine: &Engine) -> Result<(), String> {
     let program = engine.kind().program();
-    let template = if !engine.has_image(PYTHON_IMAGE) && engine.has_image(LOCAL_BASE) {
+    let template: &Template = if !engine.has_image(PYTHON_IMAGE) && engine.has_image(LOCAL_BASE) {
         println!(
             "== `{PYTHON_IMAGE}` is not on this machine and {LOCAL_BASE} is: building the busybox variant \
              (same env and files; busybox httpd serves the greeting instead of Flask)"
         );
-        offline_template()
+        &OFFLINE
     } else {
         println!("== Building the Python template with {program} (pulls {PYTHON_IMAGE} if needed)");
-        template()
+        &QUICKSTART
     };
     let mut show = |event: LocalEvent| match event {
         LocalEvent::Log(line) => println!("  | {line}"),
@@ -122,7 +123,7 @@ fn on_engine(engine: &Engine) -> Result<(), String> {
         _ => {}
     };
     let (image, sandbox) = engine
-        .build_and_start(&template, NAME, &local::LocalBuildOptions::new(), &StartOptions::new(), &mut show)
+        .build_and_start(template, NAME, &local::LocalBuildOptions::new(), &StartOptions::new(), &mut show)
         .map_err(|e| e.to_string())?;
     let answer = sandbox
         .exec("wget -qO- http://127.0.0.1:8000/ 2>/dev/null || curl -s http://127.0.0.1:8000/")
@@ -147,7 +148,7 @@ fn on_local_server(why: &str) -> Result<(), String> {
         let connection = ConnectionOptions::with_api_key("quickstart-key").api_url(serving.server.url());
         let client = Client::with_options(Provider::E2b, connection).map_err(|e| e.to_string())?;
         let options = CloudBuildOptions::default().on_event(print_event);
-        let result = client.build(&template(), NAME, &options).await;
+        let result = client.build(&QUICKSTART, NAME, &options).await;
         serving.server.shutdown().await;
         let info = result.map_err(|e| e.to_string())?;
         let staged = data.path().join("builds").join(&info.build_id).join("Dockerfile");

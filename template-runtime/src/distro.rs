@@ -22,18 +22,24 @@ pub struct Distro {
     pub image: &'static str,
     /// The tag when none is given, as in the SDKs.
     pub default_tag: &'static str,
+    /// The system package manager its images have (`apt-get`, `apk`, `dnf`, `pacman`): `apt
+    /// install` and a `run` of another distro's package manager fail on it
+    /// ([`rules::package_manager_fits`](crate::rules::package_manager_fits)).
+    pub package_manager: &'static str,
 }
 
 /// Every distro, in the order the DSL lists its bases.
 pub const DISTROS: &[Distro] = &[
-    Distro { keyword: "python", image: "python", default_tag: "3" },
-    Distro { keyword: "node", image: "node", default_tag: "lts" },
-    Distro { keyword: "bun", image: "oven/bun", default_tag: "latest" },
-    Distro { keyword: "ubuntu", image: "ubuntu", default_tag: "latest" },
-    Distro { keyword: "debian", image: "debian", default_tag: "stable" },
-    Distro { keyword: "fedora", image: "fedora", default_tag: "44" },
-    Distro { keyword: "alpine", image: "alpine", default_tag: "3.24" },
-    Distro { keyword: "arch", image: "archlinux", default_tag: "latest" },
+    // The python, node and bun images are Debian-based (their `-alpine` tags are not: see
+    // `Distro::package_manager_of`).
+    Distro { keyword: "python", image: "python", default_tag: "3", package_manager: "apt-get" },
+    Distro { keyword: "node", image: "node", default_tag: "lts", package_manager: "apt-get" },
+    Distro { keyword: "bun", image: "oven/bun", default_tag: "latest", package_manager: "apt-get" },
+    Distro { keyword: "ubuntu", image: "ubuntu", default_tag: "latest", package_manager: "apt-get" },
+    Distro { keyword: "debian", image: "debian", default_tag: "stable", package_manager: "apt-get" },
+    Distro { keyword: "fedora", image: "fedora", default_tag: "44", package_manager: "dnf" },
+    Distro { keyword: "alpine", image: "alpine", default_tag: "3.24", package_manager: "apk" },
+    Distro { keyword: "arch", image: "archlinux", default_tag: "latest", package_manager: "pacman" },
 ];
 
 impl Distro {
@@ -64,6 +70,30 @@ impl Distro {
             i += 1;
         }
         panic!("unknown distro: sandbox-template-macros and sandbox-template-runtime differ in version")
+    }
+
+    /// The system package manager of an image reference whose repository is one of [`DISTROS`]
+    /// (`alpine:3.20`, `docker.io/library/fedora`, `python:3.12-alpine`); `None` for any other
+    /// image, whose distro is unknown.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::Distro;
+    /// assert_eq!(Distro::package_manager_of("alpine:3.20"), Some("apk"));
+    /// assert_eq!(Distro::package_manager_of("python:3.12"), Some("apt-get"));
+    /// assert_eq!(Distro::package_manager_of("python:3.12-alpine"), Some("apk"));
+    /// assert_eq!(Distro::package_manager_of("ghcr.io/org/app:1.0"), None);
+    /// ```
+    pub fn package_manager_of(reference: &str) -> Option<&'static str> {
+        let name = reference.split('@').next().unwrap_or(reference);
+        let (repo, tag) = match name.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+            _ => (name, ""),
+        };
+        let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
+        let repo = repo.strip_prefix("library/").unwrap_or(repo);
+        let distro = DISTROS.iter().find(|d| d.image == repo)?;
+        // The official images' Alpine variants (`python:3.12-alpine`, `node:22-alpine3.20`).
+        Some(if tag.contains("alpine") { "apk" } else { distro.package_manager })
     }
 
     /// The image reference for `version` (the default tag for [`Version::Default`]).

@@ -116,6 +116,19 @@ pub enum Rule {
         /// The user the step runs as.
         user: String,
     },
+    /// A package install with a package manager the base image does not have (`apt install` on
+    /// Alpine), known from the base's distro.
+    #[error("the base `{image}` has no `{needs}` for `{command}`: its package manager is `{has}`")]
+    WrongPackageManager {
+        /// The statement or command as written (`apt install`, `apt-get install`).
+        command: String,
+        /// The package manager it runs (`apt-get`).
+        needs: &'static str,
+        /// The base image reference.
+        image: String,
+        /// The base's package manager (`apk`).
+        has: &'static str,
+    },
     /// Something the provider's official SDK does not have (a Huawei Cloud registry on E2B,
     /// `gzip = false` on Novita): the build service would get a request that SDK never sends.
     #[error("{} has no {feature}", provider_title(*.provider))]
@@ -192,7 +205,63 @@ impl Rule {
                  `user \"root\";` before this `run` (builder: `RunOptions::new().user(\"root\")` or `.set_user(\"root\")`)"
                 .into(),
             Rule::NotOnProvider { instead, .. } => (*instead).into(),
+            Rule::WrongPackageManager { needs, has, .. } => format!(
+                "install with the base's `{has}` (`{}PACKAGE`, as root), or start from an image that has `{needs}`",
+                install_command(has)
+            ),
         })
+    }
+}
+
+/// How `manager` installs packages non-interactively, up to the package names.
+pub fn install_command(manager: &str) -> &'static str {
+    match manager {
+        "apk" => "apk add --no-cache ",
+        "dnf" => "dnf install -y ",
+        "pacman" => "pacman -S --noconfirm ",
+        _ => "apt-get install -y ",
+    }
+}
+
+/// A package install against the base image: `command` (an `apt install` statement, written
+/// `apt install`, or a `run` command line) must use the package manager the base `image` has.
+/// Bases whose distro is unknown ([`Distro::package_manager_of`](crate::Distro::package_manager_of)
+/// is `None`) are not checked, nor is a command after `sudo` or one that reads only.
+/// ```
+/// use sandbox_template_runtime::rules::{package_manager_fits, Rule};
+/// assert!(package_manager_fits("apt install", "debian:stable").is_ok());
+/// assert!(package_manager_fits("apk add --no-cache curl", "alpine:3.20").is_ok());
+/// assert!(package_manager_fits("apt-get install -y curl", "ghcr.io/org/app:1.0").is_ok());
+/// assert_eq!(
+///     package_manager_fits("apt-get update && apt-get install -y curl", "alpine:3.20"),
+///     Err(Rule::WrongPackageManager {
+///         command: "apt-get update".into(),
+///         needs: "apt-get",
+///         image: "alpine:3.20".into(),
+///         has: "apk",
+///     })
+/// );
+/// ```
+pub fn package_manager_fits(command: &str, image: &str) -> Result<(), Rule> {
+    let Some(has) = crate::Distro::package_manager_of(image) else { return Ok(()) };
+    let found = if command == "apt install" {
+        Some(("apt install".to_owned(), "apt-get"))
+    } else {
+        shell_commands(command).iter().find_map(|words| {
+            let used = package_install(words)?;
+            let needs = match used.split(' ').next()? {
+                "apt-get" | "apt" => "apt-get",
+                "dnf" | "yum" | "microdnf" => "dnf",
+                other => ["apk", "pacman"].into_iter().find(|m| *m == other)?,
+            };
+            (needs != has).then_some((used, needs))
+        })
+    };
+    match found {
+        Some((command, needs)) if needs != has => {
+            Err(Rule::WrongPackageManager { command, needs, image: image.to_owned(), has })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -111,6 +111,11 @@ impl Template {
                 }
             }
         }
+        // The base's package manager is known from its image reference (`None`: not checked).
+        let base_image = match &self.base {
+            Base::Image(image) => Some(image.as_str()),
+            _ => None,
+        };
         let base_template = match &self.base {
             Base::Template(name) => Some(name.as_str()),
             _ => None,
@@ -127,6 +132,9 @@ impl Template {
                     for cmd in commands {
                         c.check(at, rules::command(cmd));
                         c.check(at, rules::package_install_as(cmd, runs_as));
+                        if let Some(image) = base_image {
+                            c.check(at, rules::package_manager_fits(cmd, image));
+                        }
                     }
                     c.check(at, optional_user(user));
                 }
@@ -157,6 +165,9 @@ impl Template {
                 | StepKind::BunInstall { packages: list, .. } => c.check(at, packages(list)),
                 StepKind::AptInstall { packages: list, .. } => {
                     c.check(at, if list.is_empty() { Err(Rule::NoPackages) } else { packages(list) });
+                    if let Some(image) = base_image {
+                        c.check(at, rules::package_manager_fits("apt install", image));
+                    }
                 }
                 StepKind::GitClone { url, path, branch, depth, user } => {
                     c.check(at, if url.trim().is_empty() { Err(Rule::EmptyUrl) } else { Ok(()) });

@@ -6,12 +6,14 @@
 //! This file walks the statements and checks the steps; the rest is one file per concern:
 //! `options` (statement options, numbers, secrets), `base` (`from`), `dockerfile`
 //! (`from dockerfile`), `ready` (`start` and `ready`), `files` (the context folder, `copy`
-//! sources, rebuild tracking and `embed`), `user` (the user each `run` runs as).
+//! sources, rebuild tracking and `embed`), `user` (the user each `run` runs as), `packages` (the
+//! package manager against the base).
 
 mod base;
 mod dockerfile;
 mod files;
 mod options;
+mod packages;
 mod ready;
 mod user;
 
@@ -107,6 +109,7 @@ impl Checker<'_> {
             );
         }
         self.run_users(&c.ops);
+        self.base_packages(&c.ops);
         self.finish(c)
     }
 

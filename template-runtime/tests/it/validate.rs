@@ -200,3 +200,30 @@ fn e2b_refuses_a_pre_boot_script() {
     let novita = t.build_request(Provider::Novita, false).unwrap();
     assert_eq!(novita.pre_boot_script.as_deref(), Some("echo patched > /etc/patched"));
 }
+
+/// `apt install` and a `run` of another distro's package manager are refused on a base whose
+/// distro is known from its image; an image of unknown distro is not checked.
+#[test]
+fn package_manager_must_fit_the_base() {
+    let rules = |t: Template| t.validate().err().map(|e| e.0.into_iter().map(|e| e.rule).collect::<Vec<_>>());
+    assert_eq!(
+        rules(Template::new().from_alpine_image(None::<&str>).apt_install(["curl"])),
+        Some(vec![Rule::WrongPackageManager {
+            command: "apt install".into(),
+            needs: "apt-get",
+            image: "alpine:3.24".into(),
+            has: "apk",
+        }])
+    );
+    let run = Template::new()
+        .from_image("docker.io/library/fedora:41")
+        .set_user("root")
+        .run_cmd("apt-get update && apt-get install -y curl");
+    assert!(matches!(
+        rules(run).as_deref(),
+        Some([Rule::WrongPackageManager { command, has: "dnf", .. }]) if command == "apt-get update"
+    ));
+    assert_eq!(rules(Template::new().from_image("node:22-alpine").set_user("root").run_cmd("apk add git")), None);
+    assert_eq!(rules(Template::new().from_python_image("3.12").apt_install(["curl"])), None);
+    assert_eq!(rules(Template::new().from_image("ghcr.io/acme/app:1").apt_install(["curl"])), None);
+}
