@@ -26,10 +26,14 @@ pub enum Rule {
         path: String,
     },
     /// A copy source is absolute.
-    #[error("copy source `{}` is an absolute path", .0.escape_debug())]
+    #[error(
+        "Invalid source path \"{0}\": absolute paths are not allowed. Use a relative path within the context directory."
+    )]
     AbsoluteSource(String),
     /// A copy source leaves the context folder.
-    #[error("copy source `{}` leads out of the context folder", .0.escape_debug())]
+    #[error(
+        "Invalid source path \"{0}\": path escapes the context directory. The path must stay within the context directory."
+    )]
     EscapingSource(String),
     /// An environment variable name is not `[A-Za-z_][A-Za-z0-9_]*`.
     #[error("invalid environment variable name `{}`", .0.escape_debug())]
