@@ -395,32 +395,10 @@ async fn deleting_a_template_kills_its_running_build_and_removes_its_image() {
     let silent = Template::new().from_image(base_image()).run_cmd(format!("echo {marker}; sleep 600; : {marker}"));
     let info = client.build_in_background(&silent, &name, &CloudBuildOptions::default()).await.unwrap();
     let store = serving.server.store().clone();
-    let mut running = false;
-    for _ in 0..600 {
-        let log = store.logs(&info.template_id, &info.build_id, 0, 100_000).await.unwrap();
-        running = log.iter().any(|e| e.message == marker) && !processes_with(&marker).is_empty();
-        if running {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(running, "the step never started");
+    wait_running(&store, &info.template_id, &info.build_id, &marker).await;
 
-    let resp = reqwest::Client::new()
-        .delete(format!("{}/templates/{}", serving.server.url(), info.template_id))
-        .header("X-API-KEY", KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
-    let mut left = processes_with(&marker);
-    for _ in 0..100 {
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = processes_with(&marker);
-    }
+    assert_eq!(delete_template(&serving, &info.template_id).await, 204);
+    let left = processes_left(&marker).await;
     assert!(left.is_empty(), "the step still runs after its template was deleted: pids {left:?}");
     assert!(!data.path().join("builds").join(&info.build_id).exists(), "the build's staged files are still there");
     assert!(!engine.has_image(&name), "the deleted template's image is still there");
@@ -445,6 +423,25 @@ async fn wait_running(store: &sandbox_template_server::store::Store, template_id
     panic!("the step printing {marker} never started");
 }
 
+/// `DELETE /templates/{id}` on `serving`: the answer's status.
+async fn delete_template(serving: &Serving, template_id: &str) -> u16 {
+    let url = format!("{}/templates/{template_id}", serving.server.url());
+    reqwest::Client::new().delete(url).header("X-API-KEY", KEY).send().await.unwrap().status().as_u16()
+}
+
+/// The processes with `marker` in their command line still running after up to ten seconds.
+async fn processes_left(marker: &str) -> Vec<u32> {
+    let mut left = processes_with(marker);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = processes_with(marker);
+    }
+    left
+}
+
 /// Deleting a template kills its own build's engine process only: a build of the same image
 /// name by another server in this process (as tests, or an embedding program, run them) goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -467,34 +464,14 @@ async fn deleting_a_template_kills_only_its_own_builds_engine() {
     wait_running(a.server.store(), &info_a.template_id, &info_a.build_id, &marker_a).await;
     wait_running(b.server.store(), &info_b.template_id, &info_b.build_id, &marker_b).await;
 
-    let http = reqwest::Client::new();
-    let resp = http
-        .delete(format!("{}/templates/{}", a.server.url(), info_a.template_id))
-        .header("X-API-KEY", KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
-    let mut left = processes_with(&marker_a);
-    for _ in 0..100 {
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = processes_with(&marker_a);
-    }
+    assert_eq!(delete_template(&a, &info_a.template_id).await, 204);
+    let left = processes_left(&marker_a).await;
     assert!(left.is_empty(), "the deleted template's step still runs: pids {left:?}");
     assert!(!processes_with(&marker_b).is_empty(), "the other server's build of the same name was killed too");
     let status = status_json(&b, &info_b.template_id, &info_b.build_id).await;
     assert_eq!(status["status"], "building", "{status}");
 
-    let resp = http
-        .delete(format!("{}/templates/{}", b.server.url(), info_b.template_id))
-        .header("X-API-KEY", KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    assert_eq!(delete_template(&b, &info_b.template_id).await, 204);
     a.server.shutdown().await;
     b.server.shutdown().await;
 }
