@@ -35,6 +35,31 @@ fn serve_with(data: &std::path::Path, key: impl FnOnce(&mut Command) -> &mut Com
     (child, url)
 }
 
+/// Starts the binary like [`serve`], logging as a user's `serve` does (no `RUST_LOG`) to a pipe
+/// that [`stop_reading_log`] reads.
+fn serve_logging(data: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
+        .arg(data)
+        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+/// Stops a [`serve_logging`] server and returns everything it logged.
+fn stop_reading_log(mut child: Child) -> String {
+    let stderr = child.stderr.take().unwrap();
+    stop(child);
+    BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect()
+}
+
 fn stop(mut child: Child) {
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
@@ -171,27 +196,14 @@ fn the_key_comes_from_a_file_and_the_command_line_warns() {
 #[test]
 fn each_request_is_logged() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
-        .arg(data.path())
-        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
+    let (child, url) = serve_logging(data.path());
     let addr = url.trim_start_matches("http://").to_owned();
     let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
     write!(tcp, "PUT /upload/tplx/abc?signature=feed HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     tcp.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
-    let stderr = child.stderr.take().unwrap();
-    stop(child);
-    let log: String = BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect();
+    let log = stop_reading_log(child);
     let line = log.lines().find(|l| l.contains("request")).unwrap_or_else(|| panic!("no request line in:\n{log}"));
     for part in ["method=PUT", "path=/upload/tplx/abc", "status=403", "latency_ms="] {
         assert!(line.contains(part), "{part} missing from {line}");
@@ -233,24 +245,11 @@ fn data_defaults_to_the_xdg_data_folder_created_owner_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_build_is_logged() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-template"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--engine", "none", "--data"])
-        .arg(data.path())
-        .env("SANDBOX_TEMPLATE_API_KEY", KEY)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
+    let (child, url) = serve_logging(data.path());
     let client = Client::with_options(Provider::E2b, ConnectionOptions::with_api_key(KEY).api_url(url)).unwrap();
     let template = Template::new().from_image("busybox").run_cmd("echo hi");
     let info = client.build(&template, "cli-logged", &CloudBuildOptions::default()).await.unwrap();
-    let stderr = child.stderr.take().unwrap();
-    stop(child);
-    let log: String = BufReader::new(stderr).lines().map(|l| l.unwrap() + "\n").collect();
+    let log = stop_reading_log(child);
     let line = |what: &str| {
         log.lines()
             .find(|l| l.contains(what) && l.contains(&format!("build_id={}", info.build_id)))
