@@ -26,14 +26,7 @@ async fn staging_server(config: ServerConfig, builds: &Path) -> ServerHandle {
 }
 
 async fn call(server: &ServerHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", server.url())).header("X-API-KEY", KEY);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    crate::support::cloud::call_api(&reqwest::Client::new(), &server.url(), method, path, body).await
 }
 
 async fn create(server: &ServerHandle, name: &str) -> (String, String) {

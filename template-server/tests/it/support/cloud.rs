@@ -95,3 +95,22 @@ pub fn log_lines(events: &[BuildEvent]) -> Vec<String> {
         })
         .collect()
 }
+
+/// `method path` on the API at `base` with the test key and an optional JSON body: the status and
+/// the answer as JSON (a string when it is not JSON).
+pub async fn call_api(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = http.request(method, format!("{base}{path}")).header("X-API-KEY", KEY);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
