@@ -75,6 +75,15 @@ pub async fn build(
 /// let query = TemplateListQuery::default().limit(50);
 /// assert_eq!(query.limit, Some(50));
 /// ```
+///
+/// Novita also lists snapshot templates, as `Template.list({ templateType: 'snapshot_template' })`:
+///
+/// ```
+/// use sandbox_template_runtime::cloud::{TemplateListQuery, TemplateType};
+///
+/// let snapshots = TemplateListQuery::default().template_type(TemplateType::Snapshot);
+/// assert_eq!(snapshots.template_type.map(TemplateType::as_str), Some("snapshot_template"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TemplateListQuery {
@@ -82,9 +91,38 @@ pub struct TemplateListQuery {
     pub limit: Option<u32>,
     /// Where to start: [`TemplatePage::next`] of the page before (default: the first page).
     pub cursor: Option<PageCursor>,
+    /// Which kind of Novita template to list (default: [`TemplateType::Build`], as novita-sandbox).
+    /// E2B has no such filter: setting it for E2B is [`ConfigError::TemplateTypeOnE2b`].
+    pub template_type: Option<TemplateType>,
+}
+
+/// The kinds of template Novita lists apart (novita-sandbox's `TemplateType`, the API's
+/// `template_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TemplateType {
+    /// Templates built from a template definition (`template_build`).
+    Build,
+    /// Templates made from a sandbox snapshot (`snapshot_template`).
+    Snapshot,
+}
+
+impl TemplateType {
+    /// The API's name for the kind: `template_build` or `snapshot_template`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateType::Build => "template_build",
+            TemplateType::Snapshot => "snapshot_template",
+        }
+    }
 }
 
 impl TemplateListQuery {
+    /// Lists only templates of this kind (Novita only).
+    pub fn template_type(mut self, kind: TemplateType) -> Self {
+        self.template_type = Some(kind);
+        self
+    }
     /// Sets the page size (1 to 100).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
@@ -203,7 +241,7 @@ impl Client {
     }
 
     /// One page of the team's templates: `GET /v2/templates`. E2B is asked with `limit` (default
-    /// 100, as the Python SDK) and `nextToken`; Novita with `template_type=template_build`,
+    /// 100, as the Python SDK) and `nextToken`; Novita with `template_type` (default `template_build`),
     /// `page` and `limit` (default 1 and 20, as novita-sandbox's `Template.list`). Pass
     /// [`TemplatePage::next`] back in [`TemplateListQuery::cursor`] for the page after.
     ///
@@ -233,8 +271,12 @@ impl Client {
             return Err(ConfigError::InvalidListLimit { limit }.into());
         }
         let mut params: Vec<(&str, String)> = Vec::new();
+        let kind = query.template_type.unwrap_or(TemplateType::Build);
         let page_number = match self.provider() {
             Provider::E2b => {
+                if query.template_type.is_some() {
+                    return Err(ConfigError::TemplateTypeOnE2b.into());
+                }
                 if let Some(cursor) = &query.cursor {
                     params.push(("nextToken", cursor.0.clone()));
                 }
@@ -248,7 +290,7 @@ impl Client {
                     })?,
                     None => 1,
                 };
-                params.push(("template_type", "template_build".to_owned()));
+                params.push(("template_type", kind.as_str().to_owned()));
                 params.push(("page", page.to_string()));
                 params.push(("limit", query.limit.unwrap_or(20).to_string()));
                 Some(page)
@@ -278,7 +320,7 @@ impl Client {
                 let mut templates = page.templates;
                 // novita-sandbox's `toTemplateInfo`: the type asked for, when the item names none.
                 for t in &mut templates {
-                    t.template_type.get_or_insert_with(|| "template_build".to_owned());
+                    t.template_type.get_or_insert_with(|| kind.as_str().to_owned());
                 }
                 TemplatePage { templates, next: more.then(|| PageCursor((current + 1).to_string())) }
             }

@@ -233,6 +233,10 @@ pub enum ConfigError {
         /// The cursor given.
         cursor: String,
     },
+    /// [`TemplateListQuery::template_type`](super::TemplateListQuery::template_type) was set for
+    /// E2B, whose template list has no such filter (only novita-sandbox's `Template.list` has it).
+    #[error("E2B's template list has no template type filter (`template_type` is Novita's); leave it out for E2B")]
+    TemplateTypeOnE2b,
     /// The template name passed to a build is empty.
     #[error("a template name is required (e.g. \"my-template\" or \"my-template:v1\")")]
     MissingTemplateName,

@@ -45,7 +45,7 @@ pub use api::{
     AssignedTags, BuildState, BuildStatus, LogEntry, StatusReason, TeamUser, TemplateBuild, TemplateDetails,
     TemplateInfo, TemplateTag,
 };
-pub use client::{BuildInfo, Client, PageCursor, TemplateListQuery, TemplatePage, build};
+pub use client::{BuildInfo, Client, PageCursor, TemplateListQuery, TemplatePage, TemplateType, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
 pub use options::{BuildEvent, CloudBuildOptions, EventHandler};

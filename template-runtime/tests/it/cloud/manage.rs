@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use axum::response::Response;
 use sandbox_template_runtime::Provider;
 use sandbox_template_runtime::cloud::{
-    BuildState, Client, CloudError, ConfigError, ConnectionOptions, PageCursor, TemplateListQuery,
+    BuildState, Client, CloudError, ConfigError, ConnectionOptions, PageCursor, TemplateListQuery, TemplateType,
 };
 use serde_json::{Value, json};
 
@@ -154,6 +154,12 @@ async fn management_calls_send_what_the_sdks_send() {
     assert_eq!((t.cpu_count, t.memory_mb, t.disk_size_mb, t.build_count), (2, 1024, 5120, 2));
     c.list_templates_page(&TemplateListQuery::default().limit(50).cursor(PageCursor("3".into()))).await.unwrap();
     same_as_sdk(&api, "novita list limit");
+    let snapshots =
+        c.list_templates_page(&TemplateListQuery::default().template_type(TemplateType::Snapshot)).await.unwrap();
+    same_as_sdk(&api, "novita list snapshots");
+    let sdk = &vectors["novita list snapshots"]["result"]["templates"][0];
+    assert_eq!(snapshots.templates[0].template_type.as_deref(), sdk["templateType"].as_str());
+    assert_eq!(sdk["templateType"], "snapshot_template");
 
     let details = c.get_template("ns/app:v1").await.unwrap();
     same_as_sdk(&api, "novita get");
@@ -213,6 +219,11 @@ async fn bad_list_arguments_and_empty_names_are_refused_before_sending() {
     assert_eq!(err.to_string(), "a template list page holds 1 to 100 templates, not 101");
     let err = c.list_templates_page(&TemplateListQuery::default().cursor(PageCursor("x".into()))).await.unwrap_err();
     assert!(err.to_string().contains("`x` is not a Novita template page"), "{err}");
+    let e2b = client(Provider::E2b, &api);
+    let err =
+        e2b.list_templates_page(&TemplateListQuery::default().template_type(TemplateType::Build)).await.unwrap_err();
+    assert!(matches!(err, CloudError::Config(ConfigError::TemplateTypeOnE2b)), "{err:?}");
+    assert!(err.to_string().contains("leave it out for E2B"), "{err}");
     assert!(matches!(c.delete_template(" ").await, Err(CloudError::Config(ConfigError::MissingTemplateName))));
     assert!(matches!(c.get_template("").await, Err(CloudError::Config(ConfigError::MissingTemplateName))));
     assert!(api.requests().is_empty());

@@ -63,6 +63,7 @@ async function main() {
     if (provider === 'novita') {
       await record('novita list', async () => { const p = T.list(opts); const a = await p.nextPage(); const b = await p.nextPage(); return [a, b, p.hasNext] })
       await record('novita list limit', () => sdk.TemplateApi.listTemplates({ ...opts, limit: 50, page: 3 }))
+      await record('novita list snapshots', () => T.list({ ...opts, templateType: 'snapshot_template' }).nextPage())
       await record('novita get', () => T.get('ns/app:v1', opts))
       await record('novita delete', () => sdk.TemplateApi.deleteTemplate('ns/app', opts))
       await record('novita delete missing', () => sdk.TemplateApi.deleteTemplate('missing', opts))
