@@ -83,6 +83,11 @@ pub mod __private {
         crate::Distro::named(keyword)
     }
 
+    /// The build server (`sandbox-template-server`): it kills the engine build of a deleted
+    /// template with everything under it, as the local engine does when a build is abandoned.
+    #[cfg(feature = "local")]
+    pub use crate::local::build::{descendants, processes};
+
     /// The DSL's `.tmpl` interpreter: points what one statement added (steps since the template
     /// had `first_step`, the base if `base`, the start/ready command if `finish`) at that
     /// statement's line instead of the interpreter's builder calls.

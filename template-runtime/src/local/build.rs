@@ -101,11 +101,10 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Every process below `root`, read from `/proc` (empty where there is none).
-fn descendants(root: u32) -> Vec<u32> {
+/// (PID, parent PID) of every process, read from `/proc` (empty where there is none).
+pub fn processes() -> Vec<(u32, u32)> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let parents: Vec<(u32, u32)> = dir
-        .filter_map(Result::ok)
+    dir.filter_map(Result::ok)
         .filter_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
@@ -113,7 +112,12 @@ fn descendants(root: u32) -> Vec<u32> {
             let ppid = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().nth(1)?.parse().ok()?;
             Some((pid, ppid))
         })
-        .collect();
+        .collect()
+}
+
+/// Every process below `root`, read from `/proc` (empty where there is none).
+pub fn descendants(root: u32) -> Vec<u32> {
+    let parents = processes();
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {

@@ -54,7 +54,7 @@
 //! Blocking: these calls run the engine's CLI and wait for it. From async code, call them in
 //! `tokio::task::spawn_blocking`; [`Engine`], [`LocalEvent`] and the options are `Send`.
 
-mod build;
+pub(crate) mod build;
 mod dockerfile;
 mod engine;
 mod error;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use sandbox_template_runtime::Template;
 use sandbox_template_runtime::local::{
     Engine, LocalBuildOptions, LocalDockerfile, LocalDockerfileOptions, LocalError, LocalEvent, StartOptions,
     StepOrigin, env_semantics,
 };
+use sandbox_template_runtime::{__private, Template};
 
 use super::{BoxFuture, BuildJob, BuildLog, BuildRunner, StepFailure, UnpackLimits, unpack};
 
@@ -171,7 +171,7 @@ const CANCELLED: &str = "the build was cancelled: its template was deleted";
 /// been reused since).
 fn kill_engine_build(pid: u32, program: &str, image: &str) {
     let me = std::process::id();
-    if !processes().contains(&(pid, me)) {
+    if !__private::processes().contains(&(pid, me)) {
         return;
     }
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return };
@@ -182,7 +182,7 @@ fn kill_engine_build(pid: u32, program: &str, image: &str) {
     if !(is_engine && builds_image) {
         return;
     }
-    let mut pids = descendants(pid);
+    let mut pids = __private::descendants(pid);
     pids.push(pid);
     tracing::info!(image, ?pids, "killing the engine build of a cancelled build");
     let _ = std::process::Command::new("kill")
@@ -190,34 +190,6 @@ fn kill_engine_build(pid: u32, program: &str, image: &str) {
         .args(pids.iter().map(u32::to_string))
         .stderr(std::process::Stdio::null())
         .status();
-}
-
-/// (PID, parent PID) of every process, from `/proc`.
-fn processes() -> Vec<(u32, u32)> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    dir.filter_map(Result::ok)
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            // `pid (comm) state ppid ...`; `comm` may hold spaces and parentheses.
-            let ppid = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, ppid))
-        })
-        .collect()
-}
-
-/// Every process below `root`.
-fn descendants(root: u32) -> Vec<u32> {
-    let all = processes();
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let parent = found[i];
-        found.extend(all.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
-        i += 1;
-    }
-    found.remove(0);
-    found
 }
 
 /// Set when the build's task is dropped (the server is shutting down): the engine build is then
