@@ -431,6 +431,34 @@ pub fn registry_kind(provider: Provider, kind: &str) -> Result<(), Rule> {
     }
 }
 
+/// A base image on the provider. novita-sandbox builds on Debian-family images only: it has no
+/// `fromAlpineImage`, `fromFedoraImage` or `fromArchImage`, and when it reads an image's history
+/// and finds Alpine, an RPM distro or Arch it reports the image as unusable (`unsupportedBase`),
+/// since the build would fail later on the missing `apt-get`. Images of unknown distro pass.
+///
+/// ```
+/// use sandbox_template_runtime::{rules::base_on_provider, Provider, Rule};
+/// assert!(matches!(base_on_provider(Provider::Novita, "alpine:3.24"), Err(Rule::NotOnProvider { .. })));
+/// assert!(matches!(base_on_provider(Provider::Novita, "python:3.12-alpine"), Err(Rule::NotOnProvider { .. })));
+/// assert!(base_on_provider(Provider::Novita, "python:3.12").is_ok());
+/// assert!(base_on_provider(Provider::Novita, "ghcr.io/acme/app:1").is_ok());
+/// assert!(base_on_provider(Provider::E2b, "alpine:3.24").is_ok());
+/// ```
+pub fn base_on_provider(provider: Provider, image: &str) -> Result<(), Rule> {
+    if provider == Provider::Novita
+        && matches!(crate::Distro::package_manager_of(image), Some("apk" | "dnf" | "pacman"))
+    {
+        return Err(Rule::NotOnProvider {
+            provider,
+            feature: "Alpine, Fedora or Arch base: novita-sandbox builds on Debian-family images only (it has no \
+                      `fromAlpineImage`, `fromFedoraImage` or `fromArchImage`)",
+            instead: "start from a Debian-based image (`from debian`, `from ubuntu`, `from python`, `from node`), \
+                      or build it for E2B",
+        });
+    }
+    Ok(())
+}
+
 /// A copy step's `gzip` option. novita-sandbox has no such option: it always compresses the
 /// upload and never sends the key, so `gzip = false` cannot be honoured on Novita. (`gzip = true`
 /// is what Novita does anyway; the JSON leaves the key out, as novita-sandbox does.)

@@ -78,7 +78,10 @@ impl Template {
         let at = self.base_location;
         match &self.base {
             Base::ProviderDefault => {}
-            Base::Image(image) => c.check(at, rules::image_reference(image)),
+            Base::Image(image) => {
+                c.check(at, rules::image_reference(image));
+                c.check(at, rules::base_on_provider(provider, image));
+            }
             Base::Template(name) => {
                 c.check(at, if name.trim().is_empty() { Err(Rule::EmptyTemplateName) } else { Ok(()) })
             }

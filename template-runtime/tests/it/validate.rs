@@ -84,13 +84,13 @@ fn request(json: &str) -> BuildRequest {
 /// validation, marked literal), a Novita request's (it ends with the env-files step) expanded.
 #[test]
 fn a_received_request_keeps_its_providers_env_semantics() {
-    let e2b = request(r#"{"fromImage":"alpine:3","steps":[{"type":"ENV","args":["PATH","/x:$PATH"]}]}"#);
+    let e2b = request(r#"{"fromImage":"debian:12","steps":[{"type":"ENV","args":["PATH","/x:$PATH"]}]}"#);
     let t = Template::from_build_request(&e2b, Path::new(".")).unwrap();
     assert_eq!(t.provider(), Provider::E2b);
     assert!(matches!(&t.steps()[0].kind, StepKind::Env { literal: true, .. }));
     assert!(t.validate().is_ok());
 
-    let sent = Template::new().from_image("alpine:3").set_envs([("PATH", "/x:$PATH")]);
+    let sent = Template::new().from_image("debian:12").set_envs([("PATH", "/x:$PATH")]);
     let novita = sent.build_request(Provider::Novita, false).unwrap();
     let t = Template::from_build_request(&novita, Path::new(".")).unwrap();
     assert_eq!(t.provider(), Provider::Novita);
@@ -99,7 +99,7 @@ fn a_received_request_keeps_its_providers_env_semantics() {
 
     // Only novita-sandbox sends a pre-boot script: such a request is Novita's, so the script that
     // E2B would refuse passes.
-    let sent = Template::new().from_image("alpine:3").set_patch_cmd("echo patched");
+    let sent = Template::new().from_image("debian:12").set_patch_cmd("echo patched");
     let novita = sent.build_request(Provider::Novita, false).unwrap();
     let t = Template::from_build_request(&novita, Path::new(".")).unwrap();
     assert_eq!(t.provider(), Provider::Novita);
@@ -169,7 +169,7 @@ fn e2b_refuses_novita_only_registries_and_names_the_alternatives() {
 #[test]
 fn novita_refuses_gzip_false_and_leaves_the_key_out() {
     use sandbox_template_runtime::CopyOptions;
-    let off = Template::new().from_image("alpine:3").copy_with("a", "/a", CopyOptions::new().gzip(false));
+    let off = Template::new().from_image("debian:12").copy_with("a", "/a", CopyOptions::new().gzip(false));
     let line = line!() - 1;
     let errors = off.validate_for(Provider::Novita).unwrap_err();
     assert_eq!(errors.0.len(), 1);
@@ -180,7 +180,7 @@ fn novita_refuses_gzip_false_and_leaves_the_key_out() {
     assert!(off.build_request(Provider::Novita, false).is_err());
     assert_eq!(off.build_request(Provider::E2b, false).unwrap().steps[0].gzip, Some(false));
 
-    let on = Template::new().from_image("alpine:3").copy_with("a", "/a", CopyOptions::new().gzip(true));
+    let on = Template::new().from_image("debian:12").copy_with("a", "/a", CopyOptions::new().gzip(true));
     assert_eq!(on.build_request(Provider::Novita, false).unwrap().steps[0].gzip, None);
     assert_eq!(on.build_request(Provider::E2b, false).unwrap().steps[0].gzip, Some(true));
     let mut options = JsonOptions::for_provider(Provider::Novita);
@@ -226,4 +226,27 @@ fn package_manager_must_fit_the_base() {
     assert_eq!(rules(Template::new().from_image("node:22-alpine").set_user("root").run_cmd("apk add git")), None);
     assert_eq!(rules(Template::new().from_python_image("3.12").apt_install(["curl"])), None);
     assert_eq!(rules(Template::new().from_image("ghcr.io/acme/app:1").apt_install(["curl"])), None);
+}
+
+/// novita-sandbox has no `fromAlpineImage`, `fromFedoraImage` or `fromArchImage` and reports such
+/// images as unusable: Novita refuses them (an `-alpine` tag too), naming the bases that work;
+/// E2B builds them, and an image of unknown distro is not checked.
+#[test]
+fn novita_refuses_bases_that_are_not_debian_family() {
+    for t in [
+        Template::new().from_alpine_image(None::<&str>),
+        Template::new().from_fedora_image(None::<&str>),
+        Template::new().from_arch_image(None::<&str>),
+        Template::new().from_image("python:3.12-alpine"),
+    ] {
+        let refused = not_on(&t, Provider::Novita);
+        assert_eq!(refused.len(), 1, "{:?}", t.base());
+        assert!(refused[0].0.contains("Novita has no Alpine, Fedora or Arch base"), "{refused:?}");
+        assert!(refused[0].1.contains("`from debian`"), "{refused:?}");
+        assert!(t.validate_for(Provider::E2b).is_ok());
+        assert!(t.build_request(Provider::Novita, false).is_err());
+    }
+    for image in ["python:3.12", "ubuntu:24.04", "ghcr.io/acme/app:1"] {
+        assert!(not_on(&Template::new().from_image(image), Provider::Novita).is_empty(), "{image}");
+    }
 }

@@ -48,7 +48,7 @@ fn context() -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2b_sends_cpu_memory_and_disk_only_when_set() {
-    let t = Template::new().from_image("alpine:3").run_cmd("echo hi");
+    let t = Template::new().from_image("debian:12").run_cmd("echo hi");
     let (create, _) = build(Provider::E2b, &t, CloudBuildOptions::default()).await;
     assert_eq!(create, json!({"name": "app"}));
     let options = CloudBuildOptions::default().cpu_count(4).memory_mb(2048).min_free_disk_mb(512);
@@ -58,7 +58,7 @@ async fn e2b_sends_cpu_memory_and_disk_only_when_set() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn novita_always_sends_its_cpu_and_memory_defaults_and_refuses_a_disk_minimum() {
-    let t = Template::new().from_image("alpine:3").run_cmd("echo hi");
+    let t = Template::new().from_image("debian:12").run_cmd("echo hi");
     let (create, _) = build(Provider::Novita, &t, CloudBuildOptions::default()).await;
     assert_eq!(create, json!({"name": "app", "cpuCount": 2, "memoryMB": 1024}));
     let (create, _) = build(Provider::Novita, &t, CloudBuildOptions::default().cpu_count(8)).await;
@@ -78,7 +78,7 @@ async fn novita_always_sends_its_cpu_and_memory_defaults_and_refuses_a_disk_mini
 /// `force` (the `skip_cache()` builder call is what forces steps).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_cache_forces_the_template_as_the_sdks() {
-    let t = Template::new().from_image("alpine:3").run_cmd("echo one").skip_cache().run_cmd("echo two");
+    let t = Template::new().from_image("debian:12").run_cmd("echo one").skip_cache().run_cmd("echo two");
     let forces = |start: &Value| -> Vec<Value> {
         start["steps"].as_array().unwrap().iter().map(|s| s["force"].clone()).collect()
     };
@@ -96,13 +96,13 @@ async fn skip_cache_forces_the_template_as_the_sdks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_items_sends_what_repeated_copies_send() {
     let dir = context();
-    let items = Template::new().with_context(dir.path()).from_image("alpine:3").copy_items([
+    let items = Template::new().with_context(dir.path()).from_image("debian:12").copy_items([
         CopyItem { src: "a.txt".into(), dest: "/a".into(), options: CopyOptions::new().user("root") },
         CopyItem { src: "b.txt".into(), dest: "/b".into(), options: CopyOptions::new().mode(0o644) },
     ]);
     let copies = Template::new()
         .with_context(dir.path())
-        .from_image("alpine:3")
+        .from_image("debian:12")
         .copy_with("a.txt", "/a", CopyOptions::new().user("root"))
         .copy_with("b.txt", "/b", CopyOptions::new().mode(0o644));
     let (_, from_items) = build(Provider::E2b, &items, CloudBuildOptions::default()).await;
@@ -118,7 +118,7 @@ async fn copy_items_sends_what_repeated_copies_send() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_is_sent_to_e2b_and_left_out_for_novita() {
     let dir = context();
-    let t = Template::new().with_context(dir.path()).from_image("alpine:3").copy_with(
+    let t = Template::new().with_context(dir.path()).from_image("debian:12").copy_with(
         "a.txt",
         "/a",
         CopyOptions::new().gzip(true),
