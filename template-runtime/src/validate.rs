@@ -197,14 +197,11 @@ impl Template {
                     c.check(at, optional_user(user));
                 }
                 StepKind::McpServers(names) => {
-                    c.check(at, if base_template == Some("mcp-gateway") { Ok(()) } else { Err(Rule::McpWrongBase) });
+                    c.check(at, rules::mcp_base(base_template));
                     c.check(at, packages(names));
                 }
                 StepKind::DevContainerPrebuild(dir) => {
-                    c.check(
-                        at,
-                        if base_template == Some("devcontainer") { Ok(()) } else { Err(Rule::DevContainerWrongBase) },
-                    );
+                    c.check(at, rules::dev_container_base(base_template));
                     c.check(at, rules::path("dev container folder", dir));
                 }
             }
