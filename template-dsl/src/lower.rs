@@ -324,7 +324,9 @@ fn one(s: &Str) -> TokenStream {
 fn owned(s: &Str) -> TokenStream {
     let p = p();
     match s {
-        Str::Lit(l) => quote!(#p::String::from(#l)),
+        // `Into`, not `String::from`: a trait method needs its trait in scope, and the expansion
+        // must compile without the prelude.
+        Str::Lit(l) => quote!(#p::Into::<#p::String>::into(#l)),
         Str::Expr(t, span) => quote_spanned!(*span=> #p::Into::<#p::String>::into(#t)),
     }
 }
