@@ -4,7 +4,8 @@
 //! offending token, with what to write instead.
 //!
 //! This file walks the statements and checks the steps; the rest is one file per concern:
-//! `options` (statement options, numbers, secrets), `base` (`from`), `dockerfile`
+//! `options` (statement options, numbers, secrets), `base` (`from`, and the statements that need
+//! a particular template as the base: `mcp server`, `devcontainer`), `dockerfile`
 //! (`from dockerfile`), `ready` (`start` and `ready`), `files` (the context folder, `copy`
 //! sources, rebuild tracking and `embed`), `user` (the user each `run` runs as), `packages` (the
 //! package manager against the base).
