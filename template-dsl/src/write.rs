@@ -486,9 +486,8 @@ fn statement(step: &Step, base: &str, provider: Provider) -> Result<String, Writ
     match kind_statement(&step.kind) {
         Some(s) => Ok(s),
         None => {
-            // `env` from its wire form (names and values), and kinds without a statement
-            // (`add_mcp_server`, dev containers, kinds added later) that travel as a `RUN`: that
-            // command, as a `run`.
+            // `env` from its wire form (names and values), and kinds without a statement (kinds
+            // added later) that travel as a `RUN`: that command, as a `run`.
             let wire = step.to_wire();
             match (wire.kind.as_str(), wire.args.as_slice()) {
                 ("ENV", args) if !args.is_empty() && args.len() % 2 == 0 => {
