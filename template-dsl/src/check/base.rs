@@ -57,13 +57,10 @@ impl Checker<'_> {
             }
             return Some(FromResult::Base(BaseOp::Distro(distro, s.arg.clone())));
         }
-        // A registry the provider's SDK cannot pull from (`from huawei` on E2B), at the kind.
-        if let Some(registry) = match kind.as_str() {
-            "registry" => Some("registry"),
-            "aws" | "gcp" | "huawei" | "oci" => Some(kind.as_str()),
-            _ => None,
-        } {
-            self.cx.rule(span, rules::registry_kind(self.provider(), registry));
+        // A registry the provider's SDK cannot pull from (`from huawei` on E2B), at the kind (the
+        // DSL's kinds are the runtime's `RegistryCredentials::kind`).
+        if matches!(kind.as_str(), "registry" | "aws" | "gcp" | "huawei" | "oci") {
+            self.cx.rule(span, rules::registry_kind(self.provider(), &kind));
         }
         let base = match kind.as_str() {
             "base" => self.default_base(s),
