@@ -212,6 +212,10 @@ impl Template {
         let at = self.finish_location;
         if let Some(start) = &self.start_cmd {
             c.check(at, rules::command(start));
+            // `beta_set_dev_container_start`, which the SDKs refuse on another base.
+            if start.starts_with(crate::template::DEV_CONTAINER_UP) {
+                c.check(at, rules::dev_container_base(base_template));
+            }
         }
         match &self.ready_cmd {
             Some(ReadyCmd::Port(p)) => c.check(at, rules::port(u32::from(*p))),

@@ -157,6 +157,10 @@ const E2B: &[Vector] = &[
             .beta_dev_container_prebuild("/my-devcontainer")
             .beta_set_dev_container_start("/my-devcontainer")
     }),
+    vector("devcontainer_start_wrong_base", Expect::Rule(|r| matches!(r, Rule::DevContainerWrongBase)),
+        |_| Template::new().from_base_image().beta_set_dev_container_start("/my-devcontainer")),
+    vector("devcontainer_wrong_base", Expect::Rule(|r| matches!(r, Rule::DevContainerWrongBase)),
+        |_| Template::new().from_base_image().beta_dev_container_prebuild("/my-devcontainer")),
     vector("from_alpine_image_default", Json, |_| Template::new().from_alpine_image(Version::Default)),
     vector("from_arch_image_default", Json, |_| Template::new().from_arch_image(Version::Default)),
     vector("from_base_image", Json, |_| Template::new().from_base_image()),
