@@ -245,8 +245,8 @@ pub mod __private {
     pub use sandbox_template_runtime::context::{EmbeddedDir, EmbeddedEntry, EmbeddedKind};
     pub use sandbox_template_runtime::{
         AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
-        MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Strings, Template, wait_for_file,
-        wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+        MakeDirOptions, OciCredentials, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Strings, Template,
+        wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
     };
 }
 

@@ -36,6 +36,9 @@ pub const STATEMENTS: &[&str] = &[
     "remove",
     "rename",
     "symlink",
+    "mcp",
+    "devcontainer",
+    "patch",
     "start",
     "ready",
 ];
@@ -64,7 +67,7 @@ const fn base_keywords<const N: usize>() -> [&'static str; N] {
 }
 
 /// The bases that are not distros.
-const OTHER_BASES: &[&str] = &["base", "image", "registry", "aws", "gcp", "huawei", "template", "dockerfile"];
+const OTHER_BASES: &[&str] = &["base", "image", "registry", "aws", "gcp", "huawei", "oci", "template", "dockerfile"];
 
 /// Every ready-check form, for "did you mean".
 pub const READY_FORMS: &[&str] = &["port", "url", "process", "file", "timeout"];
@@ -376,10 +379,10 @@ pub struct EnvStmt {
     pub options: Options,
 }
 
-/// `workdir STR;` and `user STR;`
+/// `workdir STR;`, `user STR;` and `patch STR;`
 #[derive(Clone)]
 pub struct ValueStmt {
-    /// `workdir` or `user`.
+    /// `workdir`, `user` or `patch`.
     pub kw: Ident,
     /// The path or user.
     pub value: Str,
@@ -431,6 +434,26 @@ pub struct MoveStmt {
     pub dest: Str,
     /// Options.
     pub options: Options,
+}
+
+/// `mcp server STR, ...;`
+#[derive(Clone)]
+pub struct McpStmt {
+    /// `mcp`.
+    pub kw: Ident,
+    /// The MCP servers' names.
+    pub names: Vec<Str>,
+}
+
+/// `devcontainer prebuild STR;` and `devcontainer start STR;`
+#[derive(Clone)]
+pub struct DevContainerStmt {
+    /// `devcontainer`.
+    pub kw: Ident,
+    /// `prebuild` or `start`.
+    pub action: Ident,
+    /// The folder holding the dev container (`.devcontainer/`) in the image.
+    pub dir: Str,
 }
 
 /// `READY`: how the platform knows the sandbox is ready.
@@ -553,6 +576,12 @@ pub enum Stmt {
     Rename(MoveStmt),
     /// `symlink A => B;`
     Symlink(MoveStmt),
+    /// `mcp server STR, ...;`
+    Mcp(McpStmt),
+    /// `devcontainer prebuild|start STR;`
+    DevContainer(DevContainerStmt),
+    /// `patch STR;`
+    Patch(ValueStmt),
     /// `start STR ready READY;`
     Start(StartStmt),
     /// `ready READY;`
@@ -571,11 +600,13 @@ impl Stmt {
             Stmt::Run(s) => &s.kw,
             Stmt::Copy(s) => &s.kw,
             Stmt::Env(s) => &s.kw,
-            Stmt::Workdir(s) | Stmt::User(s) => &s.kw,
+            Stmt::Workdir(s) | Stmt::User(s) | Stmt::Patch(s) => &s.kw,
             Stmt::Install(s) => &s.kw,
             Stmt::Git(s) => &s.kw,
             Stmt::Mkdir(s) | Stmt::Remove(s) => &s.kw,
             Stmt::Rename(s) | Stmt::Symlink(s) => &s.kw,
+            Stmt::Mcp(s) => &s.kw,
+            Stmt::DevContainer(s) => &s.kw,
             Stmt::Start(s) => &s.kw,
             Stmt::Ready(s) => &s.kw,
         }
@@ -715,6 +746,20 @@ impl Stmt {
                 let s = MoveStmt { src, dest: input.parse()?, options: Options::parse_optional(input)?, kw };
                 if s.kw == "rename" { Stmt::Rename(s) } else { Stmt::Symlink(s) }
             }
+            "mcp" => {
+                word(input, "server", "write `mcp server \"exa\", \"brave\";`")?;
+                Stmt::Mcp(McpStmt { kw, names: str_list(input, false)? })
+            }
+            "devcontainer" => {
+                let help = "write `devcontainer prebuild \"/folder\";` or `devcontainer start \"/folder\";`";
+                let fork = input.fork();
+                let action = match fork.call(Ident::parse_any) {
+                    Ok(a) if a == "prebuild" || a == "start" => input.call(Ident::parse_any)?,
+                    _ => return Err(err(input.span(), "expected `prebuild` or `start`", help)),
+                };
+                Stmt::DevContainer(DevContainerStmt { kw, action, dir: input.parse()? })
+            }
+            "patch" => Stmt::Patch(ValueStmt { kw, value: input.parse()? }),
             "start" => {
                 let command = input.parse()?;
                 let help = "a start command needs a ready check: `start \"...\" ready port 8000;`";

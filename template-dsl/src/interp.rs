@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use sandbox_template_runtime::{
     AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
-    MakeDirOptions, PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings, Template,
-    Version, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+    MakeDirOptions, OciCredentials, PipOptions, ReadyCmd, RemoveOptions, RunOptions, Secret, SourceLocation, Strings,
+    Template, Version, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url,
+    wait_for_url_status,
 };
 
 use crate::model::{BaseOp, Checked, ContextDir, OpKind, ReadyOp, SecretSrc, Str};
@@ -89,6 +90,16 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
                         other => GcpServiceAccount::json(secret(other)?),
                     };
                     t.from_gcp_registry(s(image)?, sa)
+                }
+                BaseOp::Oci { image, tenancy_ocid, user_ocid, fingerprint, private_key, region } => {
+                    let credentials = OciCredentials {
+                        tenancy_ocid: s(tenancy_ocid)?,
+                        user_ocid: s(user_ocid)?,
+                        fingerprint: s(fingerprint)?,
+                        private_key: secret(private_key)?,
+                        region: s(region)?,
+                    };
+                    t.from_oci_registry(s(image)?, credentials)
                 }
                 BaseOp::Template(name) => t.from_template(s(name)?),
             },
@@ -172,6 +183,10 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
                     t.make_symlink_with(s(src)?, s(dest)?, o)
                 }
             }
+            OpKind::McpServers(names) => t.add_mcp_server(list(names)?),
+            OpKind::DevContainerPrebuild(dir) => t.beta_dev_container_prebuild(s(dir)?),
+            OpKind::DevContainerStart(dir) => t.beta_set_dev_container_start(s(dir)?),
+            OpKind::PatchCmd(script) => t.set_patch_cmd(s(script)?),
             OpKind::Start { command, ready: r } => t.set_start_cmd(s(command)?, ready(r)?),
             OpKind::Ready(r) => t.set_ready_cmd(ready(r)?),
         };
@@ -179,7 +194,7 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
             let at = op.span.start();
             let location = SourceLocation { file, line: at.line as u32, column: at.column as u32 + 1 };
             let base = matches!(op.kind, OpKind::Base(_));
-            let finish = matches!(op.kind, OpKind::Start { .. } | OpKind::Ready(_));
+            let finish = matches!(op.kind, OpKind::Start { .. } | OpKind::Ready(_) | OpKind::DevContainerStart(_));
             t = sandbox_template_runtime::__private::relocate(t, first_step, base, finish, location);
         }
     }

@@ -149,6 +149,19 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 };
                 quote_spanned!(span=> .from_gcp_registry(#image, #sa))
             }
+            BaseOp::Oci { image, tenancy_ocid, user_ocid, fingerprint, private_key, region } => {
+                let image = one(image);
+                let (tenancy, user, fingerprint, region) =
+                    (owned(tenancy_ocid), owned(user_ocid), owned(fingerprint), owned(region));
+                let key = secret(private_key);
+                quote_spanned!(span=> .from_oci_registry(#image, #p::OciCredentials {
+                    tenancy_ocid: #tenancy,
+                    user_ocid: #user,
+                    fingerprint: #fingerprint,
+                    private_key: #key,
+                    region: #region,
+                }))
+            }
             BaseOp::Template(name) => {
                 let name = one(name);
                 quote_spanned!(span=> .from_template(#name))
@@ -272,6 +285,22 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 quote_spanned!(span=> .#m(#src, #dest, #p::FileOptions::new() #(#o)*))
             }
         }
+        OpKind::McpServers(names) => {
+            let names = list(names);
+            quote_spanned!(span=> .add_mcp_server(#names))
+        }
+        OpKind::DevContainerPrebuild(dir) => {
+            let dir = one(dir);
+            quote_spanned!(span=> .beta_dev_container_prebuild(#dir))
+        }
+        OpKind::DevContainerStart(dir) => {
+            let dir = one(dir);
+            quote_spanned!(span=> .beta_set_dev_container_start(#dir))
+        }
+        OpKind::PatchCmd(script) => {
+            let script = one(script);
+            quote_spanned!(span=> .set_patch_cmd(#script))
+        }
         OpKind::Start { command, ready: r } => {
             let (command, r) = (one(command), ready(r));
             quote_spanned!(span=> .set_start_cmd(#command, #r))
@@ -295,7 +324,9 @@ fn one(s: &Str) -> TokenStream {
 fn owned(s: &Str) -> TokenStream {
     let p = p();
     match s {
-        Str::Lit(l) => quote!(#p::String::from(#l)),
+        // `Into`, not `String::from`: a trait method needs its trait in scope, and the expansion
+        // must compile without the prelude.
+        Str::Lit(l) => quote!(#p::Into::<#p::String>::into(#l)),
         Str::Expr(t, span) => quote_spanned!(*span=> #p::Into::<#p::String>::into(#t)),
     }
 }

@@ -98,6 +98,21 @@ pub enum BaseOp {
         /// `region = STR`.
         region: Str,
     },
+    /// `from oci STR (...)`.
+    Oci {
+        /// The image reference.
+        image: Str,
+        /// `tenancy_ocid = STR`.
+        tenancy_ocid: Str,
+        /// `user_ocid = STR`.
+        user_ocid: Str,
+        /// `fingerprint = STR`.
+        fingerprint: Str,
+        /// `private_key = SECRET`.
+        private_key: SecretSrc,
+        /// `region = STR`.
+        region: Str,
+    },
     /// `from template STR`.
     Template(Str),
 }
@@ -193,6 +208,12 @@ pub enum OpKind {
         force: bool,
         user: Option<Str>,
     },
+    McpServers(Vec<Str>),
+    DevContainerPrebuild(Str),
+    /// `devcontainer start`: the start command and ready check of the SDKs' helper.
+    DevContainerStart(Str),
+    /// `patch`: Novita's pre-boot script.
+    PatchCmd(Str),
     Start {
         command: Str,
         ready: ReadyOp,

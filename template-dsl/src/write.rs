@@ -114,9 +114,8 @@ fn unsupported(what: impl Into<String>, message: impl Into<String>, help: impl I
 
 /// `template` as `.tmpl` text: the header, the base, one statement per step, the start command.
 ///
-/// Fails when the DSL cannot express a part (a literal registry password, Novita's pre-boot
-/// script, a start command without a ready check, a cached step after a rebuilt one), naming the
-/// part and what to do.
+/// Fails when the DSL cannot express a part (a literal registry password, a start command
+/// without a ready check, a cached step after a rebuilt one), naming the part and what to do.
 ///
 /// ```
 /// use sandbox_template_dsl::write::{WriteOptions, to_tmpl};
@@ -133,9 +132,6 @@ pub fn to_tmpl(template: &Template, options: &WriteOptions) -> Result<String, Wr
 /// [`to_tmpl`] of `template` with only `steps` (a prefix of its steps: a Novita request's env
 /// step is left out).
 fn write(template: &Template, steps: &[Step], options: &WriteOptions) -> Result<String, WriteError> {
-    if template.pre_boot_script().is_some() {
-        return Err(pre_boot_script());
-    }
     let mut out = String::new();
     if let Some(dir) = &options.context {
         out.push_str(&format!("context {};\n", lit(dir)));
@@ -173,17 +169,23 @@ fn write(template: &Template, steps: &[Step], options: &WriteOptions) -> Result<
         out.push('\n');
         statements.push(statement);
     }
-    match (template.start_cmd(), template.ready_cmd()) {
-        (Some(command), Some(ready)) => out.push_str(&format!("start {} ready {};\n", lit(command), ready_form(ready))),
-        (None, Some(ready)) => out.push_str(&format!("ready {};\n", ready_form(ready))),
-        (Some(_), None) => {
+    if let Some(script) = template.pre_boot_script() {
+        out.push_str(&format!("patch {};\n", lit(script)));
+    }
+    match (dev_container_start(template), template.start_cmd(), template.ready_cmd()) {
+        (Some(dir), ..) => out.push_str(&format!("devcontainer start {};\n", lit(&dir))),
+        (None, Some(command), Some(ready)) => {
+            out.push_str(&format!("start {} ready {};\n", lit(command), ready_form(ready)))
+        }
+        (None, None, Some(ready)) => out.push_str(&format!("ready {};\n", ready_form(ready))),
+        (None, Some(_), None) => {
             return Err(unsupported(
                 "startCmd",
                 "a start command without a ready check: the DSL's `start` always has one",
                 "add a ready check to the input (e.g. `readyCmd: \"sleep 20\"`, which the SDKs use for Dockerfiles)",
             ));
         }
-        (None, None) => {}
+        (None, None, None) => {}
     }
     verify(template, steps, &out, &base, &statements)?;
     Ok(out)
@@ -207,9 +209,6 @@ fn write(template: &Template, steps: &[Step], options: &WriteOptions) -> Result<
 /// assert_eq!(imported.text, "from node \"22\";\nnpm install \"tsx\" (global);\n");
 /// ```
 pub fn request_to_tmpl(request: &BuildRequest, options: &WriteOptions) -> Result<Imported, WriteError> {
-    if request.pre_boot_script.is_some() {
-        return Err(pre_boot_script());
-    }
     if request.from_image_registry.is_some() {
         return Err(registry_in_request(request));
     }
@@ -259,14 +258,6 @@ pub fn dockerfile_to_tmpl(
     Ok(Imported { text: to_tmpl(&template, options)?, notes })
 }
 
-fn pre_boot_script() -> WriteError {
-    unsupported(
-        "preBootScript",
-        "Novita's pre-boot script (`set_patch_cmd`) has no DSL statement",
-        "leave it out of the input, and call `Template::set_patch_cmd` on the loaded template in Rust",
-    )
-}
-
 fn registry_in_request(request: &BuildRequest) -> WriteError {
     let registry = request.from_image_registry.as_ref();
     let kind = registry.and_then(|r| r.get("type")).and_then(|t| t.as_str()).unwrap_or("(none)");
@@ -282,6 +273,20 @@ fn registry_in_request(request: &BuildRequest) -> WriteError {
         "huawei" => format!(
             r#"from huawei {image} (access_key_id = env("HUAWEI_ACCESS_KEY_ID"), secret_access_key = env("HUAWEI_SECRET_ACCESS_KEY"), region = "REGION")"#
         ),
+        "oci" => {
+            // Only the private key is a secret; the OCIDs, fingerprint and region are written as sent.
+            let field = |name: &str| {
+                let value = registry.and_then(|r| r.get(name)).and_then(|v| v.as_str());
+                lit(value.unwrap_or("..."))
+            };
+            format!(
+                r#"from oci {image} (tenancy_ocid = {}, user_ocid = {}, fingerprint = {}, private_key = env("OCI_PRIVATE_KEY"), region = {})"#,
+                field("tenancyOcid"),
+                field("userOcid"),
+                field("fingerprint"),
+                field("region")
+            )
+        }
         _ => {
             return unsupported(
                 "base",
@@ -419,11 +424,19 @@ fn base_line(t: &Template) -> Result<String, WriteError> {
         RegistryCredentials::Gcp(sa) => {
             format!("from gcp {image} (service_account_json = {});", secret("GCP service account key", sa.secret())?)
         }
+        RegistryCredentials::Oci(oci) => format!(
+            "from oci {image} (tenancy_ocid = {}, user_ocid = {}, fingerprint = {}, private_key = {}, region = {});",
+            lit(&oci.tenancy_ocid),
+            lit(&oci.user_ocid),
+            lit(&oci.fingerprint),
+            secret("OCI private key", &oci.private_key)?,
+            lit(&oci.region)
+        ),
         other => {
             return Err(unsupported(
                 "base",
                 format!("registry credentials of type `{}` have no DSL form", other.kind()),
-                "build this template with the Rust builder (`from_oci_registry`)",
+                "build this template with the Rust builder",
             ));
         }
     })
@@ -473,9 +486,8 @@ fn statement(step: &Step, base: &str, provider: Provider) -> Result<String, Writ
     match kind_statement(&step.kind) {
         Some(s) => Ok(s),
         None => {
-            // `env` from its wire form (names and values), and kinds without a statement
-            // (`add_mcp_server`, dev containers, kinds added later) that travel as a `RUN`: that
-            // command, as a `run`.
+            // `env` from its wire form (names and values), and kinds without a statement (kinds
+            // added later) that travel as a `RUN`: that command, as a `run`.
             let wire = step.to_wire();
             match (wire.kind.as_str(), wire.args.as_slice()) {
                 ("ENV", args) if !args.is_empty() && args.len() % 2 == 0 => {
@@ -572,6 +584,8 @@ fn kind_statement(kind: &StepKind) -> Option<String> {
             let keyword = if matches!(kind, StepKind::Rename { .. }) { "rename" } else { "symlink" };
             format!("{keyword} {} => {}{};", lit(src), lit(dest), options(&o))
         }
+        StepKind::McpServers(names) => format!("mcp server {};", list(names)),
+        StepKind::DevContainerPrebuild(dir) => format!("devcontainer prebuild {};", lit(dir)),
         _ => return None,
     })
 }
@@ -613,9 +627,13 @@ fn lift_run(command: &str, user: Option<&str>) -> Option<StepKind> {
             });
         }
     }
+    if let Some(rest) = command.strip_prefix("mcp-gateway pull ") {
+        return Some(StepKind::McpServers(package_words(rest)?));
+    }
     let words = shell_words(command)?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
+        ["devcontainer", "build", "--workspace-folder", dir] => Some(StepKind::DevContainerPrebuild((*dir).to_owned())),
         ["git", "clone", url, rest @ ..] => {
             let (mut branch, mut depth, mut path) = (None, None, None);
             let mut rest = rest;
@@ -777,6 +795,22 @@ fn lift_ready(command: &str) -> ReadyCmd {
     }
 }
 
+/// The folder of a start command and ready check made by `beta_set_dev_container_start`, on the
+/// `devcontainer` template (the only base `devcontainer start` is allowed on).
+fn dev_container_start(t: &Template) -> Option<String> {
+    if *t.base() != Base::Template("devcontainer".to_owned()) {
+        return None;
+    }
+    let rest = t.start_cmd()?.strip_prefix("sudo devcontainer up --workspace-folder ")?;
+    let (quoted, _) = rest.split_once(" && ")?;
+    let [dir] = <[String; 1]>::try_from(shell_words(quoted)?).ok()?;
+    let made = Template::new().beta_set_dev_container_start(dir.as_str());
+    let ready = |t: &Template, p: Provider| t.ready_cmd().map(|r| r.command(p));
+    let same = made.start_cmd() == t.start_cmd()
+        && [Provider::E2b, Provider::Novita].iter().all(|p| ready(&made, *p) == ready(t, *p));
+    same.then_some(dir)
+}
+
 // ----- the check -------------------------------------------------------------------------------
 
 /// Reads `text` back and compares it with `t`: the base, every step's wire form, the start and
@@ -794,6 +828,9 @@ fn verify(t: &Template, steps: &[Step], text: &str, base: &str, statements: &[St
     }
     if back.provider() != t.provider() {
         return differs("header", "provider");
+    }
+    if back.pre_boot_script() != t.pre_boot_script() {
+        return differs("preBootScript", "patch");
     }
     if back.steps().len() != steps.len() {
         return differs("steps", &statements.join(" "));

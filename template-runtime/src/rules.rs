@@ -201,7 +201,9 @@ impl Rule {
             }
             Rule::EmptyCredential(_) => "give every credential field a value".into(),
             Rule::McpWrongBase => "start from the `mcp-gateway` template: `from template \"mcp-gateway\";`".into(),
-            Rule::DevContainerWrongBase => "start from the `devcontainer` template".into(),
+            Rule::DevContainerWrongBase => {
+                "start from the `devcontainer` template: `from template \"devcontainer\";`".into()
+            }
             Rule::EmptyCommand => "write the command to run".into(),
             Rule::EmptyUrl => "write the repository URL".into(),
             Rule::InvalidDepth => "use a depth of 1 or more, or leave it out for the full history".into(),
@@ -413,9 +415,9 @@ pub fn env_reference(value: &str) -> Option<&str> {
 /// assert!(registry_kind(Provider::E2b, "aws").is_ok());
 /// ```
 pub fn registry_kind(provider: Provider, kind: &str) -> Result<(), Rule> {
-    let instead = "build it for Novita (`--provider novita`, `.for_provider(Provider::Novita)`), or push the \
-                   image to a registry E2B pulls from: `from aws`, `from gcp`, or an image with a username and \
-                   password (`from_image_with_credentials`)";
+    let instead = "build it for Novita (`provider novita;` before `from`, `--provider novita`, \
+                   `.for_provider(Provider::Novita)`), or push the image to a registry E2B pulls from: `from aws`, \
+                   `from gcp`, or an image with a username and password (`from_image_with_credentials`)";
     match (provider, kind) {
         (Provider::E2b, "huawei") => Err(Rule::NotOnProvider {
             provider,
@@ -424,7 +426,7 @@ pub fn registry_kind(provider: Provider, kind: &str) -> Result<(), Rule> {
         }),
         (Provider::E2b, "oci") => Err(Rule::NotOnProvider {
             provider,
-            feature: "Oracle Cloud registry (`from_oci_registry`): only novita-sandbox has one",
+            feature: "Oracle Cloud registry (`from oci`, `from_oci_registry`): only novita-sandbox has one",
             instead,
         }),
         _ => Ok(()),
@@ -474,7 +476,8 @@ pub fn copy_gzip(provider: Provider, gzip: Option<bool>) -> Result<(), Rule> {
         return Err(Rule::NotOnProvider {
             provider,
             feature: "`gzip = false` copy option: novita-sandbox always compresses uploads",
-            instead: "remove `gzip = false` (builder: `.gzip(false)`), or build it for E2B",
+            instead: "remove `gzip = false` (builder: `.gzip(false)`), or build it for E2B (`provider e2b;`, \
+                      the default)",
         });
     }
     Ok(())
@@ -492,9 +495,9 @@ pub fn patch_cmd(provider: Provider) -> Result<(), Rule> {
     if provider == Provider::E2b {
         return Err(Rule::NotOnProvider {
             provider,
-            feature: "pre-boot script (`set_patch_cmd`, novita-sandbox's `setPatchCmd`)",
-            instead: "run the script in a build step (`run_cmd`), or build it for Novita \
-                      (`.for_provider(Provider::Novita)`)",
+            feature: "pre-boot script (`set_patch_cmd`, the DSL's `patch`, novita-sandbox's `setPatchCmd`)",
+            instead: "run the script in a build step (`run`, `run_cmd`), or build it for Novita \
+                      (`provider novita;` before `from`, `.for_provider(Provider::Novita)`)",
         });
     }
     Ok(())
@@ -521,6 +524,33 @@ pub fn min_free_disk_mb(provider: Provider, mb: Option<u32>) -> Result<(), Rule>
         });
     }
     Ok(())
+}
+
+/// `add_mcp_server` (the DSL's `mcp server`) against the base: the SDKs pull MCP servers with the
+/// `mcp-gateway` template's tool, so the base must be that template. `base_template` is the name
+/// of a `from_template` base, `None` for any other base.
+///
+/// ```
+/// use sandbox_template_runtime::rules::{mcp_base, Rule};
+/// assert!(mcp_base(Some("mcp-gateway")).is_ok());
+/// assert_eq!(mcp_base(Some("my-base")), Err(Rule::McpWrongBase));
+/// assert_eq!(mcp_base(None), Err(Rule::McpWrongBase));
+/// ```
+pub fn mcp_base(base_template: Option<&str>) -> Result<(), Rule> {
+    if base_template == Some("mcp-gateway") { Ok(()) } else { Err(Rule::McpWrongBase) }
+}
+
+/// The dev container steps (`beta_dev_container_prebuild`, `beta_set_dev_container_start`, the
+/// DSL's `devcontainer prebuild|start`) against the base: they need the `devcontainer`
+/// template's tools, as in the SDKs. `base_template` as in [`mcp_base`].
+///
+/// ```
+/// use sandbox_template_runtime::rules::{dev_container_base, Rule};
+/// assert!(dev_container_base(Some("devcontainer")).is_ok());
+/// assert_eq!(dev_container_base(None), Err(Rule::DevContainerWrongBase));
+/// ```
+pub fn dev_container_base(base_template: Option<&str>) -> Result<(), Rule> {
+    if base_template == Some("devcontainer") { Ok(()) } else { Err(Rule::DevContainerWrongBase) }
 }
 
 /// A port: 1..=65535.

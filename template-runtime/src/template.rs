@@ -11,6 +11,10 @@ use crate::registry::{GcpServiceAccount, OciCredentials, RegistryCredentials};
 use crate::secret::Secret;
 use crate::step::{CopyStep, SourceLocation, Step, StepKind};
 
+/// How the start command of [`Template::beta_set_dev_container_start`] begins (the SDKs' text):
+/// validation knows such a start command by it.
+pub(crate) const DEV_CONTAINER_UP: &str = "sudo devcontainer up --workspace-folder ";
+
 /// A sandbox template: a base image, build steps, and a start command with a ready check.
 ///
 /// Methods mirror the official Python SDK (`from_python_image`, `run_cmd`, `copy`, …) and take
@@ -879,7 +883,7 @@ impl Template {
         let d = crate::quote::shell_quote(&dir.into());
         self.set_start_cmd(
             format!(
-                "sudo devcontainer up --workspace-folder {d} && sudo /prepare-exec.sh {d} | sudo tee /devcontainer.sh > /dev/null && sudo chmod +x /devcontainer.sh && sudo touch /devcontainer.up"
+                "{DEV_CONTAINER_UP}{d} && sudo /prepare-exec.sh {d} | sudo tee /devcontainer.sh > /dev/null && sudo chmod +x /devcontainer.sh && sudo touch /devcontainer.up"
             ),
             "[ -f /devcontainer.up ]",
         )

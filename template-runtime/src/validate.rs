@@ -200,14 +200,11 @@ impl Template {
                     c.check(at, optional_user(user));
                 }
                 StepKind::McpServers(names) => {
-                    c.check(at, if base_template == Some("mcp-gateway") { Ok(()) } else { Err(Rule::McpWrongBase) });
+                    c.check(at, rules::mcp_base(base_template));
                     c.check(at, packages(names));
                 }
                 StepKind::DevContainerPrebuild(dir) => {
-                    c.check(
-                        at,
-                        if base_template == Some("devcontainer") { Ok(()) } else { Err(Rule::DevContainerWrongBase) },
-                    );
+                    c.check(at, rules::dev_container_base(base_template));
                     c.check(at, rules::path("dev container folder", dir));
                 }
             }
@@ -218,6 +215,10 @@ impl Template {
         let at = self.finish_location;
         if let Some(start) = &self.start_cmd {
             c.check(at, rules::command(start));
+            // `beta_set_dev_container_start`, which the SDKs refuse on another base.
+            if start.starts_with(crate::template::DEV_CONTAINER_UP) {
+                c.check(at, rules::dev_container_base(base_template));
+            }
         }
         match &self.ready_cmd {
             Some(ReadyCmd::Port(p)) => c.check(at, rules::port(u32::from(*p))),

@@ -38,18 +38,24 @@ fn dockerfile_follows_the_provider() {
     let out = run(&["dockerfile", based.to_str().unwrap()]);
     assert!(text(&out.stderr).contains("E2B API"), "{}", text(&out.stderr));
 
-    // What E2B lacks is refused for E2B and printed for Novita.
+    // What E2B lacks is refused for E2B (the file's default provider: by its checks, at the
+    // base's line) and printed for Novita.
+    let base = "from huawei \"swr.cn-north-4.myhuaweicloud.com/org/img:1\" (access_key_id = env(\"DF_AK\"), \
+                secret_access_key = env(\"DF_SK\"), region = \"cn-north-4\");\n";
     let huawei = dir.path().join("huawei.tmpl");
-    std::fs::write(
-        &huawei,
-        "from huawei \"swr.cn-north-4.myhuaweicloud.com/org/img:1\" (access_key_id = env(\"DF_AK\"), \
-         secret_access_key = env(\"DF_SK\"), region = \"cn-north-4\");\n",
-    )
-    .unwrap();
-    let out = run(&["dockerfile", huawei.to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("E2B has no Huawei Cloud registry"), "{}", text(&out.stderr));
+    std::fs::write(&huawei, base).unwrap();
     let out = run(&["dockerfile", "--provider", "novita", huawei.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("E2B has no Huawei Cloud registry"), "{stderr}");
+    assert!(stderr.contains("huawei.tmpl:1:6"), "{stderr}");
+    assert!(stderr.contains("`provider novita;` before `from`"), "{stderr}");
+    let novita = dir.path().join("huawei-novita.tmpl");
+    std::fs::write(&novita, format!("provider novita;\n{base}")).unwrap();
+    let out = run(&["dockerfile", novita.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "FROM swr.cn-north-4.myhuaweicloud.com/org/img:1\n");
+    let out = run(&["dockerfile", "--provider", "e2b", novita.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("E2B has no Huawei Cloud registry"), "{}", text(&out.stderr));
 }

@@ -113,3 +113,32 @@ fn bad_input_is_an_error_saying_what_and_where() {
     let out = run(&["import", arg(&tmpl("args.Dockerfile")), "--build-arg", "PY"]);
     assert!(text(&out.stderr).contains("--build-arg PY=VALUE"), "{}", text(&out.stderr));
 }
+
+/// The SDK requests of novita-sandbox's pre-boot script, MCP servers and a dev container are
+/// written with their statements (`patch`, `mcp server`, `devcontainer prebuild|start`), which
+/// `check` accepts and `json` prints as the same request again.
+#[test]
+fn patch_mcp_and_devcontainer_requests_round_trip_through_check_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for (vector_path, provider, statement) in [
+        ("novita/patch_cmd.json", "novita", "patch \"echo patched > /etc/patched\";\n"),
+        ("expected/mcp_gateway.json", "e2b", "mcp server \"exa\", \"brave\";\n"),
+        ("py/mcp_gateway.json", "e2b", "mcp server \"exa\", \"brave\";\n"),
+        ("novita/devcontainer.json", "novita", "devcontainer start \"/my-devcontainer\";\n"),
+        ("expected/devcontainer.json", "e2b", "devcontainer prebuild \"/my-devcontainer\";\n"),
+    ] {
+        let request = vector(vector_path);
+        let file = dir.path().join(vector_path.replace('/', "-").replace(".json", ".tmpl"));
+        let out = run(&["import", arg(&request), "-o", arg(&file)]);
+        assert!(out.status.success(), "{vector_path}: {}", text(&out.stderr));
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(written.contains(statement), "{vector_path}:\n{written}");
+        let out = run(&["check", arg(&file)]);
+        assert!(out.status.success(), "{vector_path}: {}", text(&out.stderr));
+        let json = run(&["json", "--provider", provider, arg(&file)]);
+        assert!(json.status.success(), "{vector_path}: {}", text(&json.stderr));
+        let want: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&request).unwrap()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(&text(&json.stdout)).unwrap();
+        assert_eq!(got, want, "{vector_path}:\n{written}");
+    }
+}

@@ -10,6 +10,9 @@ use crate::diag::{Diagnostic, unknown_help};
 use crate::dockerfile::Converted;
 use crate::model::{BaseOp, Op, OpKind};
 
+/// The options of `from oci`, in the order the docs list them.
+const OCI_OPTIONS: [&str; 5] = ["tenancy_ocid", "user_ocid", "fingerprint", "private_key", "region"];
+
 /// What a `from` statement checks out as.
 pub(super) enum FromResult {
     Base(BaseOp),
@@ -41,7 +44,8 @@ impl Checker<'_> {
     fn base(&mut self, s: &FromStmt) -> Option<FromResult> {
         let kind = s.kind.to_string();
         let span = s.kind.span();
-        let takes_options = matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei" | "dockerfile");
+        let takes_options =
+            matches!(kind.as_str(), "image" | "registry" | "aws" | "gcp" | "huawei" | "oci" | "dockerfile");
         if s.has_options && !takes_options && BASES.contains(&kind.as_str()) {
             self.cx.push(Diagnostic::new(span, format!("`from {kind}` takes no options")).help("remove the `(...)`"));
             return None;
@@ -53,11 +57,17 @@ impl Checker<'_> {
             }
             return Some(FromResult::Base(BaseOp::Distro(distro, s.arg.clone())));
         }
+        // A registry the provider's SDK cannot pull from (`from huawei` on E2B), at the kind (the
+        // DSL's kinds are the runtime's `RegistryCredentials::kind`).
+        if matches!(kind.as_str(), "registry" | "aws" | "gcp" | "huawei" | "oci") {
+            self.cx.rule(span, rules::registry_kind(self.provider(), &kind));
+        }
         let base = match kind.as_str() {
             "base" => self.default_base(s),
             "image" | "registry" => self.image_base(s),
             "aws" | "huawei" => self.access_key_base(s),
             "gcp" => self.gcp_base(s),
+            "oci" => self.oci_base(s),
             "template" => self.template_base(s),
             "dockerfile" => return self.dockerfile_base(s),
             other => {
@@ -149,6 +159,60 @@ impl Checker<'_> {
         let o = self.options("from gcp", &s.options, &["service_account_json"]);
         let service_account = self.secret(&o, "service_account_json", true, s.kind.span())?;
         Some(BaseOp::Gcp { image, service_account })
+    }
+
+    /// `from oci`: Oracle Cloud's API key (only the private key is a secret, as in the runtime's
+    /// `OciCredentials`) and the region.
+    fn oci_base(&mut self, s: &FromStmt) -> Option<BaseOp> {
+        let span = s.kind.span();
+        let image = self.need_arg(s, "an image", "\"iad.ocir.io/namespace/app:1\"")?;
+        self.image(&image);
+        if s.options.items.is_empty() {
+            self.cx.push(Diagnostic::new(span, "`from oci` needs credentials").help(
+                "write `from oci \"...\" (tenancy_ocid = \"ocid1.tenancy...\", user_ocid = \"ocid1.user...\", \
+                 fingerprint = \"aa:bb:...\", private_key = env(\"OCI_PRIVATE_KEY\"), region = \"us-ashburn-1\");`",
+            ));
+            return None;
+        }
+        let o = self.options("from oci", &s.options, &OCI_OPTIONS);
+        let [tenancy_ocid, user_ocid, fingerprint] =
+            ["tenancy_ocid", "user_ocid", "fingerprint"].map(|name| self.required_str(&o, name, span));
+        let private_key = self.secret(&o, "private_key", true, span);
+        let region = self.required_str(&o, "region", span);
+        Some(BaseOp::Oci {
+            image,
+            tenancy_ocid: tenancy_ocid?,
+            user_ocid: user_ocid?,
+            fingerprint: fingerprint?,
+            private_key: private_key?,
+            region: region?,
+        })
+    }
+
+    /// The steps that need a particular template as the base (`mcp server`, `devcontainer`),
+    /// against the base: the runtime's rules, at each such statement. A base known only at run
+    /// time (`from template {name}`) is left to `Template::validate`.
+    pub(super) fn template_base_steps(&mut self, ops: &[Op]) {
+        // `None`: no base yet, or its name is not known now; `Some(None)`: not a template.
+        let mut base: Option<Option<String>> = None;
+        for op in ops {
+            let rule = match &op.kind {
+                OpKind::Base(BaseOp::Template(name)) => {
+                    base = name.value().map(Some);
+                    continue;
+                }
+                OpKind::Base(_) => {
+                    base = Some(None);
+                    continue;
+                }
+                OpKind::McpServers(_) => rules::mcp_base,
+                OpKind::DevContainerPrebuild(_) | OpKind::DevContainerStart(_) => rules::dev_container_base,
+                _ => continue,
+            };
+            if let Some(template) = &base {
+                self.cx.rule(op.span, rule(template.as_deref()));
+            }
+        }
     }
 
     fn template_base(&mut self, s: &FromStmt) -> Option<BaseOp> {

@@ -4,7 +4,8 @@
 //! offending token, with what to write instead.
 //!
 //! This file walks the statements and checks the steps; the rest is one file per concern:
-//! `options` (statement options, numbers, secrets), `base` (`from`), `dockerfile`
+//! `options` (statement options, numbers, secrets), `base` (`from`, and the statements that need
+//! a particular template as the base: `mcp server`, `devcontainer`), `dockerfile`
 //! (`from dockerfile`), `ready` (`start` and `ready`), `files` (the context folder, `copy`
 //! sources, rebuild tracking and `embed`), `user` (the user each `run` runs as), `packages` (the
 //! package manager against the base).
@@ -26,7 +27,8 @@ use sandbox_template_runtime::rules::{self, Rule};
 use syn::LitStr;
 
 use crate::ast::{
-    Body, CopyStmt, EnvStmt, GitStmt, InstallStmt, MoveStmt, PathsStmt, ProviderStmt, RunStmt, Stmt, Str,
+    Body, CopyStmt, DevContainerStmt, EnvStmt, GitStmt, InstallStmt, McpStmt, MoveStmt, PathsStmt, ProviderStmt,
+    RunStmt, Stmt, Str, ValueStmt,
 };
 use crate::diag::{Diagnostic, Diagnostics, unknown_help};
 use crate::model::{Checked, Op, OpKind};
@@ -48,7 +50,8 @@ pub struct Env {
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
 pub fn check(body: &Body, env: &Env, site: Span, cx: &mut Diagnostics) -> Checked {
-    let mut c = Checker { cx, env, site, seen_base: None, step_before_base: None, finish: None, provider: None };
+    let mut c =
+        Checker { cx, env, site, seen_base: None, step_before_base: None, finish: None, patch: None, provider: None };
     c.run(body)
 }
 
@@ -63,6 +66,8 @@ struct Checker<'a> {
     /// base, "no base" says it better).
     step_before_base: Option<Span>,
     finish: Option<Span>,
+    /// Where `patch` was written.
+    patch: Option<Span>,
     /// `provider NAME;` and where it was written.
     provider: Option<(Provider, Span)>,
 }
@@ -110,6 +115,7 @@ impl Checker<'_> {
         }
         self.run_users(&c.ops);
         self.base_packages(&c.ops);
+        self.template_base_steps(&c.ops);
         self.finish(c)
     }
 
@@ -157,6 +163,9 @@ impl Checker<'_> {
             Stmt::Mkdir(s) => Some(self.mkdir_stmt(s)),
             Stmt::Remove(s) => Some(self.remove_stmt(s)),
             Stmt::Rename(s) | Stmt::Symlink(s) => Some(self.move_stmt(s)),
+            Stmt::Mcp(s) => Some(self.mcp_stmt(s)),
+            Stmt::DevContainer(s) => self.dev_container_stmt(s, span),
+            Stmt::Patch(s) => self.patch_stmt(s),
             Stmt::Start(s) => self.start_stmt(s, span),
             Stmt::Ready(s) => self.ready_stmt(s, span),
         };
@@ -178,6 +187,10 @@ impl Checker<'_> {
     fn copy_stmt(&mut self, s: &CopyStmt, copies: &mut Vec<CopySource>) -> OpKind {
         let o = self.options("copy", &s.options, &["user", "mode", "force_upload", "resolve_symlinks", "gzip"]);
         let resolve_symlinks = self.opt_flag(&o, "resolve_symlinks");
+        let gzip = self.opt_flag(&o, "gzip");
+        if let Some(at) = o.name_span("gzip") {
+            self.cx.rule(at, rules::copy_gzip(self.provider(), gzip));
+        }
         for src in &s.sources {
             self.str(src);
             if self.lit_rule(src, rules::copy_source) {
@@ -197,7 +210,7 @@ impl Checker<'_> {
             mode: self.opt_mode(&o),
             force_upload: self.opt_flag(&o, "force_upload"),
             resolve_symlinks,
-            gzip: self.opt_flag(&o, "gzip"),
+            gzip,
         }
     }
 
@@ -351,6 +364,43 @@ impl Checker<'_> {
         } else {
             OpKind::Symlink { src, dest, force, user }
         }
+    }
+
+    /// `mcp server "exa", "brave";`: the names as package names (the SDKs pass them to
+    /// `mcp-gateway pull` unquoted); the base is checked once every statement is read.
+    fn mcp_stmt(&mut self, s: &McpStmt) -> OpKind {
+        for name in &s.names {
+            self.str(name);
+            self.lit_rule(name, rules::package_name);
+        }
+        OpKind::McpServers(s.names.clone())
+    }
+
+    /// `devcontainer prebuild|start "/folder";` (`start` is the template's start command and
+    /// ready check, like `start`).
+    fn dev_container_stmt(&mut self, s: &DevContainerStmt, span: Span) -> Option<OpKind> {
+        self.str(&s.dir);
+        self.lit_rule(&s.dir, |d| rules::path("dev container folder", d));
+        if s.action == "start" {
+            self.second_finish(span);
+            Some(OpKind::DevContainerStart(s.dir.clone()))
+        } else {
+            Some(OpKind::DevContainerPrebuild(s.dir.clone()))
+        }
+    }
+
+    /// `patch "script";`: Novita's pre-boot script, once per template.
+    fn patch_stmt(&mut self, s: &ValueStmt) -> Option<OpKind> {
+        if self.patch.replace(s.kw.span()).is_some() {
+            self.cx.push(
+                Diagnostic::new(s.kw.span(), "a second `patch`")
+                    .help("a template has one pre-boot script; put its commands in one `patch` and remove this one"),
+            );
+        }
+        self.cx.rule(s.kw.span(), rules::patch_cmd(self.provider()));
+        self.str(&s.value);
+        self.lit_rule(&s.value, rules::command);
+        Some(OpKind::PatchCmd(s.value.clone()))
     }
 
     /// Reports a `{expr}` where only literals are allowed (`.tmpl` files).

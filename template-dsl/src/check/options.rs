@@ -25,6 +25,11 @@ impl Opts<'_> {
     pub(super) fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)
     }
+
+    /// Where the option `name` is written (its name), if it is.
+    pub(super) fn name_span(&self, name: &str) -> Option<Span> {
+        self.0.get(name).map(|opt| opt.name.span())
+    }
 }
 
 impl Checker<'_> {
@@ -194,7 +199,7 @@ impl Checker<'_> {
     }
 
     /// A string option that must be written and not be empty (a registry's `region`).
-    pub(super) fn required_str(&mut self, o: &Opts, name: &str, stmt_span: Span) -> Option<Str> {
+    pub(super) fn required_str(&mut self, o: &Opts, name: &'static str, stmt_span: Span) -> Option<Str> {
         if !o.0.contains_key(name) {
             self.cx.push(
                 Diagnostic::new(stmt_span, format!("missing `{name}`"))
@@ -203,7 +208,7 @@ impl Checker<'_> {
             return None;
         }
         let s = self.opt_str(o, name)?;
-        self.lit_rule(&s, |v| if v.is_empty() { Err(Rule::EmptyCredential("region")) } else { Ok(()) });
+        self.lit_rule(&s, |v| if v.is_empty() { Err(Rule::EmptyCredential(name)) } else { Ok(()) });
         Some(s)
     }
 }

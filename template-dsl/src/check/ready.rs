@@ -23,7 +23,7 @@ impl Checker<'_> {
         self.ready(&s.ready).map(OpKind::Ready)
     }
 
-    fn second_finish(&mut self, span: Span) {
+    pub(super) fn second_finish(&mut self, span: Span) {
         if self.finish.is_some() {
             self.cx.push(
                 Diagnostic::new(span, "a second `start`/`ready`")

@@ -32,6 +32,8 @@ const PIECES: &[&str] = &[
     "-f ",
     "mv ",
     "ln -s ",
+    "mcp-gateway pull ",
+    "devcontainer build --workspace-folder ",
     "'with space'",
     "'it'\"'\"'s'",
     " && ",
@@ -84,6 +86,8 @@ proptest! {
     fn a_written_request_reads_back_into_the_same_request(
         steps in prop::collection::vec(step(), 0..5),
         ready in prop::option::of(command()),
+        // The templates `mcp server` and `devcontainer` need, so that their forms are written.
+        template in prop::option::of(prop::sample::select(&["mcp-gateway", "devcontainer"][..])),
     ) {
         let request = BuildRequest {
             start_cmd: ready.as_ref().map(|_| "serve".to_owned()),
@@ -91,8 +95,8 @@ proptest! {
             pre_boot_script: None,
             steps,
             force: false,
-            from_image: Some("alpine:3".to_owned()),
-            from_template: None,
+            from_image: template.is_none().then(|| "alpine:3".to_owned()),
+            from_template: template.map(str::to_owned),
             from_image_registry: None,
         };
         if let Ok(imported) = request_to_tmpl(&request, &WriteOptions::new()) {
@@ -121,4 +125,22 @@ fn sdk_forms_are_written_as_statements() {
     };
     let text = request_to_tmpl(&request, &WriteOptions::new()).unwrap().text;
     assert_eq!(text, "from alpine \"3\";\nmkdir \"with space\";\n");
+    // The MCP and dev container forms on their templates, a `run` elsewhere.
+    let mcp = wire("RUN", vec!["mcp-gateway pull exa".to_owned(), "root".to_owned()], false);
+    let prebuild = wire("RUN", vec!["devcontainer build --workspace-folder /dc".to_owned(), "root".to_owned()], false);
+    for (template, step, statement) in [
+        (Some("mcp-gateway"), &mcp, "mcp server \"exa\";"),
+        (None, &mcp, "run \"mcp-gateway pull exa\" (user = \"root\");"),
+        (Some("devcontainer"), &prebuild, "devcontainer prebuild \"/dc\";"),
+        (Some("mcp-gateway"), &prebuild, "run \"devcontainer build --workspace-folder /dc\" (user = \"root\");"),
+    ] {
+        let request = BuildRequest {
+            steps: vec![step.clone()],
+            from_image: template.is_none().then(|| "alpine:3".to_owned()),
+            from_template: template.map(str::to_owned),
+            ..request.clone()
+        };
+        let text = request_to_tmpl(&request, &WriteOptions::new()).unwrap().text;
+        assert!(text.ends_with(&format!("\n{statement}\n")), "{text}");
+    }
 }

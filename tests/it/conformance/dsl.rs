@@ -3,7 +3,7 @@
 //! context is the fixture made at run time, so it is given with `context {expr}`).
 
 use crate::support::{Fixture, fixture, read_data};
-use sandbox_template::{JsonOptions, Template, template};
+use sandbox_template::{JsonOptions, Secret, Template, template};
 
 type Make = fn(&Fixture) -> Template;
 
@@ -51,6 +51,15 @@ const VECTORS: &[(&str, Make)] = &[
             npm install "x" (global, dev);
         }
     }),
+    ("mcp_gateway", |_| template! { from template "mcp-gateway"; mcp server "exa", "brave"; }),
+    ("devcontainer", |_| {
+        template! {
+            from template "devcontainer";
+            git clone "https://example.com/p.git" => "/my-devcontainer";
+            devcontainer prebuild "/my-devcontainer";
+            devcontainer start "/my-devcontainer";
+        }
+    }),
     ("start_wait_for_port", |_| template! { from base; start "python -m http.server 8000" ready port 8000; }),
     ("start_wait_for_url", |_| template! { from base; start "npm start" ready url "http://localhost:3000/health"; }),
     ("start_wait_for_file", |_| template! { from base; start "./init.sh" ready file "/tmp/ready"; }),
@@ -88,6 +97,49 @@ const VECTORS: &[(&str, Make)] = &[
         |f| template! { context {f.ctx()}; from base; copy "fixture/link-to-hello" => "/app/l" (resolve_symlinks); },
     ),
 ];
+
+/// The same against novita-sandbox's recordings (`vectors/novita/NAME.json`): the forms of what
+/// only novita-sandbox has, and the ones both have.
+const NOVITA: &[(&str, Make)] = &[
+    ("from_oci_registry", |_| {
+        template! {
+            provider novita;
+            from oci "iad.ocir.io/ns/repo:tag" (
+                tenancy_ocid = "ocid1.tenancy",
+                user_ocid = "ocid1.user",
+                fingerprint = "aa:bb",
+                private_key = {Secret::new("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")},
+                region = "us-ashburn-1",
+            );
+        }
+    }),
+    ("patch_cmd", |_| template! { provider novita; from image "ubuntu:22.04"; patch "echo patched > /etc/patched"; }),
+    ("mcp_gateway", |_| template! { provider novita; from template "mcp-gateway"; mcp server "exa", "brave"; }),
+    ("devcontainer", |_| {
+        template! {
+            provider novita;
+            from template "devcontainer";
+            git clone "https://example.com/p.git" => "/my-devcontainer";
+            devcontainer prebuild "/my-devcontainer";
+            devcontainer start "/my-devcontainer";
+        }
+    }),
+];
+
+#[test]
+fn dsl_templates_print_novita_sandboxs_json() {
+    let f = fixture();
+    let mut failures = Vec::new();
+    for (name, make) in NOVITA {
+        let expected = read_data(&format!("vectors/novita/{name}.json"));
+        match make(f).to_json() {
+            Ok(json) if json == expected => {}
+            Ok(json) => failures.push(format!("{name}: expected\n{expected}\ngot\n{json}")),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} vectors differ:\n{}", failures.len(), NOVITA.len(), failures.join("\n\n"));
+}
 
 #[test]
 fn dsl_templates_print_the_sdks_json() {

@@ -41,8 +41,7 @@ const NOT_WRITABLE: &[(&str, &str, &str)] = &[
     ("py/from_gcp_registry_object", "base", "registry credentials as values: a .tmpl never holds a secret"),
     ("novita/from_aws_registry", "base", "registry credentials as values: a .tmpl never holds a secret"),
     ("novita/from_huawei_registry", "base", "registry credentials as values: a .tmpl never holds a secret"),
-    ("novita/from_oci_registry", "base", "OCI registry credentials: the DSL has no `from oci`"),
-    ("novita/patch_cmd", "preBootScript", "Novita's set_patch_cmd has no DSL statement"),
+    ("novita/from_oci_registry", "base", "registry credentials as values: a .tmpl never holds a secret"),
 ];
 
 /// Vectors written, but not read back into the same request, and why (asserted to differ).
@@ -180,7 +179,12 @@ fn sdk_run_forms_become_their_statements() {
             "npm_install",
             "npm install;\nnpm install \"express\";\nnpm install \"typescript\", \"tsx\" (global);\nnpm install \"vitest\" (dev);\nnpm install \"x\" (global, dev);\n",
         ),
-        ("devcontainer", "git clone \"https://example.com/p.git\" => \"/my-devcontainer\";\n"),
+        (
+            "devcontainer",
+            "from template \"devcontainer\";\ngit clone \"https://example.com/p.git\" => \"/my-devcontainer\";\n\
+             devcontainer prebuild \"/my-devcontainer\";\ndevcontainer start \"/my-devcontainer\";\n",
+        ),
+        ("mcp_gateway", "from template \"mcp-gateway\";\nmcp server \"exa\", \"brave\";\n"),
         ("start_wait_for_url", "start \"npm start\" ready url \"http://localhost:3000/health\";\n"),
         ("start_wait_for_file", "start \"./init.sh\" ready file \"/tmp/ready\";\n"),
         ("start_wait_for_timeout_small", "start \"sleep infinity\" ready timeout 1s;\n"),
@@ -196,6 +200,10 @@ fn sdk_run_forms_become_their_statements() {
         let text = request_to_tmpl(&request, &WriteOptions::new()).unwrap().text;
         assert!(text.contains(part), "{name}: expected\n{part}\nin\n{text}");
     }
+    // Novita's pre-boot script: a request that has one is Novita's.
+    let request: BuildRequest = serde_json::from_str(&read_data("vectors/novita/patch_cmd.json")).unwrap();
+    let text = request_to_tmpl(&request, &WriteOptions::new()).unwrap().text;
+    assert_eq!(text, "provider novita;\nfrom ubuntu \"22.04\";\npatch \"echo patched > /etc/patched\";\n");
     let request: BuildRequest = serde_json::from_str(&read_data("novita-deviations/shell_quote.json")).unwrap();
     let text = request_to_tmpl(&request, &WriteOptions::new()).unwrap().text;
     assert!(text.contains("mkdir \"with space\", \"it's\";\n"), "{text}");
@@ -257,6 +265,16 @@ fn what_the_dsl_cannot_write_is_refused_with_the_part_and_a_way_out() {
     assert!(text.starts_with("base: the request holds the registry credentials"), "{text}");
     assert!(text.contains(r#"from image "r.example/i:1" (username = env("REGISTRY_USERNAME")"#), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
+    // OCI: the OCIDs, fingerprint and region are not secrets and are written as sent; the key is not.
+    let e = refused(
+        r#"{"fromImage":"iad.ocir.io/ns/r:1","fromImageRegistry":{"type":"oci","tenancyOcid":"ocid1.tenancy","userOcid":"ocid1.user","fingerprint":"aa:bb","privateKey":"-----BEGIN hunter2","region":"us-ashburn-1"}}"#,
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(r#"`from oci "iad.ocir.io/ns/r:1" (tenancy_ocid = "ocid1.tenancy", user_ocid = "ocid1.user", fingerprint = "aa:bb", private_key = env("OCI_PRIVATE_KEY"), region = "us-ashburn-1");`"#),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
     let e = refused(r#"{"fromImage":"a","startCmd":"x"}"#);
     assert!(matches!(&e, WriteError::Unsupported { what, .. } if what == "startCmd"), "{e}");
     let e =
@@ -313,4 +331,37 @@ fn dockerfile_fixtures_written_as_tmpl_give_the_same_request() {
         assert_eq!(to_tmpl(&written, &WriteOptions::new()).unwrap(), imported.text, "{name}");
     }
     assert!(written_files + 2 >= count, "only {written_files} of {count} Dockerfiles written");
+}
+
+/// A template with the forms of novita-sandbox's own methods (`from oci` with its private key
+/// from the environment, `patch`) is written with them and reads back into the same template.
+#[test]
+fn novita_only_forms_round_trip() {
+    use sandbox_template::{OciCredentials, Secret};
+    let oci = OciCredentials {
+        tenancy_ocid: "ocid1.tenancy".into(),
+        user_ocid: "ocid1.user".into(),
+        fingerprint: "aa:bb".into(),
+        private_key: Secret::from_env("OCI_PRIVATE_KEY"),
+        region: "us-ashburn-1".into(),
+    };
+    let t = Template::new()
+        .for_provider(Provider::Novita)
+        .from_oci_registry("iad.ocir.io/ns/r:1", oci)
+        .run_cmd("echo hi")
+        .set_patch_cmd("echo patched > /etc/patched");
+    let text = to_tmpl(&t, &WriteOptions::new()).unwrap();
+    assert_eq!(
+        text,
+        "provider novita;\n\
+         from oci \"iad.ocir.io/ns/r:1\" (tenancy_ocid = \"ocid1.tenancy\", user_ocid = \"ocid1.user\", fingerprint = \"aa:bb\", private_key = env(\"OCI_PRIVATE_KEY\"), region = \"us-ashburn-1\");\n\
+         run \"echo hi\";\n\
+         patch \"echo patched > /etc/patched\";\n"
+    );
+    let back = tmpl::load_str(&text, "t.tmpl", None).unwrap();
+    assert_eq!(back.registry(), t.registry());
+    assert_eq!(back.pre_boot_script(), t.pre_boot_script());
+    // Written for E2B, the same template is refused by the DSL's checks, as by `validate()`.
+    let e2b = t.clone().for_provider(Provider::E2b);
+    assert!(matches!(to_tmpl(&e2b, &WriteOptions::new()), Err(WriteError::Check(_))));
 }

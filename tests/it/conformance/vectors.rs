@@ -55,6 +55,10 @@ enum Expect {
     /// template, whose build then fails on the cloud; [`Template::validate`] refuses it with a
     /// rule this predicate accepts, so `to_json()` and `to_dockerfile()` do too.
     Refused(fn(&Rule) -> bool),
+    /// The SDK has no such method (its recording is `TypeError: ... is not a function`: the call
+    /// is novita-sandbox's alone); [`Template::validate`] refuses the template for E2B with
+    /// [`Rule::NotOnProvider`] naming this feature, and `to_json()` with it.
+    NotInSdk(&'static str),
 }
 
 struct Vector {
@@ -153,6 +157,10 @@ const E2B: &[Vector] = &[
             .beta_dev_container_prebuild("/my-devcontainer")
             .beta_set_dev_container_start("/my-devcontainer")
     }),
+    vector("devcontainer_start_wrong_base", Expect::Rule(|r| matches!(r, Rule::DevContainerWrongBase)),
+        |_| Template::new().from_base_image().beta_set_dev_container_start("/my-devcontainer")),
+    vector("devcontainer_wrong_base", Expect::Rule(|r| matches!(r, Rule::DevContainerWrongBase)),
+        |_| Template::new().from_base_image().beta_dev_container_prebuild("/my-devcontainer")),
     vector("from_alpine_image_default", Json, |_| Template::new().from_alpine_image(Version::Default)),
     vector("from_arch_image_default", Json, |_| Template::new().from_arch_image(Version::Default)),
     vector("from_base_image", Json, |_| Template::new().from_base_image()),
@@ -170,12 +178,25 @@ const E2B: &[Vector] = &[
         let sa = r#"{"type":"service_account","project_id":"proj","private_key":"-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}"#;
         Template::new().from_gcp_registry("us-docker.pkg.dev/proj/repo/img:1", GcpServiceAccount::json(Secret::new(sa)))
     }),
+    vector("from_huawei_registry", Expect::NotInSdk("Huawei Cloud registry"), |_| {
+        Template::new().from_huawei_registry(
+            "swr.cn-north-4.myhuaweicloud.com/org/img:1", Secret::new("AK"), Secret::new("SK"), "cn-north-4")
+    }),
     vector("from_image", Json, |_| Template::new().from_image("ghcr.io/acme/app:1.2.3")),
     vector("from_image_credentials_missing", Expect::Rule(|r| matches!(r, Rule::IncompleteCredentials)),
         |_| Template::new().from_image_with_credentials("x:y", Secret::new("u"), Secret::new(""))),
     vector("from_image_then_template", Json, |_| Template::new().from_image("python:3").from_template("base-tpl")),
     vector("from_node_image", Json, |_| Template::new().from_node_image("22")),
     vector("from_node_image_default", Json, |_| Template::new().from_node_image(Version::Default)),
+    vector("from_oci_registry", Expect::NotInSdk("Oracle Cloud registry"), |_| {
+        Template::new().from_oci_registry("iad.ocir.io/ns/repo:tag", OciCredentials {
+            tenancy_ocid: "ocid1.tenancy".into(),
+            user_ocid: "ocid1.user".into(),
+            fingerprint: "aa:bb".into(),
+            private_key: Secret::new("k"),
+            region: "us-ashburn-1".into(),
+        })
+    }),
     vector("from_python_image", Json, |_| Template::new().from_python_image("3.11-slim")),
     vector("from_python_image_default", Json, |_| Template::new().from_python_image(Version::Default)),
     // The registry credentials survive a later from_image without credentials, as in the SDKs.
@@ -199,6 +220,8 @@ const E2B: &[Vector] = &[
             .npm_install_with("vitest", JsInstallOptions::new().dev(true))
             .npm_install_with("x", JsInstallOptions::new().global(true).dev(true))
     }),
+    vector("patch_cmd", Expect::NotInSdk("pre-boot script"),
+        |_| Template::new().from_image("ubuntu:22.04").set_patch_cmd("echo patched > /etc/patched")),
     vector("pip_install", Json, |_| {
         Template::new()
             .from_python_image(Version::Default)
@@ -268,6 +291,13 @@ const fn novita(name: &'static str, compare: Novita, template: fn(&Fixture) -> T
 #[rustfmt::skip]
 const NOVITA: &[NovitaVector] = &[
     novita("base_default", Novita::Exact, |_| Template::new()),
+    novita("devcontainer", Novita::Exact, |_| {
+        Template::new()
+            .from_template("devcontainer")
+            .git_clone_with("https://example.com/p.git", GitCloneOptions::new().path("/my-devcontainer"))
+            .beta_dev_container_prebuild("/my-devcontainer")
+            .beta_set_dev_container_start("/my-devcontainer")
+    }),
     novita("copy_dir", Novita::OurFilesHash,
         |f| Template::new().with_context(f.ctx()).from_template("t").copy("fixture", "/app/")),
     novita("from_aws_registry", Novita::Exact, |_| {
@@ -288,6 +318,8 @@ const NOVITA: &[NovitaVector] = &[
         })
     }),
     novita("from_template", Novita::Exact, |_| Template::new().from_template("my-base").run_cmd("echo hi")),
+    novita("mcp_gateway", Novita::Exact,
+        |_| Template::new().from_template("mcp-gateway").add_mcp_server(["exa", "brave"])),
     novita("patch_cmd", Novita::Exact,
         |_| Template::new().from_image("ubuntu:22.04").set_patch_cmd("echo patched > /etc/patched")),
     novita("env_expand", Novita::Exact, env_expand),
@@ -448,6 +480,19 @@ fn e2b_json_matches_the_sdk() {
                     Err(e) => failures.add(v.name, format!("refused for another reason: {e}")),
                 }
             }
+            Expect::NotInSdk(feature) => {
+                let missing = recorded_error(&recorded)
+                    .is_some_and(|(kind, message)| kind == "TypeError" && message.ends_with("is not a function"));
+                if !missing {
+                    failures.add(v.name, format!("{file} is not the SDK lacking the method: {recorded}"));
+                }
+                let refused = |e: &sandbox_template::ValidationError| matches!(&e.rule, Rule::NotOnProvider { provider: Provider::E2b, feature: f, .. } if f.starts_with(feature));
+                match template.to_json() {
+                    Ok(_) => failures.add(v.name, "to_json() accepts it"),
+                    Err(Error::Validation(errors)) if errors.iter().any(refused) => {}
+                    Err(e) => failures.add(v.name, format!("refused for another reason: {e}")),
+                }
+            }
             Expect::Rule(_) | NoFiles => {
                 if let Expect::Rule(wanted) = v.expect {
                     // The builder's own check, without reading the context, already rejects it.
@@ -475,7 +520,7 @@ fn e2b_dockerfile_matches_the_sdk() {
         let file = format!("vectors/js/{}.dockerfile", v.name);
         let recorded = read_data(&file);
         let dockerfile = (v.template)(f).to_dockerfile();
-        if let Expect::Refused(_) = v.expect {
+        if let Expect::Refused(_) | Expect::NotInSdk(_) = v.expect {
             if dockerfile.is_ok() {
                 failures.add(v.name, "to_dockerfile() prints a template validate() refuses");
             }

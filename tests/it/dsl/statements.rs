@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use sandbox_template::{
     AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
-    JsonOptions, MakeDirOptions, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Template, template,
-    wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+    JsonOptions, MakeDirOptions, OciCredentials, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Template,
+    template, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
 };
 
 fn json(t: &Template) -> String {
@@ -74,10 +74,11 @@ fn private_registries_take_secrets_from_the_environment() {
             "us-west-2"
         )
     );
-    // A Huawei registry is Novita's alone: E2B refuses it (`Rule::NotOnProvider`).
+    // Huawei and Oracle registries are Novita's alone: without `provider novita;` they do not
+    // compile (tests/ui/fail/huawei_on_e2b.rs), and validation for E2B refuses them.
     let (dsl, builder) = (
-        template! { from huawei "swr.cn-north-4.myhuaweicloud.com/a/b:1" (access_key_id = env("DSL_TEST_USER"), secret_access_key = env("DSL_TEST_PASS"), region = "cn-north-4"); },
-        Template::new().from_huawei_registry(
+        template! { provider novita; from huawei "swr.cn-north-4.myhuaweicloud.com/a/b:1" (access_key_id = env("DSL_TEST_USER"), secret_access_key = env("DSL_TEST_PASS"), region = "cn-north-4"); },
+        Template::new().for_provider(Provider::Novita).from_huawei_registry(
             "swr.cn-north-4.myhuaweicloud.com/a/b:1",
             Secret::from_env("DSL_TEST_USER"),
             Secret::from_env("DSL_TEST_PASS"),
@@ -85,7 +86,29 @@ fn private_registries_take_secrets_from_the_environment() {
         ),
     );
     assert_eq!(novita(&dsl), novita(&builder));
-    assert!(dsl.to_json().is_err() && builder.to_json().is_err());
+    assert!(dsl.validate_for(Provider::E2b).is_err() && builder.validate_for(Provider::E2b).is_err());
+    let oci = OciCredentials {
+        tenancy_ocid: "ocid1.tenancy".into(),
+        user_ocid: "ocid1.user".into(),
+        fingerprint: "aa:bb".into(),
+        private_key: Secret::from_env("DSL_TEST_PASS"),
+        region: "us-ashburn-1".into(),
+    };
+    let region = "us-ashburn-1";
+    let (dsl, builder) = (
+        template! {
+            provider novita;
+            from oci "iad.ocir.io/ns/repo:tag" (tenancy_ocid = "ocid1.tenancy", user_ocid = {"ocid1.user"}, fingerprint = "aa:bb", private_key = env("DSL_TEST_PASS"), region = {region});
+            patch "echo patched > /etc/patched";
+        },
+        Template::new()
+            .for_provider(Provider::Novita)
+            .from_oci_registry("iad.ocir.io/ns/repo:tag", oci)
+            .set_patch_cmd("echo patched > /etc/patched"),
+    );
+    assert_eq!(dsl.registry(), builder.registry());
+    assert_eq!(dsl.pre_boot_script(), builder.pre_boot_script());
+    assert!(dsl.validate_for(Provider::E2b).is_err());
     same!(
         template! { from gcp "us-docker.pkg.dev/p/r/a:1" (service_account_json = env("DSL_TEST_PASS")); },
         Template::new()

@@ -1,0 +1,1 @@
+ERROR: BuildError: Devcontainers can only used in the devcontainer template

@@ -1,0 +1,1 @@
+ERROR: TypeError: Template(...).fromHuaweiCloudRegistry is not a function

@@ -1,0 +1,1 @@
+ERROR: TypeError: Template(...).fromOCIRegistry is not a function

@@ -1,0 +1,1 @@
+ERROR: TypeError: Template(...).fromImage(...).setPatchCmd is not a function
