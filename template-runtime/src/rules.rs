@@ -455,7 +455,7 @@ pub fn base_on_provider(provider: Provider, image: &str) -> Result<(), Rule> {
             feature: "Alpine, Fedora or Arch base: novita-sandbox builds on Debian-family images only (it has no \
                       `fromAlpineImage`, `fromFedoraImage` or `fromArchImage`)",
             instead: "start from a Debian-based image (`from debian`, `from ubuntu`, `from python`, `from node`), \
-                      or build it for E2B",
+                      or build it for E2B (`provider e2b;`, the default)",
         });
     }
     Ok(())

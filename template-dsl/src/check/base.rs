@@ -55,6 +55,15 @@ impl Checker<'_> {
                 self.str(v);
                 self.lit_rule(v, |v| rules::image_reference(&distro.reference(v)));
             }
+            // A base the provider cannot build on (`from alpine` for Novita), at the kind; a tag
+            // given as `{expr}` (`python:{v}` may be `-alpine`) is left to `validate()`.
+            let version = match &s.arg {
+                Some(v) => v.value().map(Some),
+                None => Some(None),
+            };
+            if let Some(version) = version {
+                self.cx.rule(span, rules::base_on_provider(self.provider(), &distro.reference(version.as_deref())));
+            }
             return Some(FromResult::Base(BaseOp::Distro(distro, s.arg.clone())));
         }
         // A registry the provider's SDK cannot pull from (`from huawei` on E2B), at the kind (the
@@ -225,6 +234,9 @@ impl Checker<'_> {
     /// An image reference: a literal must follow Docker's reference grammar.
     pub(super) fn image(&mut self, s: &Str) {
         self.str(s);
-        self.lit_rule(s, rules::image_reference);
+        if self.lit_rule(s, rules::image_reference) {
+            let provider = self.provider();
+            self.lit_rule(s, |image| rules::base_on_provider(provider, image));
+        }
     }
 }
