@@ -155,6 +155,36 @@ fn provider_title(provider: Provider) -> &'static str {
 }
 
 impl Rule {
+    /// The message the compile-time checks (`template!`, `sandbox-template check`, build.rs) show
+    /// for this rule, in rustc's style: lowercase, code in backticks, no trailing period.
+    ///
+    /// One rule, two renderings: [`Display`](std::fmt::Display) (what `validate()` and a build
+    /// report) keeps the official SDKs' own sentence where an SDK refuses the same mistake (a copy
+    /// source that is absolute or leaves the context, half of a registry login, MCP servers or
+    /// dev containers on another base), so that a user moving from an SDK recognizes it, and the
+    /// conformance suite holds our errors to containing it. Every other rule reads the same both
+    /// ways.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::rules::{copy_source, Rule};
+    /// let rule = copy_source("/etc/passwd").unwrap_err();
+    /// assert!(rule.to_string().starts_with("Invalid source path \"/etc/passwd\": absolute paths are not allowed."));
+    /// assert_eq!(rule.compile_message(), "copy source `/etc/passwd` is an absolute path");
+    /// assert_eq!(Rule::InvalidPort(0).compile_message(), Rule::InvalidPort(0).to_string());
+    /// ```
+    pub fn compile_message(&self) -> String {
+        match self {
+            Rule::AbsoluteSource(src) => format!("copy source `{}` is an absolute path", src.escape_debug()),
+            Rule::EscapingSource(src) => {
+                format!("copy source `{}` leads out of the context folder", src.escape_debug())
+            }
+            Rule::IncompleteCredentials => "registry credentials need both a username and a password".into(),
+            Rule::McpWrongBase => "MCP servers need the `mcp-gateway` template as the base".into(),
+            Rule::DevContainerWrongBase => "dev containers need the `devcontainer` template as the base".into(),
+            other => other.to_string(),
+        }
+    }
+
     /// What to write instead.
     pub fn help(&self) -> Option<String> {
         Some(match self {

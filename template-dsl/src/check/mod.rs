@@ -225,7 +225,7 @@ impl Checker<'_> {
                     Rule::EnvReference { reference, .. } => rules::env_fix_example(&name, &v, reference),
                     _ => String::new(),
                 };
-                self.cx.push(Diagnostic::new(value.span(), rule.to_string()).help(format!(
+                self.cx.push(Diagnostic::new(value.span(), rule.compile_message()).help(format!(
                     "write the full value{example}, or add `(literal)` to keep the text; Novita expands it \
                      (`provider novita;` before `from`)"
                 )));

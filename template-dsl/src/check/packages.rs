@@ -35,7 +35,7 @@ impl Checker<'_> {
                             "PACKAGE".to_owned()
                         };
                         let install = rules::install_command(has);
-                        self.cx.push(Diagnostic::new(op.span, rule.to_string()).help(format!(
+                        self.cx.push(Diagnostic::new(op.span, rule.compile_message()).help(format!(
                             "write `run \"{install}{names}\" (user = \"root\");` instead, or start from a base \
                              that has `apt-get`, e.g. `from debian;`"
                         )));
@@ -47,7 +47,7 @@ impl Checker<'_> {
                         if let (Str::Lit(lit), Some(text)) = (cmd, cmd.value())
                             && let Err(rule) = rules::package_manager_fits(&text, image)
                         {
-                            self.cx.push(Diagnostic::new(lit.span(), rule.to_string()).help(run_help(&rule)));
+                            self.cx.push(Diagnostic::new(lit.span(), rule.compile_message()).help(run_help(&rule)));
                         }
                     }
                 }
