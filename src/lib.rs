@@ -232,12 +232,16 @@ macro_rules! include_templates {
     };
 }
 
+mod holes;
+
 /// Implementation details used by `template!` expansions (`template-dsl/src/lower.rs`, and the
 /// statics `build_script` generates): every path they name, so that the expansion compiles
 /// whatever the user has in scope. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::holes::{DirValue, ReadyValue, SecretValue, StrValue, StringsValue};
     pub use ::std::convert::Into;
+    pub use ::std::path::PathBuf;
     pub use ::std::string::String;
     pub use ::std::sync::LazyLock;
     pub use ::std::time::Duration;
@@ -246,7 +250,7 @@ pub mod __private {
     pub use sandbox_template_runtime::{
         AptOptions, CopyOptions, EnvOptions, FileOptions, GcpServiceAccount, GitCloneOptions, JsInstallOptions,
         MakeDirOptions, OciCredentials, PipOptions, Provider, RemoveOptions, RunOptions, Secret, Strings, Template,
-        wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
+        Version, wait_for_file, wait_for_port, wait_for_process, wait_for_timeout, wait_for_url, wait_for_url_status,
     };
 }
 

@@ -85,10 +85,15 @@ pub fn generate(dir: &Path) -> Result<(String, Vec<PathBuf>), BuildError> {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
     let mut files: Vec<PathBuf> = std::fs::read_dir(&abs)
         .map_err(|e| {
-            BuildError(format!(
-                "error: cannot read the template folder `{}`: {e}\n  = help: the folder is relative to the package root (where its Cargo.toml is)\n",
-                abs.display()
-            ))
+            let mut out = String::new();
+            crate::tmpl::push_rendered(
+                &mut out,
+                &format!("cannot read the template folder `{}`: {e}", abs.display()),
+                &abs.display().to_string(),
+                None,
+                Some("the folder is relative to the package root (where its Cargo.toml is)"),
+            );
+            BuildError(out)
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "tmpl"))
@@ -102,32 +107,36 @@ pub fn generate(dir: &Path) -> Result<(String, Vec<PathBuf>), BuildError> {
     let mut names = std::collections::BTreeMap::new();
     for file in &files {
         inputs.push(file.clone());
+        // Problems with the file as a whole: rendered like its diagnostics, the arrow naming it.
+        let shown = file.display().to_string();
+        let mut file_error = |message: String, help: &str| {
+            crate::tmpl::push_rendered(&mut errors, &message, &shown, None, Some(help));
+        };
         let Some(name) = const_name(file) else {
-            errors.push_str(&format!(
-                "error: `{}`: the file name must start with a letter to name a Rust constant\n\n",
-                file.display()
-            ));
+            file_error(
+                format!("the file name of `{shown}` cannot name a Rust constant"),
+                "start the file name with a letter, e.g. `api.tmpl`",
+            );
             continue;
         };
         if name == ALL {
-            errors.push_str(&format!(
-                "error: `{}` would become the constant `{ALL}`, which lists every template\n  = help: rename the file\n\n",
-                file.display()
-            ));
+            file_error(
+                format!("`{shown}` would become the constant `{ALL}`, which lists every template"),
+                "rename the file",
+            );
             continue;
         }
         if let Some(other) = names.insert(name.clone(), file.clone()) {
-            errors.push_str(&format!(
-                "error: `{}` and `{}` both become the constant `{name}`\n  = help: rename one of them\n\n",
-                other.display(),
-                file.display()
-            ));
+            file_error(
+                format!("`{}` and `{shown}` both become the constant `{name}`", other.display()),
+                "rename one of them",
+            );
             continue;
         }
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                errors.push_str(&format!("error: cannot read `{}`: {e}\n\n", file.display()));
+                file_error(format!("cannot read `{shown}`: {e}"), "check that the file is readable");
                 continue;
             }
         };
@@ -255,6 +264,9 @@ mod tests {
         let tried = std::env::current_dir().unwrap().join("no-such-templates");
         let shown = err.to_string();
         assert!(shown.starts_with(&format!("error: cannot read the template folder `{}`", tried.display())), "{shown}");
+        // rustc's layout, as for a template's own diagnostics: the arrow, then the help.
+        let layout = format!(" --> {}\n  |\n  = help: the folder is relative to the package root", tried.display());
+        assert!(shown.contains(&layout), "{shown}");
         // `fn main() -> Result<(), BuildError>` prints `Error: ` and then the `Debug` form.
         let printed = format!("Error: {err:?}");
         assert!(printed.starts_with("Error: cannot read the template folder `/"), "{printed}");

@@ -31,10 +31,12 @@
 //!   at its files with `.with_context(dir)`. With `embed;` the copied files (and the context's
 //!   `.dockerignore`) are compiled in, and hashing and upload read them from memory with the same
 //!   `filesHash` as from disk.
-//! * **`{expr}`.** In a single-string position the expression is passed as written to the builder
-//!   (`impl Into<String>`); a list position holding one `{expr}` passes it as written too, so it
-//!   may be a `Vec`, an array or a slice of strings; in a list mixing literals and expressions
-//!   each expression is an `impl Into<String>`. After `ready`, `{expr}` is anything that converts
+//! * **`{expr}`.** In a single-string position the expression is anything `Into<String>`; a list
+//!   position holding one `{expr}` takes anything `Into<Strings>`, so it may be a `Vec`, an array
+//!   or a slice of strings; in a list mixing literals and expressions each expression is an
+//!   `Into<String>`. Each goes through a trait of the facade's `__private` (`src/holes.rs`) that
+//!   accepts exactly that, so a value of the wrong type is reported at the `{expr}` with what to
+//!   write, not as a missing `From` impl. After `ready`, `{expr}` is anything that converts
 //!   into a `ReadyCmd` (e.g. `{wait_for_port(port)}`); in a secret position it converts into a
 //!   `Secret`; `context {expr}` is a folder chosen at run time (compile-time file checks and
 //!   `embed` then do not apply). Values from Rust are checked by the same rules when the

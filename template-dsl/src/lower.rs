@@ -35,7 +35,7 @@ pub fn lower(c: &Checked) -> TokenStream {
             let d = d.to_string_lossy();
             chain.extend(quote!(.with_context(#d)));
         }
-        ContextDir::Expr(t, s) => chain.extend(quote_spanned!(*s=> .with_context(#t))),
+        ContextDir::Expr(t, s) => chain.extend(quote_spanned!(*s=> .with_context(#p::DirValue::into_value(#t)))),
         ContextDir::Unknown => {}
     }
     if !c.ignore.is_empty() {
@@ -111,7 +111,7 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 // instead of a method per distro.
                 let keyword = distro.keyword;
                 let v = match v {
-                    Some(v) => one(v),
+                    Some(v) => one_into(v, quote!(#p::Version)),
                     None => quote!(::core::option::Option::<&::core::primitive::str>::None),
                 };
                 quote_spanned!(span=> .from_distro_image(
@@ -139,7 +139,7 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 let image = one(image);
                 let sa = match service_account {
                     SecretSrc::File(path) => {
-                        let path = one(path);
+                        let path = one_into(path, quote!(#p::PathBuf));
                         quote!(#p::GcpServiceAccount::file(#path))
                     }
                     other => {
@@ -312,11 +312,20 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
     }
 }
 
-/// A value for an `impl Into<String>` parameter: the literal, or the expression as written.
+/// A value for an `impl Into<String>` parameter: the literal, or the expression.
 fn one(s: &Str) -> TokenStream {
+    let p = p();
+    one_into(s, quote!(#p::String))
+}
+
+/// A value for an `impl Into<target>` parameter: the literal, or the expression through
+/// `StrValue` (`src/holes.rs` of the facade), so that a value of the wrong type is reported at
+/// the `{expr}` with what to write, instead of as a missing `From` impl with a list of six.
+fn one_into(s: &Str, target: TokenStream) -> TokenStream {
+    let p = p();
     match s {
         Str::Lit(l) => l.to_token_stream(),
-        Str::Expr(t, _) => t.clone(),
+        Str::Expr(t, span) => quote_spanned!(*span=> #p::StrValue::<#target>::into_value(#t)),
     }
 }
 
@@ -327,7 +336,7 @@ fn owned(s: &Str) -> TokenStream {
         // `Into`, not `String::from`: a trait method needs its trait in scope, and the expansion
         // must compile without the prelude.
         Str::Lit(l) => quote!(#p::Into::<#p::String>::into(#l)),
-        Str::Expr(t, span) => quote_spanned!(*span=> #p::Into::<#p::String>::into(#t)),
+        Str::Expr(..) => one(s),
     }
 }
 
@@ -337,7 +346,8 @@ fn list(items: &[Str]) -> TokenStream {
     let p = p();
     match items {
         [] => quote!(#p::Strings::default()),
-        [one_item] => one(one_item),
+        [Str::Lit(l)] => l.to_token_stream(),
+        [Str::Expr(t, span)] => quote_spanned!(*span=> #p::StringsValue::into_value(#t)),
         many if many.iter().all(|s| matches!(s, Str::Lit(_))) => {
             let lits = many.iter().map(one);
             quote!([#(#lits),*])
@@ -357,10 +367,10 @@ fn secret(s: &SecretSrc) -> TokenStream {
             quote!(#p::Secret::from_env(#var))
         }
         SecretSrc::File(path) => {
-            let path = one(path);
+            let path = one_into(path, quote!(#p::PathBuf));
             quote!(#p::Secret::from_file(#path))
         }
-        SecretSrc::Expr(t, span) => quote_spanned!(*span=> #p::Into::<#p::Secret>::into(#t)),
+        SecretSrc::Expr(t, span) => quote_spanned!(*span=> #p::SecretValue::into_value(#t)),
     }
 }
 
@@ -391,6 +401,7 @@ fn ready(r: &ReadyOp) -> TokenStream {
             let ms = Literal::u64_suffixed(*ms);
             quote!(#p::wait_for_timeout(#p::Duration::from_millis(#ms)))
         }
-        ReadyOp::Command(cmd) => one(cmd),
+        ReadyOp::Command(Str::Lit(cmd)) => cmd.to_token_stream(),
+        ReadyOp::Command(Str::Expr(t, span)) => quote_spanned!(*span=> #p::ReadyValue::into_value(#t)),
     }
 }

@@ -32,38 +32,39 @@ impl fmt::Display for TmplError {
 
 impl std::error::Error for TmplError {}
 
-/// Renders diagnostics against the text they were found in.
+/// Renders diagnostics against the text they were found in, the way rustc renders its own:
+///
+/// ```text
+/// error: no file matches `mian.py` in `/srv/app`
+///  --> api.tmpl:3:6
+///   |
+/// 3 | copy "mian.py" => "/app/main.py";
+///   |      ^^^^^^^^^
+///   |
+///   = help: did you mean `main.py`?
+/// ```
+///
+/// The `template!` macro prints the same message and help, with the help on the line after the
+/// message (all a stable proc macro can do, see [`Diagnostic::text`]).
 pub fn render(diags: &[Diagnostic], text: &str, file_name: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::new();
     for d in diags {
-        out.push_str(&format!("error: {}\n", d.message));
         let start = d.span.start();
         let end = d.span.end();
         // A zero-width span at the very start is `Span::call_site()`: the file as a whole.
-        if start == end && start.line <= 1 && start.column == 0 {
-            out.push_str(&format!(" --> {file_name}\n"));
+        let snippet = if start == end && start.line <= 1 && start.column == 0 {
+            None
         } else {
-            let width = start.line.to_string().len();
-            let pad = " ".repeat(width);
-            out.push_str(&format!("{pad}--> {file_name}:{}:{}\n", start.line, start.column + 1));
-            let src = lines.get(start.line.wrapping_sub(1)).copied().unwrap_or("");
+            let source = lines.get(start.line.wrapping_sub(1)).copied().unwrap_or("");
             let len = if end.line == start.line {
                 end.column.saturating_sub(start.column)
             } else {
-                src.chars().count().saturating_sub(start.column)
+                source.chars().count().saturating_sub(start.column)
             };
-            out.push_str(&format!("{pad} |\n{} | {src}\n", start.line));
-            out.push_str(&format!("{pad} | {}{}\n", " ".repeat(start.column), "^".repeat(len.max(1))));
-            if d.help.is_some() {
-                out.push_str(&format!("{pad} |\n"));
-            }
-        }
-        if let Some(help) = &d.help {
-            let width = start.line.to_string().len();
-            out.push_str(&format!("{} = help: {help}\n", " ".repeat(width)));
-        }
-        out.push('\n');
+            Some(Snippet { line: start.line, column: start.column, len, source })
+        };
+        push_rendered(&mut out, &d.message, file_name, snippet, d.help.as_deref());
     }
     let n = diags.len();
     out.push_str(&format!(
@@ -71,6 +72,46 @@ pub fn render(diags: &[Diagnostic], text: &str, file_name: &str) -> String {
         if n == 1 { "" } else { "s" }
     ));
     out
+}
+
+/// The source line a diagnostic points into: 1-based `line`, 0-based `column` (in characters),
+/// and how many characters the carets cover.
+pub(crate) struct Snippet<'a> {
+    pub line: usize,
+    pub column: usize,
+    pub len: usize,
+    pub source: &'a str,
+}
+
+/// One diagnostic in rustc's layout, followed by an empty line: `error: message` (further lines
+/// of the message indented under the first, as rustc does), the `-->` arrow to `file` (with the
+/// line and column when there is a `snippet`), the source line with carets, and `= help:` last.
+/// Also what build.rs prints for a file it cannot use at all (no snippet: the arrow names the
+/// file).
+pub(crate) fn push_rendered(out: &mut String, message: &str, file: &str, snippet: Option<Snippet>, help: Option<&str>) {
+    let mut message_lines = message.lines();
+    out.push_str(&format!("error: {}\n", message_lines.next().unwrap_or("")));
+    for more in message_lines {
+        out.push_str(&format!("       {more}\n"));
+    }
+    let pad = " ".repeat(snippet.as_ref().map_or(1, |s| s.line.to_string().len()));
+    match &snippet {
+        Some(s) => {
+            out.push_str(&format!("{pad}--> {file}:{}:{}\n", s.line, s.column + 1));
+            out.push_str(&format!("{pad} |\n{} | {}\n", s.line, s.source));
+            out.push_str(&format!("{pad} | {}{}\n", " ".repeat(s.column), "^".repeat(s.len.max(1))));
+        }
+        None => out.push_str(&format!("{pad}--> {file}\n")),
+    }
+    if let Some(help) = help {
+        out.push_str(&format!("{pad} |\n"));
+        let mut help_lines = help.lines();
+        out.push_str(&format!("{pad} = help: {}\n", help_lines.next().unwrap_or("")));
+        for more in help_lines {
+            out.push_str(&format!("{pad}         {more}\n"));
+        }
+    }
+    out.push('\n');
 }
 
 /// Parses and checks template text. `dir` is the folder relative paths resolve against (and the

@@ -84,6 +84,14 @@ impl Distro {
     /// assert_eq!(Distro::package_manager_of("ghcr.io/org/app:1.0"), None);
     /// ```
     pub fn package_manager_of(reference: &str) -> Option<&'static str> {
+        let (distro, tag) = Distro::of(reference)?;
+        // The official images' Alpine variants (`python:3.12-alpine`, `node:22-alpine3.20`).
+        Some(if tag.contains("alpine") { "apk" } else { distro.package_manager })
+    }
+
+    /// The distro of an image reference whose repository is one of [`DISTROS`], and its tag
+    /// (empty when there is none).
+    pub(crate) fn of(reference: &str) -> Option<(&'static Distro, &str)> {
         let name = reference.split('@').next().unwrap_or(reference);
         let (repo, tag) = match name.rsplit_once(':') {
             Some((repo, tag)) if !tag.contains('/') => (repo, tag),
@@ -91,9 +99,7 @@ impl Distro {
         };
         let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
         let repo = repo.strip_prefix("library/").unwrap_or(repo);
-        let distro = DISTROS.iter().find(|d| d.image == repo)?;
-        // The official images' Alpine variants (`python:3.12-alpine`, `node:22-alpine3.20`).
-        Some(if tag.contains("alpine") { "apk" } else { distro.package_manager })
+        Some((DISTROS.iter().find(|d| d.image == repo)?, tag))
     }
 
     /// The image reference for `version` (the default tag for [`Version::Default`]).

@@ -133,6 +133,19 @@ pub enum Rule {
         /// The base's package manager (`apk`).
         has: &'static str,
     },
+    /// A path `remove` cannot remove: `/` (GNU `rm` refuses it; busybox's would empty the image)
+    /// or a path ending in `.` or `..` (every `rm` refuses those), so the step fails the build.
+    #[error("`rm` cannot remove `{}`", .0.escape_debug())]
+    Unremovable(String),
+    /// `pip install`, `npm install` or `bun install` on a base known to lack that tool (`pip` on
+    /// `ubuntu`, `npm` on `python`) with no step before it that could have installed it.
+    #[error("the base `{image}` has no `{tool}` for `{tool} install`")]
+    ToolNotInBase {
+        /// The tool the statement runs (`pip`, `npm`, `bun`).
+        tool: &'static str,
+        /// The base image reference.
+        image: String,
+    },
     /// Something the provider's official SDK does not have (a Huawei Cloud registry on E2B,
     /// `gzip = false` on Novita): the build service would get a request that SDK never sends.
     #[error("{} has no {feature}", provider_title(*.provider))]
@@ -155,6 +168,36 @@ fn provider_title(provider: Provider) -> &'static str {
 }
 
 impl Rule {
+    /// The message the compile-time checks (`template!`, `sandbox-template check`, build.rs) show
+    /// for this rule, in rustc's style: lowercase, code in backticks, no trailing period.
+    ///
+    /// One rule, two renderings: [`Display`](std::fmt::Display) (what `validate()` and a build
+    /// report) keeps the official SDKs' own sentence where an SDK refuses the same mistake (a copy
+    /// source that is absolute or leaves the context, half of a registry login, MCP servers or
+    /// dev containers on another base), so that a user moving from an SDK recognizes it, and the
+    /// conformance suite holds our errors to containing it. Every other rule reads the same both
+    /// ways.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::rules::{copy_source, Rule};
+    /// let rule = copy_source("/etc/passwd").unwrap_err();
+    /// assert!(rule.to_string().starts_with("Invalid source path \"/etc/passwd\": absolute paths are not allowed."));
+    /// assert_eq!(rule.compile_message(), "copy source `/etc/passwd` is an absolute path");
+    /// assert_eq!(Rule::InvalidPort(0).compile_message(), Rule::InvalidPort(0).to_string());
+    /// ```
+    pub fn compile_message(&self) -> String {
+        match self {
+            Rule::AbsoluteSource(src) => format!("copy source `{}` is an absolute path", src.escape_debug()),
+            Rule::EscapingSource(src) => {
+                format!("copy source `{}` leads out of the context folder", src.escape_debug())
+            }
+            Rule::IncompleteCredentials => "registry credentials need both a username and a password".into(),
+            Rule::McpWrongBase => "MCP servers need the `mcp-gateway` template as the base".into(),
+            Rule::DevContainerWrongBase => "dev containers need the `devcontainer` template as the base".into(),
+            other => other.to_string(),
+        }
+    }
+
     /// What to write instead.
     pub fn help(&self) -> Option<String> {
         Some(match self {
@@ -210,6 +253,10 @@ impl Rule {
             Rule::PackageManagerNotRoot { .. } => "run it as root: add `(user = \"root\")` after the command, or write \
                  `user \"root\";` before this `run` (builder: `RunOptions::new().user(\"root\")` or `.set_user(\"root\")`)"
                 .into(),
+            Rule::ToolNotInBase { tool, image } => tool_help(tool, image),
+            Rule::Unremovable(_) => "`rm` refuses `/` and paths ending in `.` or `..`: name what to remove inside the \
+                 folder, e.g. `remove \"/tmp/build\" (recursive);`"
+                .into(),
             Rule::NotOnProvider { instead, .. } => (*instead).into(),
             Rule::WrongPackageManager { needs, has, .. } => format!(
                 "install with the base's `{has}` (`{}PACKAGE`, as root), or start from an image that has `{needs}`",
@@ -217,6 +264,59 @@ impl Rule {
             ),
         })
     }
+}
+
+/// The language package managers that a distro's official images do not have, by [`Distro`]
+/// keyword: `pip`, `npm` and `bun` run the SDKs' `pip_install`, `npm_install` and `bun_install`,
+/// which then fail with "not found". Only what is certain is listed: `node` images may carry
+/// Python, so `pip` on them is not checked; `from base` and other images are not checked.
+///
+/// [`Distro`]: crate::Distro
+const TOOLS_MISSING: &[(&str, &[&str])] = &[
+    ("python", &["npm", "bun"]),
+    ("node", &["bun"]),
+    ("bun", &["pip"]),
+    ("ubuntu", &["pip", "npm", "bun"]),
+    ("debian", &["pip", "npm", "bun"]),
+    ("fedora", &["pip", "npm", "bun"]),
+    ("alpine", &["pip", "npm", "bun"]),
+    ("arch", &["pip", "npm", "bun"]),
+];
+
+/// `pip install`, `npm install` or `bun install` (`tool` is `pip`, `npm` or `bun`) on the base
+/// `image`: refused when the image's distro is known not to have the tool. Apply it only to
+/// installs with no earlier step that runs a command (a `run`, or any install), which could have
+/// installed the tool.
+/// ```
+/// use sandbox_template_runtime::rules::{tool_in_base, Rule};
+/// assert!(tool_in_base("pip", "python:3.12-alpine").is_ok());
+/// assert!(tool_in_base("npm", "node:lts").is_ok());
+/// assert!(tool_in_base("pip", "ghcr.io/org/app:1").is_ok());
+/// assert_eq!(
+///     tool_in_base("pip", "ubuntu:24.04"),
+///     Err(Rule::ToolNotInBase { tool: "pip", image: "ubuntu:24.04".into() })
+/// );
+/// ```
+pub fn tool_in_base(tool: &'static str, image: &str) -> Result<(), Rule> {
+    let Some((distro, _)) = crate::Distro::of(image) else { return Ok(()) };
+    let missing = TOOLS_MISSING.iter().find(|(keyword, _)| *keyword == distro.keyword).map_or(&[][..], |(_, t)| t);
+    if missing.contains(&tool) { Err(Rule::ToolNotInBase { tool, image: image.to_owned() }) } else { Ok(()) }
+}
+
+/// [`Rule::ToolNotInBase`]'s help: a base that has the tool. (Installing `pip` first is no
+/// advice: Debian's and Ubuntu's own `pip` refuses to install system-wide, PEP 668.)
+fn tool_help(tool: &str, image: &str) -> String {
+    let base = match tool {
+        "pip" => "from python;",
+        "npm" => "from node;",
+        _ => "from bun;",
+    };
+    let manager = crate::Distro::package_manager_of(image).unwrap_or("apt-get");
+    let first = match tool {
+        "npm" => format!(", or install it first: `run \"{}nodejs npm\" (user = \"root\");`", install_command(manager)),
+        _ => String::new(),
+    };
+    format!("start from a base that has `{tool}`, e.g. `{base}`{first}")
 }
 
 /// How `manager` installs packages non-interactively, up to the package names.
@@ -280,6 +380,22 @@ pub fn path(what: &'static str, path: &str) -> Result<(), Rule> {
         return Err(Rule::NulInPath { what, path: path.to_owned() });
     }
     Ok(())
+}
+
+/// A path to remove: a [`path`], and one `rm` can remove: not `/` (nor `//`, `/.`, `/..`), and
+/// not ending in `.` or `..`, which `rm` refuses (GNU's and busybox's alike), failing the build.
+/// ```
+/// use sandbox_template_runtime::rules::{removable, Rule};
+/// assert!(removable("/tmp/build").is_ok());
+/// assert_eq!(removable("/"), Err(Rule::Unremovable("/".into())));
+/// assert!(removable("/app/..").is_err() && removable(".").is_err() && removable("cache/./").is_err());
+/// assert!(removable("/..x").is_ok());
+/// ```
+pub fn removable(path: &str) -> Result<(), Rule> {
+    self::path("path to remove", path)?;
+    let root = path.starts_with('/') && path.split('/').all(|part| matches!(part, "" | "." | ".."));
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    if root || matches!(last, "." | "..") { Err(Rule::Unremovable(path.to_owned())) } else { Ok(()) }
 }
 
 /// A copy source: a non-empty relative path (or glob) that stays inside the context folder.

@@ -126,7 +126,20 @@ impl Template {
         // The user steps run as: the cloud's default for every base (a `from_template` base too:
         // the cloud sets it again after the parent's steps), then each `set_user`.
         let mut current_user = rules::DEFAULT_USER;
+        // Whether a step ran a command that could have installed `pip`, `npm` or `bun` (a `run`,
+        // any install): until then the base's own tools are all there is.
+        let mut installed = false;
         for step in &self.steps {
+            let tool = match &step.kind {
+                StepKind::PipInstall { .. } => Some("pip"),
+                StepKind::NpmInstall { .. } => Some("npm"),
+                StepKind::BunInstall { .. } => Some("bun"),
+                _ => None,
+            };
+            if let (Some(tool), Some(image), false) = (tool, base_image, installed) {
+                c.check(Some(step.location), rules::tool_in_base(tool, image));
+            }
+            installed |= tool.is_some() || matches!(step.kind, StepKind::Run { .. } | StepKind::AptInstall { .. });
             let at = Some(step.location);
             match &step.kind {
                 StepKind::Run { commands, user } => {
@@ -184,7 +197,13 @@ impl Template {
                     c.check(at, optional_user(user));
                 }
                 StepKind::Remove { paths: list, user, .. } => {
-                    c.check(at, paths("path to remove", list));
+                    // `removable` is `rules::path` and more, so each path is checked once.
+                    if list.is_empty() {
+                        c.check(at, Err(Rule::EmptyPath { what: "path to remove" }));
+                    }
+                    for path in list {
+                        c.check(at, rules::removable(path));
+                    }
                     c.check(at, optional_user(user));
                 }
                 StepKind::Rename { src, dest, user, .. } | StepKind::MakeSymlink { src, dest, user, .. } => {

@@ -11,6 +11,11 @@ fn check_reports_every_problem_rustc_style_and_fails() {
     assert!(err.contains("broken.tmpl:1:6"), "{err}");
     assert!(err.contains("1 | from pyhton \"3.12\";"), "{err}");
     assert!(err.contains("= help: did you mean `python`?"), "{err}");
+    // rustc's layout: the help comes last, under the carets, after a `|` line.
+    assert!(
+        err.contains("1 | from pyhton \"3.12\";\n  |      ^^^^^^\n  |\n  = help: did you mean `python`?\n"),
+        "{err}"
+    );
     assert!(err.contains("broken.tmpl:2:5"), "{err}");
     assert!(err.contains("broken.tmpl:3:6"), "{err}");
     assert!(err.contains("broken.tmpl:4:24"), "{err}");

@@ -11,7 +11,7 @@ use syn::LitStr;
 use super::base::FromResult;
 use super::{Checker, CopySource};
 use crate::ast::{FromStmt, Opt, OptValue, Options, Str};
-use crate::diag::{Diagnostic, unknown_help};
+use crate::diag::{Diagnostic, rustc_case, unknown_help};
 use crate::dockerfile::{self, Converted, DockerfileError, DockerfileOptions};
 use crate::model::{BaseOp, Op, OpKind, ReadyOp};
 
@@ -203,7 +203,7 @@ impl Checker<'_> {
                     self.cx.push(
                         Diagnostic::new(
                             lit.span(),
-                            format!("{}:{}:{}: {}\n  {:>4} | {line}", path.display(), w.line, w.column, w.message, w.line),
+                            format!("{}:{}:{}: {}\n  {:>4} | {line}", path.display(), w.line, w.column, rustc_case(&w.message), w.line),
                         )
                         .help("remove the instruction from the Dockerfile, or write the template with `template!` statements"),
                     );
@@ -213,9 +213,9 @@ impl Checker<'_> {
             Ok(c) => Some(c),
             Err(e) => {
                 let mut message = if e.line == 0 {
-                    format!("{}: {}", path.display(), e.message)
+                    format!("{}: {}", path.display(), rustc_case(&e.message))
                 } else {
-                    format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
+                    format!("{}:{}:{}: {}", path.display(), e.line, e.column, rustc_case(&e.message))
                 };
                 if let Some(line) = text.lines().nth(e.line.wrapping_sub(1)) {
                     message.push_str(&format!("\n  {:>4} | {line}", e.line));
@@ -253,7 +253,11 @@ impl Checker<'_> {
                 for (k, v) in vars {
                     if let Err(rule) = rules::env_value(self.provider(), *literal, k, v) {
                         self.cx.push(
-                            Diagnostic::new(lit.span(), format!("{}:{}: {rule}", lit.value(), step.line)).help(
+                            Diagnostic::new(
+                                lit.span(),
+                                format!("{}:{}: {}", lit.value(), step.line, rule.compile_message()),
+                            )
+                            .help(
                                 "write the full value in the Dockerfile, or, for a Novita template (which \
                                  expands it), write `provider novita;` before `from`",
                             ),
@@ -266,7 +270,7 @@ impl Checker<'_> {
                 None => self.cx.push(
                     Diagnostic::new(
                         lit.span(),
-                        format!("Dockerfile line {}: this instruction has no template step to become", step.line),
+                        format!("{}:{}: this instruction has no template step to become", lit.value(), step.line),
                     )
                     .help("write the template with `template!` statements"),
                 ),

@@ -50,8 +50,18 @@ pub struct Env {
 
 /// Checks `body`. Returns the checked template; it may be lowered only if `cx` stayed empty.
 pub fn check(body: &Body, env: &Env, site: Span, cx: &mut Diagnostics) -> Checked {
-    let mut c =
-        Checker { cx, env, site, seen_base: None, step_before_base: None, finish: None, patch: None, provider: None };
+    let mut c = Checker {
+        cx,
+        env,
+        site,
+        seen_base: None,
+        step_before_base: None,
+        finish: None,
+        ends: None,
+        step_after_end: false,
+        patch: None,
+        provider: None,
+    };
     c.run(body)
 }
 
@@ -68,6 +78,10 @@ struct Checker<'a> {
     finish: Option<Span>,
     /// Where `patch` was written.
     patch: Option<Span>,
+    /// The keyword of the first `start` or `ready`, which end the template.
+    ends: Option<String>,
+    /// Whether a step after them was reported (once is enough: they all are).
+    step_after_end: bool,
     /// `provider NAME;` and where it was written.
     provider: Option<(Provider, Span)>,
 }
@@ -132,7 +146,35 @@ impl Checker<'_> {
                 }
             }
             Stmt::From(_) | Stmt::SkipCache(_) => {}
-            _ => self.require_base(kw.span()),
+            Stmt::Start(_) | Stmt::Ready(_) => {
+                self.require_base(kw.span());
+                self.ends.get_or_insert_with(|| kw.to_string());
+            }
+            // `devcontainer start` is the template's start command (`beta_set_dev_container_start`
+            // returns a `TemplateFinal`, as `set_start_cmd` does).
+            Stmt::DevContainer(d) if d.action == "start" => {
+                self.require_base(kw.span());
+                self.ends.get_or_insert_with(|| "devcontainer start".to_owned());
+            }
+            _ => {
+                self.require_base(kw.span());
+                self.step_after_end(kw);
+            }
+        }
+    }
+
+    /// `start` and `ready` end a template, as in the SDKs (where `set_start_cmd` and
+    /// `set_ready_cmd` return a `TemplateFinal` that has no step methods): the start command runs
+    /// once every step has run, wherever it is written, so a step written after it would not run
+    /// before it as it reads.
+    fn step_after_end(&mut self, kw: &syn::Ident) {
+        if let Some(end) = &self.ends
+            && !self.step_after_end
+        {
+            self.step_after_end = true;
+            self.cx.push(Diagnostic::new(kw.span(), format!("a step after `{end}`")).help(format!(
+                "`{end}` ends the template (the sandbox starts once every step has run): move this `{kw}` before `{end}`"
+            )));
         }
     }
 
@@ -238,7 +280,7 @@ impl Checker<'_> {
                     Rule::EnvReference { reference, .. } => rules::env_fix_example(&name, &v, reference),
                     _ => String::new(),
                 };
-                self.cx.push(Diagnostic::new(value.span(), rule.to_string()).help(format!(
+                self.cx.push(Diagnostic::new(value.span(), rule.compile_message()).help(format!(
                     "write the full value{example}, or add `(literal)` to keep the text; Novita expands it \
                      (`provider novita;` before `from`)"
                 )));
@@ -339,7 +381,10 @@ impl Checker<'_> {
 
     fn remove_stmt(&mut self, s: &PathsStmt) -> OpKind {
         let o = self.options("remove", &s.options, &["recursive", "force", "user"]);
-        self.paths(&s.paths, "path to remove");
+        for path in &s.paths {
+            self.str(path);
+            self.lit_rule(path, rules::removable);
+        }
         OpKind::Remove {
             paths: s.paths.clone(),
             recursive: self.opt_flag(&o, "recursive").unwrap_or(false),

@@ -1,6 +1,7 @@
 //! The package manager against the base: `apt install` and a `run` of a package manager need the
 //! one the base's distro has ([`rules::package_manager_fits`], the same rule as
-//! `Template::validate`). Known for `from DISTRO` and for `from image|registry` with a literal
+//! `Template::validate`), and `pip|npm|bun install` a base that has the tool, unless a command
+//! before it could have installed it ([`rules::tool_in_base`]). Known for `from DISTRO` and for `from image|registry` with a literal
 //! reference whose repository is one of the distros; any other base is not checked.
 
 use sandbox_template_runtime::rules::{self, Rule};
@@ -13,8 +14,20 @@ use crate::model::{BaseOp, Op, OpKind};
 impl Checker<'_> {
     /// Checks every `apt install` and `run` (a `from dockerfile`'s too) against the base.
     pub(super) fn base_packages(&mut self, ops: &[Op]) {
-        let mut image = None;
+        let mut image: Option<String> = None;
+        // Whether a command ran that could have installed `pip`, `npm` or `bun` (as `validate`).
+        let mut installed = false;
         for op in ops {
+            let tool = match &op.kind {
+                OpKind::Pip { .. } => Some("pip"),
+                OpKind::Npm { .. } => Some("npm"),
+                OpKind::Bun { .. } => Some("bun"),
+                _ => None,
+            };
+            if let (Some(tool), Some(image), false) = (tool, &image, installed) {
+                self.cx.rule(op.span, rules::tool_in_base(tool, image.as_str()));
+            }
+            installed |= tool.is_some() || matches!(op.kind, OpKind::Run { .. } | OpKind::Apt { .. });
             match &op.kind {
                 OpKind::Base(BaseOp::Distro(distro, version)) => {
                     image = match version {
@@ -35,7 +48,7 @@ impl Checker<'_> {
                             "PACKAGE".to_owned()
                         };
                         let install = rules::install_command(has);
-                        self.cx.push(Diagnostic::new(op.span, rule.to_string()).help(format!(
+                        self.cx.push(Diagnostic::new(op.span, rule.compile_message()).help(format!(
                             "write `run \"{install}{names}\" (user = \"root\");` instead, or start from a base \
                              that has `apt-get`, e.g. `from debian;`"
                         )));
@@ -47,7 +60,7 @@ impl Checker<'_> {
                         if let (Str::Lit(lit), Some(text)) = (cmd, cmd.value())
                             && let Err(rule) = rules::package_manager_fits(&text, image)
                         {
-                            self.cx.push(Diagnostic::new(lit.span(), rule.to_string()).help(run_help(&rule)));
+                            self.cx.push(Diagnostic::new(lit.span(), rule.compile_message()).help(run_help(&rule)));
                         }
                     }
                 }

@@ -56,6 +56,6 @@ fn not_root(span: proc_macro2::Span, rule: &Rule, command: Option<&str>) -> Diag
         }
         _ => "end this `run` with `(user = \"root\")`".to_owned(),
     };
-    Diagnostic::new(span, rule.to_string())
+    Diagnostic::new(span, rule.compile_message())
         .help(format!("run it as root: {fix}, or write `user \"root\";` before this `run`"))
 }

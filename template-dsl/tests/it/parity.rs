@@ -32,7 +32,7 @@ fn assert_error(e: &TmplError, message: &str, at: &str, help: &str) {
 
 fn rule_text(rule: Result<(), Rule>) -> (String, String) {
     let rule = rule.unwrap_err();
-    (rule.to_string(), rule.help().unwrap())
+    (rule.compile_message(), rule.help().unwrap())
 }
 
 fn oci() -> OciCredentials {

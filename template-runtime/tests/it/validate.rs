@@ -250,3 +250,42 @@ fn novita_refuses_bases_that_are_not_debian_family() {
         assert!(not_on(&Template::new().from_image(image), Provider::Novita).is_empty(), "{image}");
     }
 }
+
+/// A `remove` that `rm` refuses (`/`, a path ending in `.` or `..`) fails the build, so
+/// `validate()` refuses it first, naming the path; paths inside a folder pass.
+#[test]
+fn remove_refuses_what_rm_refuses() {
+    let rules = |t: Template| t.validate().err().map(|e| e.0.into_iter().map(|e| e.rule).collect::<Vec<_>>());
+    assert_eq!(
+        rules(Template::new().from_base_image().remove(["/tmp/build", "/", "cache/.."])),
+        Some(vec![Rule::Unremovable("/".into()), Rule::Unremovable("cache/..".into())])
+    );
+    let refused = Template::new().from_base_image().remove("/").validate().unwrap_err().to_string();
+    assert!(refused.contains("`rm` cannot remove `/`"), "{refused}");
+    assert_eq!(rules(Template::new().from_base_image().remove(["/tmp/build", "./cache", "/..x"])), None);
+}
+
+/// `pip|npm|bun install` on a base known to lack the tool fails with "not found", so `validate()`
+/// refuses it, unless an earlier command could have installed the tool; unknown bases pass.
+#[test]
+fn language_installs_need_the_tool_in_the_base() {
+    let rules = |t: Template| t.validate().err().map(|e| e.0.into_iter().map(|e| e.rule).collect::<Vec<_>>());
+    assert_eq!(
+        rules(Template::new().from_ubuntu_image("24.04").pip_install(["requests"])),
+        Some(vec![Rule::ToolNotInBase { tool: "pip", image: "ubuntu:24.04".into() }])
+    );
+    assert_eq!(
+        rules(Template::new().from_python_image("3.12").npm_install(["left-pad"])),
+        Some(vec![Rule::ToolNotInBase { tool: "npm", image: "python:3.12".into() }])
+    );
+    let help = Rule::ToolNotInBase { tool: "npm", image: "alpine:3.20".into() }.help().unwrap();
+    assert!(help.contains("`from node;`") && help.contains("apk add --no-cache nodejs npm"), "{help}");
+    // An earlier command may have installed it; the images that have it, and unknown ones, pass.
+    assert_eq!(
+        rules(Template::new().from_debian_image(None::<&str>).apt_install(["nodejs", "npm"]).npm_install(["x"])),
+        None
+    );
+    assert_eq!(rules(Template::new().from_node_image("22-alpine").npm_install(["x"])), None);
+    assert_eq!(rules(Template::new().from_base_image().bun_install(["x"])), None);
+    assert_eq!(rules(Template::new().from_image("ghcr.io/acme/app:1").pip_install(["x"])), None);
+}

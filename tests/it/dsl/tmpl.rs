@@ -192,3 +192,24 @@ fn provider_and_literal_env_tmpl_equals_the_macro() {
         from_macro.to_json().unwrap()
     );
 }
+
+/// `check` and build.rs print rustc's layout: the arrow, the source line with carets, and the
+/// help last, after a `|` line; a message's further lines are indented under its first, as rustc
+/// indents them.
+#[test]
+fn diagnostics_are_laid_out_like_rustc() {
+    let err =
+        sandbox_template_dsl::tmpl::load_str("from pyhton \"3.12\";\nrun \"echo\";\n", "x.tmpl", None).unwrap_err();
+    assert_eq!(
+        err.rendered,
+        "error: unknown base `pyhton`\n \
+         --> x.tmpl:1:6\n  \
+         |\n\
+         1 | from pyhton \"3.12\";\n  \
+         |      ^^^^^^\n  \
+         |\n  \
+         = help: did you mean `python`?\n\
+         \n\
+         error: could not check `x.tmpl` due to 1 previous error\n"
+    );
+}
