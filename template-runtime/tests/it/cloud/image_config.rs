@@ -1,0 +1,315 @@
+//! Image-config inheritance (Novita) against a real registry on loopback (`docker-registry`,
+//! images pushed with `skopeo`; `support/registry.rs`), compared byte for byte with what
+//! novita-sandbox 2.1.1's `toJSON` prints against the same registry.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sandbox_template_runtime::cloud::{ImageConfigClient, ImageConfigError, ImageConfigOptions, TokenService};
+use sandbox_template_runtime::{JsonOptions, Provider, Secret, Template, wait_for_file, wait_for_port};
+use serde_json::json;
+
+use crate::support::registry::{Platform, Registry, node, novita_sdk};
+
+const USER: &str = "reader";
+const PASSWORD: &str = "s3cret-pass";
+
+/// What the main test image declares.
+fn app_config() -> serde_json::Value {
+    json!({
+        "Env": ["PATH=/opt/app/bin:/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/root", "APP_MODE=image", "NOEQUALS"],
+        "WorkingDir": "/srv/app",
+        "Entrypoint": ["/usr/bin/tini", "--"],
+        "Cmd": ["serve", "--port=8080", "it's here"],
+    })
+}
+
+fn client(registries: &[&Registry]) -> ImageConfigClient {
+    let mut options = ImageConfigOptions::default().retries(3, Duration::from_millis(10));
+    for r in registries {
+        options = options.root_certificate(r.cert_pem.clone());
+    }
+    ImageConfigClient::with_options(options).unwrap()
+}
+
+fn novita_json(t: &Template) -> String {
+    t.to_json_with(JsonOptions::for_provider(Provider::Novita).without_hashes()).unwrap()
+}
+
+/// One template written twice: in Rust, and as the novita-sandbox expression after `Template()`.
+struct Case {
+    name: &'static str,
+    rust: Template,
+    js: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn novita_json_with_inherited_config_matches_novita_sandbox() {
+    let Some(anon) = Registry::start(None) else { return };
+    let Some(auth) = Registry::start(Some((USER, PASSWORD))) else { return };
+    let Some(modules) = novita_sdk() else { return };
+    let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
+    let multi = anon.push(
+        "multi:2",
+        &[
+            Platform::arm64(json!({"Env": ["ARCH=arm64"], "Cmd": ["arm"]})),
+            Platform::amd64(json!({"Env": ["ARCH=amd64", "PATH=/amd64/bin"], "WorkingDir": "/amd", "Cmd": ["amd"]})),
+        ],
+    );
+    let arm_only = anon.push("armonly:1", &[Platform::arm64(json!({"Env": ["ARCH=arm64"], "Cmd": ["arm"]}))]);
+    let private = auth.push("private/app:1", &[Platform::amd64(json!({"Env": ["SECRET_HOME=/p"], "Cmd": ["run"]}))]);
+    let unreachable = "127.0.0.1:1/nothing:1";
+
+    let q = |s: &str| serde_json::to_string(s).unwrap();
+    let cases = vec![
+        Case {
+            name: "env_workdir_start",
+            rust: Template::new()
+                .from_image(&app)
+                .set_envs([("APP_MODE", "user"), ("EXTRA", "$PATH:/x")])
+                .run_cmd("echo hi"),
+            js: format!(".fromImage({}).setEnvs({{APP_MODE: 'user', EXTRA: '$PATH:/x'}}).runCmd('echo hi')", q(&app)),
+        },
+        Case {
+            name: "own_workdir_and_start",
+            rust: Template::new().from_image(&app).set_workdir("/w").set_start_cmd("./run", wait_for_port(3000)),
+            js: format!(".fromImage({}).setWorkdir('/w').setStartCmd('./run', novita.waitForPort(3000))", q(&app)),
+        },
+        Case {
+            name: "own_ready_only",
+            rust: Template::new().from_image(&app).set_ready_cmd(wait_for_file("/tmp/ready")),
+            js: format!(".fromImage({}).setReadyCmd(novita.waitForFile('/tmp/ready'))", q(&app)),
+        },
+        Case {
+            name: "inherit_off",
+            rust: Template::new().from_image(&app).inherit_config(false).run_cmd("echo hi"),
+            js: format!(".fromImage({}, undefined, {{inheritConfig: false}}).runCmd('echo hi')", q(&app)),
+        },
+        Case {
+            name: "index_amd64",
+            rust: Template::new().from_image(&multi),
+            js: format!(".fromImage({})", q(&multi)),
+        },
+        Case {
+            name: "index_without_amd64",
+            rust: Template::new().from_image(&arm_only).run_cmd("echo hi"),
+            js: format!(".fromImage({}).runCmd('echo hi')", q(&arm_only)),
+        },
+        Case {
+            name: "basic_auth",
+            rust: Template::new().from_image_with_credentials(&private, Secret::new(USER), Secret::new(PASSWORD)),
+            js: format!(".fromImage({}, {{username: {}, password: {}}})", q(&private), q(USER), q(PASSWORD)),
+        },
+        Case {
+            name: "basic_auth_missing",
+            rust: Template::new().from_image(&private),
+            js: format!(".fromImage({})", q(&private)),
+        },
+        Case {
+            name: "dockerfile",
+            rust: Template::new().from_dockerfile(&format!("FROM {app}\nRUN echo hi\n")).unwrap(),
+            js: format!(".fromDockerfile({})", q(&format!("FROM {app}\nRUN echo hi\n"))),
+        },
+        Case {
+            name: "unreachable",
+            rust: Template::new().from_image(unreachable).run_cmd("echo hi"),
+            js: format!(".fromImage({}).runCmd('echo hi')", q(unreachable)),
+        },
+    ];
+
+    let mut script = String::from(
+        "const novita = require('novita-sandbox'); const { Template } = novita;\n(async () => { const out = {};\n",
+    );
+    for c in &cases {
+        script.push_str(&format!(
+            "out[{}] = await Template.toJSON(Template({{ fileContextPath: '.' }}){}, false);\n",
+            q(c.name),
+            c.js
+        ));
+    }
+    script.push_str(
+        "process.stdout.write(JSON.stringify(out)); })().catch((e) => { console.error(e); process.exit(1) });\n",
+    );
+    let sdk: serde_json::Map<String, serde_json::Value> = {
+        let modules = modules.clone();
+        let certs = vec![anon.cert_path(), auth.cert_path()];
+        let text = tokio::task::spawn_blocking(move || node(&modules, &certs, &script)).await.unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+
+    // The SDK did read the registries (so the comparison is not of two templates left alone).
+    let read = |name: &str, wanted: &str| {
+        let json = sdk[name].as_str().unwrap();
+        assert!(json.contains(wanted), "novita-sandbox's {name} lacks `{wanted}`:\n{json}");
+    };
+    read("env_workdir_start", "\"startCmd\": \"/usr/bin/tini -- serve --port=8080 'it'\\\\''s here'\"");
+    read("env_workdir_start", "\"/srv/app\"");
+    read("index_amd64", "\"startCmd\": \"amd\"");
+    read("basic_auth", "\"startCmd\": \"run\"");
+    read("dockerfile", "\"startCmd\": \"/usr/bin/tini");
+
+    let images = client(&[&anon, &auth]);
+    let mut failures = Vec::new();
+    for c in cases {
+        let resolved = images.resolve(c.rust.clone().for_provider(Provider::Novita), Provider::Novita).await;
+        let ours = novita_json(&resolved.template);
+        let theirs = sdk[c.name].as_str().unwrap();
+        if ours != theirs {
+            failures.push(format!("--- {}\n=== novita-sandbox\n{theirs}\n=== ours\n{ours}", c.name));
+        }
+        let expect_warning = matches!(c.name, "index_without_amd64" | "basic_auth_missing" | "unreachable");
+        if resolved.warning.is_some() != expect_warning {
+            failures.push(format!("--- {}: warning {:?}", c.name, resolved.warning));
+        }
+    }
+    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_image_config_is_applied_as_declared() {
+    let Some(anon) = Registry::start(None) else { return };
+    let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
+    let t = Template::new().for_provider(Provider::Novita).from_image(&app).set_envs([("APP_MODE", "user")]);
+    let resolved = client(&[&anon]).resolve(t, Provider::Novita).await;
+    assert!(resolved.warning.is_none(), "{:?}", resolved.warning);
+    let t = resolved.template;
+    assert_eq!(
+        t.image_env(),
+        [
+            ("PATH".to_owned(), "/opt/app/bin:/usr/local/bin:/usr/bin:/bin".to_owned()),
+            ("LANG".to_owned(), "C.UTF-8".to_owned()),
+            ("APP_MODE".to_owned(), "image".to_owned()),
+        ],
+        "HOME is left out, as is an entry without `=`"
+    );
+    assert_eq!(t.start_cmd(), Some("/usr/bin/tini -- serve --port=8080 'it'\\''s here'"));
+    assert_eq!(t.ready_cmd().unwrap().command(Provider::Novita), "sleep 20");
+    assert!(!t.inherits_config(), "applied once");
+    let json: serde_json::Value = serde_json::from_str(&novita_json(&t)).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps[steps.len() - 2]["type"], "WORKDIR");
+    assert_eq!(steps[steps.len() - 2]["args"], json!(["/srv/app"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_resolve_reads_nothing_and_a_config_is_read_once_per_digest() {
+    let Some(anon) = Registry::start(None) else { return };
+    let config = app_config();
+    let one = anon.push("cache/a:1", &[Platform::amd64(config.clone())]);
+    let two = anon.push("cache/a:2", &[Platform::amd64(config)]);
+    let images = client(&[&anon]);
+    let before = anon.reads().len();
+    let first = images.resolve(Template::new().from_image(&one), Provider::Novita).await;
+    assert!(first.warning.is_none());
+    let after_first = anon.reads();
+    assert_eq!(after_first.len() - before, 2, "a manifest and a config blob: {after_first:?}");
+    // The same image again, from a clone of the client: the cache is shared, nothing is sent.
+    let again = images.clone().resolve(Template::new().from_image(&one), Provider::Novita).await;
+    assert_eq!(again.template.start_cmd(), first.template.start_cmd());
+    assert_eq!(anon.reads().len(), after_first.len(), "a cached image is not read again");
+    // Another tag naming the same config: only its manifest is read.
+    let other = images.resolve(Template::new().from_image(&two), Provider::Novita).await;
+    assert!(other.warning.is_none());
+    let reads = anon.reads();
+    assert_eq!(reads.len(), after_first.len() + 1, "{reads:?}");
+    assert!(reads.last().unwrap().contains("/manifests/2"), "{reads:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2b_and_templates_that_do_not_inherit_read_nothing() {
+    let Some(anon) = Registry::start(None) else { return };
+    let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
+    let images = client(&[&anon]);
+    let before = anon.reads().len();
+    let t = Template::new().from_image(&app).run_cmd("echo hi");
+    let e2b_before = t.to_json_with(JsonOptions::for_provider(Provider::E2b)).unwrap();
+    let e2b = images.resolve(t.clone(), Provider::E2b).await;
+    assert!(e2b.warning.is_none());
+    assert_eq!(e2b.template.to_json_with(JsonOptions::for_provider(Provider::E2b)).unwrap(), e2b_before);
+    for t in [t.clone().inherit_config(false), Template::new().from_template("base"), Template::new()] {
+        let r = images.resolve(t.clone(), Provider::Novita).await;
+        assert_eq!(novita_json(&r.template), novita_json(&t));
+    }
+    assert_eq!(anon.reads().len(), before, "{:?}", anon.reads());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_cannot_be_read_is_a_warning_naming_it_and_the_way_out() {
+    let images = client(&[]);
+    let t = Template::new().from_image("127.0.0.1:1/app:1").run_cmd("echo hi");
+    let resolved = images.resolve(t.clone(), Provider::Novita).await;
+    assert_eq!(novita_json(&resolved.template), novita_json(&t), "the template is sent without the image's config");
+    let warning = resolved.warning.expect("a warning");
+    assert_eq!(warning.registry, "127.0.0.1:1");
+    assert!(matches!(warning.error, ImageConfigError::Unreachable { .. }), "{:?}", warning.error);
+    let text = warning.to_string();
+    for wanted in [
+        "Could not read 127.0.0.1:1/app:1",
+        "cannot reach the registry 127.0.0.1:1",
+        "inherit_config(false)",
+        "--no-inherit-config",
+    ] {
+        assert!(text.contains(wanted), "`{wanted}` missing from: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_amd64_variant_and_no_such_image_are_unusable() {
+    let Some(anon) = Registry::start(None) else { return };
+    let arm = anon.push("arm:1", &[Platform::arm64(json!({"Cmd": ["x"]}))]);
+    let images = client(&[&anon]);
+    let err = images.fetch(&arm, None).await.unwrap_err();
+    assert!(err.is_unusable());
+    assert!(err.to_string().contains("has no linux/amd64 variant (offers linux/arm64/v8)"), "{err}");
+    let missing = format!("{}/nope:1", anon.host);
+    let err = images.fetch(&missing, None).await.unwrap_err();
+    assert!(matches!(err, ImageConfigError::NotFound { status: 404, .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_reads_a_private_image_and_wrong_credentials_are_refused() {
+    let Some(auth) = Registry::start(Some((USER, PASSWORD))) else { return };
+    let private = auth.push("private/app:1", &[Platform::amd64(json!({"Env": ["P=1"], "Cmd": ["run"]}))]);
+    let images = client(&[&auth]);
+    let config = images.fetch(&private, Some((USER, PASSWORD))).await.unwrap();
+    assert_eq!(config.env, [("P".to_owned(), "1".to_owned())]);
+    let err = images.fetch(&private, Some((USER, "wrong"))).await.unwrap_err();
+    assert!(matches!(err, ImageConfigError::Unauthorized { status: 401, .. }), "{err:?}");
+    assert!(!err.to_string().contains("wrong"), "no credential in the message: {err}");
+}
+
+/// The bearer-token flow up to the token: a token service (a loopback stand-in; the registry
+/// itself runs without token auth, which needs a signing CA) is asked for
+/// `repository:NAME:pull` of the registry's service, with the template's credentials, and the
+/// read goes on with its token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_service_is_asked_for_a_pull_token() {
+    let Some(anon) = Registry::start(None) else { return };
+    let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
+    let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+    let record = seen.clone();
+    let router = axum::Router::new().route(
+        "/token",
+        axum::routing::get(move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let record = record.clone();
+            async move {
+                let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
+                record.lock().unwrap().push((uri.query().unwrap_or("").to_owned(), auth));
+                axum::Json(json!({"token": "tok-123"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let options = ImageConfigOptions::default()
+        .root_certificate(anon.cert_pem.clone())
+        .token_service(TokenService::new(anon.host.clone(), url, "test-registry"));
+    let images = ImageConfigClient::with_options(options).unwrap();
+    let config = images.fetch(&app, Some(("u", "p"))).await.unwrap();
+    assert_eq!(config.workdir.as_deref(), Some("/srv/app"));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].0, "service=test-registry&scope=repository%3Ateam%2Fapp%3Apull");
+    assert_eq!(seen[0].1.as_deref(), Some("Basic dTpw"), "the template's credentials go to the token service");
+}
