@@ -313,3 +313,52 @@ async fn the_token_service_is_asked_for_a_pull_token() {
     assert_eq!(seen[0].0, "service=test-registry&scope=repository%3Ateam%2Fapp%3Apull");
     assert_eq!(seen[0].1.as_deref(), Some("Basic dTpw"), "the template's credentials go to the token service");
 }
+
+fn build_api(r: &crate::support::fake_api::Recorded) -> axum::response::Response {
+    use crate::support::fake_api::{empty, json as answer};
+    let (m, p) = (r.method.as_str(), r.path.as_str());
+    match m {
+        "POST" if p == "/v3/templates" => answer(202, json!({"templateID": "tpl-1", "buildID": "b-1", "tags": []})),
+        "POST" if p == "/v2/templates/tpl-1/builds/b-1" => empty(202),
+        "GET" if p.ends_with("/status") => answer(
+            200,
+            json!({"templateID": "tpl-1", "buildID": "b-1", "status": "ready", "logs": [], "logEntries": []}),
+        ),
+        _ => answer(500, json!({"code": 500, "message": "unexpected"})),
+    }
+}
+
+/// A Novita cloud build sends the template with its image's config, as novita-sandbox's `build`
+/// does; an image that cannot be read is reported as an event and the build goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_novita_build_sends_the_inherited_config_and_warns_when_it_cannot() {
+    use sandbox_template_runtime::cloud::{BuildEvent, Client, CloudBuildOptions, ConnectionOptions};
+    let Some(anon) = Registry::start(None) else { return };
+    let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
+    let api = crate::support::fake_api::FakeApi::start(build_api).await;
+    let connect = || ConnectionOptions::with_api_key("sk_test_key").api_url(api.url.clone());
+    let novita = Client::with_options(Provider::Novita, connect()).unwrap().with_image_config_client(client(&[&anon]));
+    let events: Arc<Mutex<Vec<BuildEvent>>> = Arc::default();
+    let sink = events.clone();
+    let options = CloudBuildOptions::default().no_timeout().on_event(move |e| sink.lock().unwrap().push(e.clone()));
+
+    let t = Template::new().from_image(&app).run_cmd("echo hi");
+    novita.build(&t, "app", &options).await.unwrap();
+    let started = api.requests().into_iter().rfind(|r| r.path == "/v2/templates/tpl-1/builds/b-1").unwrap();
+    let expected = client(&[&anon]).resolve(t.clone(), Provider::Novita).await.template;
+    let sent: serde_json::Value = serde_json::from_slice(&started.body).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&novita_json(&expected)).unwrap();
+    assert_eq!(sent, want);
+    assert_eq!(sent["startCmd"], "/usr/bin/tini -- serve --port=8080 'it'\\''s here'");
+    assert!(!events.lock().unwrap().iter().any(|e| matches!(e, BuildEvent::ImageConfigUnavailable(_))));
+
+    let t = Template::new().from_image("127.0.0.1:1/app:1").run_cmd("echo hi");
+    novita.build(&t, "app", &options).await.unwrap();
+    let warned = events.lock().unwrap().iter().any(
+        |e| matches!(e, BuildEvent::ImageConfigUnavailable(w) if w.registry == "127.0.0.1:1" && w.error.to_string().contains("cannot reach")),
+    );
+    assert!(warned, "{:?}", events.lock().unwrap());
+    let started = api.requests().into_iter().rfind(|r| r.path == "/v2/templates/tpl-1/builds/b-1").unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&started.body).unwrap();
+    assert_eq!(sent["startCmd"], serde_json::Value::Null, "built without the image's config");
+}
