@@ -248,7 +248,6 @@ impl ImageConfigError {
      `.inherit_config(false)` in Rust, `from image \"...\" (inherit_config = false);` in a template file, or \
      `--no-inherit-config` on the command line"
 )]
-#[non_exhaustive]
 pub struct ImageConfigWarning {
     /// The base image.
     pub image: String,

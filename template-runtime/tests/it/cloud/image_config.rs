@@ -286,7 +286,9 @@ async fn basic_auth_reads_a_private_image_and_wrong_credentials_are_refused() {
 async fn the_token_service_is_asked_for_a_pull_token() {
     let Some(anon) = Registry::start(None) else { return };
     let app = anon.push("team/app:1", &[Platform::amd64(app_config())]);
-    let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+    /// Each token request: its query and `Authorization` header.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    let seen: Seen = Arc::default();
     let record = seen.clone();
     let router = axum::Router::new().route(
         "/token",
