@@ -654,7 +654,8 @@ mod tests {
         assert_eq!(at("docker.io/python"), s(DOCKER_HUB, "library/python", "latest"));
         assert_eq!(at("oven/bun:1"), s(DOCKER_HUB, "oven/bun", "1"));
         assert_eq!(at("localhost:5000/a/b:t"), s("localhost:5000", "a/b", "t"));
-        assert_eq!(at("ghcr.io/o/app@sha256:abc"), s("ghcr.io", "o/app", "sha256:abc"));
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(at(&format!("ghcr.io/o/app@{digest}")), s("ghcr.io", "o/app", &digest));
         assert!(matches!(Location::of("Bad Ref"), Err(ImageConfigError::InvalidReference { .. })));
     }
 
