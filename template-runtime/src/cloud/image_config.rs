@@ -3,7 +3,8 @@
 //! `fetchImageConfig` reads it: the manifest (a multi-arch index resolved to `linux/amd64`),
 //! then the config blob it names.
 //!
-//! Like novita-sandbox: HTTPS only; Docker Hub names (`python:3.12` is
+//! Like novita-sandbox: HTTPS (plain HTTP only for registries named in
+//! [`ImageConfigOptions::plain_http_registry`]); Docker Hub names (`python:3.12` is
 //! `registry-1.docker.io/library/python`); an anonymous (or, with the template's username and
 //! password, authenticated) bearer token from Docker Hub's and GHCR's token services; basic auth
 //! with the template's username and password elsewhere; 3 attempts for 429/5xx and network
@@ -96,6 +97,9 @@ pub struct ImageConfigOptions {
     pub token_services: Vec<TokenService>,
     /// PEM certificates trusted besides the built-in roots (a registry with a private CA).
     pub root_certificates: Vec<Vec<u8>>,
+    /// Registry hosts read over plain HTTP (Docker's `insecure-registries`; novita-sandbox reads
+    /// every registry over HTTPS, so none by default).
+    pub plain_http: Vec<String>,
 }
 
 impl Default for ImageConfigOptions {
@@ -109,6 +113,7 @@ impl Default for ImageConfigOptions {
                 TokenService::new("ghcr.io", "https://ghcr.io/token", "ghcr.io"),
             ],
             root_certificates: Vec::new(),
+            plain_http: Vec::new(),
         }
     }
 }
@@ -134,6 +139,13 @@ impl ImageConfigOptions {
     /// Trusts a PEM certificate (a private CA, or a registry's self-signed certificate).
     pub fn root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates.push(pem.into());
+        self
+    }
+    /// Reads the registry `host` (`localhost:5000`) over plain HTTP: only for a registry on a
+    /// network you trust, since nothing then authenticates the answers (the config blob is still
+    /// checked against its digest).
+    pub fn plain_http_registry(mut self, host: impl Into<String>) -> Self {
+        self.plain_http.push(host.into());
         self
     }
 }
@@ -395,7 +407,8 @@ impl ImageConfigClient {
     async fn read(&self, image: &str, credentials: Option<(&str, &str)>) -> Result<ImageConfig, ImageConfigError> {
         let at = Location::of(image)?;
         let auth = self.authorization(&at, credentials).await;
-        let base = format!("https://{}/v2/{}", at.host, at.repository);
+        let scheme = if self.options.plain_http.contains(&at.host) { "http" } else { "https" };
+        let base = format!("{scheme}://{}/v2/{}", at.host, at.repository);
         let manifest_of = format!("the manifest of {image}");
         let body = self.get(&at, image, &format!("{base}/manifests/{}", at.reference), &auth, MAX_MANIFEST).await?;
         let mut manifest: Manifest = parse(&at, &manifest_of, &body)?;

@@ -9,7 +9,7 @@ use sandbox_template_runtime::cloud::{ImageConfigClient, ImageConfigError, Image
 use sandbox_template_runtime::{JsonOptions, Provider, Secret, Template, wait_for_file, wait_for_port};
 use serde_json::json;
 
-use crate::support::registry::{Platform, Registry, node, novita_sdk};
+use crate::support::registry::{Format, Platform, Registry, node, novita_sdk};
 
 const USER: &str = "reader";
 const PASSWORD: &str = "s3cret-pass";
@@ -57,7 +57,22 @@ async fn novita_json_with_inherited_config_matches_novita_sandbox() {
         ],
     );
     let arm_only = anon.push("armonly:1", &[Platform::arm64(json!({"Env": ["ARCH=arm64"], "Cmd": ["arm"]}))]);
+    // Docker's media types: a schema 2 manifest, and a manifest list.
+    let docker = anon.push_as("docker/app:1", &[Platform::amd64(app_config())], Format::Docker);
+    let docker_list = anon.push_as(
+        "docker/multi:1",
+        &[
+            Platform::arm64(json!({"Env": ["ARCH=arm64"]})),
+            Platform::amd64(
+                json!({"Env": ["ARCH=amd64"], "Entrypoint": ["/bin/sh", "-c"], "Cmd": ["exec app \"$@\""]}),
+            ),
+        ],
+        Format::Docker,
+    );
     let private = auth.push("private/app:1", &[Platform::amd64(json!({"Env": ["SECRET_HOME=/p"], "Cmd": ["run"]}))]);
+    assert_eq!(anon.media_type(&docker), "application/vnd.docker.distribution.manifest.v2+json");
+    assert_eq!(anon.media_type(&docker_list), "application/vnd.docker.distribution.manifest.list.v2+json");
+    assert_eq!(anon.media_type(&multi), "application/vnd.oci.image.index.v1+json");
     let unreachable = "127.0.0.1:1/nothing:1";
 
     let q = |s: &str| serde_json::to_string(s).unwrap();
@@ -89,6 +104,16 @@ async fn novita_json_with_inherited_config_matches_novita_sandbox() {
             name: "index_amd64",
             rust: Template::new().from_image(&multi),
             js: format!(".fromImage({})", q(&multi)),
+        },
+        Case {
+            name: "docker_manifest",
+            rust: Template::new().from_image(&docker).set_envs([("LANG", "en_US.UTF-8")]),
+            js: format!(".fromImage({}).setEnvs({{LANG: 'en_US.UTF-8'}})", q(&docker)),
+        },
+        Case {
+            name: "docker_manifest_list",
+            rust: Template::new().from_image(&docker_list),
+            js: format!(".fromImage({})", q(&docker_list)),
         },
         Case {
             name: "index_without_amd64",
@@ -146,6 +171,8 @@ async fn novita_json_with_inherited_config_matches_novita_sandbox() {
     read("env_workdir_start", "\"/srv/app\"");
     read("index_amd64", "\"startCmd\": \"amd\"");
     read("basic_auth", "\"startCmd\": \"run\"");
+    read("docker_manifest", "\"/srv/app\"");
+    read("docker_manifest_list", "\"startCmd\": \"/bin/sh -c 'exec app");
     read("dockerfile", "\"startCmd\": \"/usr/bin/tini");
 
     let images = client(&[&anon, &auth]);
@@ -363,4 +390,128 @@ async fn a_novita_build_sends_the_inherited_config_and_warns_when_it_cannot() {
     let started = api.requests().into_iter().rfind(|r| r.path == "/v2/templates/tpl-1/builds/b-1").unwrap();
     let sent: serde_json::Value = serde_json::from_slice(&started.body).unwrap();
     assert_eq!(sent["startCmd"], serde_json::Value::Null, "built without the image's config");
+}
+
+// ----- A registry that misbehaves (a loopback stand-in read over plain HTTP) -----------------
+
+mod hostile {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::response::Response;
+    use sandbox_template_runtime::cloud::{ImageConfigClient, ImageConfigError, ImageConfigOptions};
+    use serde_json::json;
+    use sha2::{Digest, Sha256};
+
+    use crate::support::fake_api::{FakeApi, Recorded, json as answer};
+
+    fn images(api: &FakeApi) -> (ImageConfigClient, String) {
+        let host = api.url.trim_start_matches("http://").to_owned();
+        let options =
+            ImageConfigOptions::default().plain_http_registry(host.clone()).retries(3, Duration::from_millis(10));
+        (ImageConfigClient::with_options(options).unwrap(), host)
+    }
+
+    fn digest(bytes: &[u8]) -> String {
+        format!("sha256:{:x}", Sha256::digest(bytes))
+    }
+
+    fn manifest(config_digest: &str) -> Response {
+        answer(200, json!({"schemaVersion": 2, "config": {"digest": config_digest}, "layers": []}))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_huge_manifest_is_not_read_whole() {
+        let api = FakeApi::start(|_: &Recorded| Response::new(Body::from(vec![b' '; 5 << 20]))).await;
+        let (images, host) = images(&api);
+        let err = images.fetch(&format!("{host}/big:1"), None).await.unwrap_err();
+        assert!(matches!(err, ImageConfigError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_config_blob_must_match_its_digest() {
+        let claimed = digest(b"what the manifest names");
+        let api = FakeApi::start(move |r: &Recorded| {
+            if r.path.contains("/manifests/") {
+                manifest(&claimed)
+            } else {
+                answer(200, json!({"config": {"Env": ["PATH=/evil"]}}))
+            }
+        })
+        .await;
+        let (images, host) = images(&api);
+        let err = images.fetch(&format!("{host}/app:1"), None).await.unwrap_err();
+        assert!(err.to_string().contains("does not match its digest"), "{err}");
+    }
+
+    /// Registries send blob reads to their storage: the redirect is followed, and the
+    /// template's credentials stay with the registry.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_blob_redirect_is_followed_without_the_credentials() {
+        let blob = serde_json::to_vec(&json!({"config": {"Cmd": ["stored"]}})).unwrap();
+        let blob_digest = digest(&blob);
+        let storage = FakeApi::start(move |_: &Recorded| Response::new(Body::from(blob.clone()))).await;
+        let storage_url = format!("{}/bucket/config", storage.url);
+        let api = FakeApi::start(move |r: &Recorded| {
+            if r.path.contains("/manifests/") {
+                manifest(&blob_digest)
+            } else {
+                Response::builder().status(307).header("location", &storage_url).body(Body::empty()).unwrap()
+            }
+        })
+        .await;
+        let (images, host) = images(&api);
+        let config = images.fetch(&format!("{host}/app:1"), Some(("user", "pass"))).await.unwrap();
+        assert_eq!(config.cmd, ["stored"]);
+        assert!(api.requests().iter().all(|r| r.headers.contains_key("authorization")));
+        let stored = storage.requests();
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].headers.contains_key("authorization"), "credentials went to the storage host");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_registry_is_asked_again_and_a_missing_image_is_not() {
+        let blob = serde_json::to_vec(&json!({"config": {"Cmd": ["ok"]}})).unwrap();
+        let blob_digest = digest(&blob);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let api = FakeApi::start(move |r: &Recorded| {
+            if r.path.contains("/missing/") {
+                return answer(404, json!({"errors": [{"code": "MANIFEST_UNKNOWN"}]}));
+            }
+            if r.path.contains("/manifests/") && counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                return answer(503, json!({}));
+            }
+            if r.path.contains("/manifests/") {
+                manifest(&blob_digest)
+            } else {
+                Response::new(Body::from(blob.clone()))
+            }
+        })
+        .await;
+        let (images, host) = images(&api);
+        let config = images.fetch(&format!("{host}/app:1"), None).await.unwrap();
+        assert_eq!(config.cmd, ["ok"]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "the 503 was retried once");
+        api.clear();
+        let err = images.fetch(&format!("{host}/missing:1"), None).await.unwrap_err();
+        assert!(err.is_unusable(), "{err:?}");
+        assert_eq!(api.requests().len(), 1, "a 404 is final");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_the_registry_names_is_made_terminal_safe() {
+        let api = FakeApi::start(|_: &Recorded| {
+            answer(200, json!({"manifests": [{"digest": "sha256:1", "platform": {"os": "linux\u{1b}]0;pwned\u{7}", "architecture": "arm64"}}]}))
+        })
+        .await;
+        let (images, host) = images(&api);
+        let err = images.fetch(&format!("{host}/app:1"), None).await.unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+        assert!(text.contains("has no linux/amd64 variant"), "{text}");
+    }
 }

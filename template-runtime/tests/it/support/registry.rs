@@ -35,6 +35,13 @@ pub struct Registry {
     pub auth: Option<(String, String)>,
 }
 
+/// The media types an image is pushed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Oci,
+    Docker,
+}
+
 /// One platform of a test image: what its config declares.
 #[derive(Clone, Debug)]
 pub struct Platform {
@@ -197,6 +204,12 @@ impl Registry {
     /// Pushes an image (one amd64 platform: a manifest; otherwise an index) as `HOST/name:tag`;
     /// returns the reference.
     pub fn push(&self, name_tag: &str, platforms: &[Platform]) -> String {
+        self.push_as(name_tag, platforms, Format::Oci)
+    }
+
+    /// [`Registry::push`] in `format`: OCI media types, or Docker's (schema 2 manifest and
+    /// manifest list, as `docker push` sends them).
+    pub fn push_as(&self, name_tag: &str, platforms: &[Platform], format: Format) -> String {
         let layout = tempfile::tempdir().unwrap();
         let blobs = layout.path().join("blobs/sha256");
         std::fs::create_dir_all(&blobs).unwrap();
@@ -252,12 +265,30 @@ impl Registry {
         let reference = format!("{}/{name_tag}", self.host);
         let mut cmd = Command::new("skopeo");
         cmd.args(["--insecure-policy", "copy", "--all", "--dest-tls-verify=false"]);
+        if format == Format::Docker {
+            cmd.arg("--format=v2s2");
+        }
         if let Some((u, p)) = &self.auth {
             cmd.arg(format!("--dest-creds={u}:{p}"));
         }
         cmd.arg(format!("oci:{}:{tag}", layout.path().display())).arg(format!("docker://{reference}"));
         run(&mut cmd);
         reference
+    }
+}
+
+impl Registry {
+    /// The `mediaType` of `reference`'s top manifest, as the registry serves it (`skopeo inspect --raw`).
+    pub fn media_type(&self, reference: &str) -> String {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["--insecure-policy", "inspect", "--raw", "--tls-verify=false"]);
+        if let Some((u, p)) = &self.auth {
+            cmd.arg(format!("--creds={u}:{p}"));
+        }
+        let out = cmd.arg(format!("docker://{reference}")).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let raw: Value = serde_json::from_slice(&out.stdout).unwrap();
+        raw["mediaType"].as_str().unwrap_or_default().to_owned()
     }
 }
 
