@@ -1,6 +1,8 @@
 //! Image-config inheritance (Novita) against a real registry on loopback (`docker-registry`,
 //! images pushed with `skopeo`; `support/registry.rs`), compared byte for byte with what
-//! novita-sandbox 2.1.1's `toJSON` prints against the same registry.
+//! novita-sandbox 2.1.1's `toJSON` prints against the same registry. What the SDK printed is also
+//! kept in `tests/conformance/sdk/vectors/novita-inherit/` (the registries' addresses as
+//! `<registry>` and `<auth-registry>`); `SANDBOX_TEMPLATE_RECORD_INHERIT=1` re-records it.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -175,8 +177,29 @@ async fn novita_json_with_inherited_config_matches_novita_sandbox() {
     read("docker_manifest_list", "\"startCmd\": \"/bin/sh -c 'exec app");
     read("dockerfile", "\"startCmd\": \"/usr/bin/tini");
 
-    let images = client(&[&anon, &auth]);
+    // The recordings, with the registries' loopback addresses as placeholders.
+    let vectors =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/sdk/vectors/novita-inherit");
+    let placeholders = |text: &str| text.replace(&anon.host, "<registry>").replace(&auth.host, "<auth-registry>");
+    let record = std::env::var_os("SANDBOX_TEMPLATE_RECORD_INHERIT").is_some();
     let mut failures = Vec::new();
+    for c in &cases {
+        let (json, js) = (placeholders(sdk[c.name].as_str().unwrap()), placeholders(&c.js));
+        let (json_file, js_file) = (vectors.join(format!("{}.json", c.name)), vectors.join(format!("{}.js", c.name)));
+        if record {
+            std::fs::create_dir_all(&vectors).unwrap();
+            std::fs::write(&json_file, &json).unwrap();
+            std::fs::write(&js_file, format!("Template(){js}\n")).unwrap();
+        } else if std::fs::read_to_string(&json_file).ok().as_deref() != Some(json.as_str()) {
+            failures.push(format!(
+                "--- {}: novita-sandbox's output differs from {} (re-record with SANDBOX_TEMPLATE_RECORD_INHERIT=1 if the SDK or the test images changed on purpose)\n{json}",
+                c.name,
+                json_file.display()
+            ));
+        }
+    }
+
+    let images = client(&[&anon, &auth]);
     for c in cases {
         let resolved = images.resolve(c.rust.clone().for_provider(Provider::Novita), Provider::Novita).await;
         let ours = novita_json(&resolved.template);
