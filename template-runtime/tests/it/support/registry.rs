@@ -35,6 +35,91 @@ pub struct Registry {
     pub auth: Option<(String, String)>,
 }
 
+enum Auth<'a> {
+    None,
+    Basic(&'a str, &'a str),
+    Token(&'a TokenAuth),
+}
+
+/// docker-registry's token auth: where clients get a token, and whose signature it trusts.
+pub struct TokenAuth {
+    /// The token endpoint (`http://127.0.0.1:PORT/token`).
+    pub realm: String,
+    pub service: String,
+    pub issuer: String,
+    /// The certificate that signs the tokens (self-signed).
+    pub root_cert: PathBuf,
+}
+
+/// A token for docker-registry's token auth: a JWT (RS256, the signing certificate in `x5c`)
+/// granting `actions` on `repository`, signed with `openssl` by the key in `dir/token.key`
+/// (made here with its certificate `dir/token.pem`, the registry's `rootcertbundle`).
+pub fn signed_token(dir: &Path, issuer: &str, service: &str, repository: &str, actions: &[&str]) -> String {
+    if !dir.join("token.pem").exists() {
+        run(Command::new("openssl").current_dir(dir).args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "token.key",
+            "-out",
+            "token.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=token signer",
+        ]));
+    }
+    let der = Command::new("openssl")
+        .current_dir(dir)
+        .args(["x509", "-in", "token.pem", "-outform", "DER"])
+        .output()
+        .unwrap();
+    assert!(der.status.success());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let header = json!({"typ": "JWT", "alg": "RS256", "x5c": [base64(&der.stdout, false)]});
+    let claims = json!({
+        "iss": issuer, "sub": "", "aud": service, "exp": now + 3600, "nbf": now - 60, "iat": now - 60, "jti": "test-token",
+        "access": [{"type": "repository", "name": repository, "actions": actions}],
+    });
+    let signing_input = format!(
+        "{}.{}",
+        base64(&serde_json::to_vec(&header).unwrap(), true),
+        base64(&serde_json::to_vec(&claims).unwrap(), true)
+    );
+    std::fs::write(dir.join("signing-input"), &signing_input).unwrap();
+    let signature = Command::new("openssl")
+        .current_dir(dir)
+        .args(["dgst", "-sha256", "-sign", "token.key", "signing-input"])
+        .output()
+        .unwrap();
+    assert!(signature.status.success());
+    format!("{signing_input}.{}", base64(&signature.stdout, true))
+}
+
+/// Base64 (standard with padding, or URL-safe without, as JWTs write it).
+fn base64(data: &[u8], url: bool) -> String {
+    let alphabet: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else if !url {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// The media types an image is pushed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -81,15 +166,32 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// Whether docker-registry, skopeo, openssl and htpasswd are installed (else [`skip_or_fail`]).
+pub fn tools_present() -> bool {
+    for tool in ["docker-registry", "skopeo", "openssl", "htpasswd"] {
+        if let Some(problem) = tool_missing(tool) {
+            skip_or_fail(&format!("image-config registry tests cannot run: {problem}"));
+            return false;
+        }
+    }
+    true
+}
+
 impl Registry {
     /// Starts a registry (with basic auth when `auth` is given); `None` after [`skip_or_fail`]
     /// when a tool is missing.
     pub fn start(auth: Option<(&str, &str)>) -> Option<Registry> {
-        for tool in ["docker-registry", "skopeo", "openssl", "htpasswd"] {
-            if let Some(problem) = tool_missing(tool) {
-                skip_or_fail(&format!("image-config registry tests cannot run: {problem}"));
-                return None;
-            }
+        Self::start_with(auth.map_or(Auth::None, |(u, p)| Auth::Basic(u, p)))
+    }
+
+    /// Starts a registry that wants bearer tokens from `token` (docker-registry's `auth: token`).
+    pub fn start_with_token_auth(token: &TokenAuth) -> Option<Registry> {
+        Self::start_with(Auth::Token(token))
+    }
+
+    fn start_with(auth: Auth<'_>) -> Option<Registry> {
+        if !tools_present() {
+            return None;
         }
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
@@ -143,13 +245,22 @@ impl Registry {
             "-extfile",
             "server.ext",
         ]));
-        let mut auth_yaml = String::new();
-        if let Some((user, pass)) = auth {
-            let out = Command::new("htpasswd").args(["-Bbn", user, pass]).output().unwrap();
-            assert!(out.status.success());
-            std::fs::write(d.join("htpasswd"), out.stdout).unwrap();
-            auth_yaml = format!("auth:\n  htpasswd:\n    realm: test\n    path: {}\n", d.join("htpasswd").display());
-        }
+        let auth_yaml = match auth {
+            Auth::None => String::new(),
+            Auth::Basic(user, pass) => {
+                let out = Command::new("htpasswd").args(["-Bbn", user, pass]).output().unwrap();
+                assert!(out.status.success());
+                std::fs::write(d.join("htpasswd"), out.stdout).unwrap();
+                format!("auth:\n  htpasswd:\n    realm: test\n    path: {}\n", d.join("htpasswd").display())
+            }
+            Auth::Token(t) => format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                t.realm,
+                t.service,
+                t.issuer,
+                t.root_cert.display()
+            ),
+        };
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = format!(
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\n{auth_yaml}",
@@ -170,7 +281,10 @@ impl Registry {
             child,
             host: format!("127.0.0.1:{port}"),
             cert_pem: std::fs::read(d.join("ca.pem")).unwrap(),
-            auth: auth.map(|(u, p)| (u.to_owned(), p.to_owned())),
+            auth: match auth {
+                Auth::Basic(u, p) => Some((u.to_owned(), p.to_owned())),
+                _ => None,
+            },
             dir,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
