@@ -52,7 +52,11 @@ impl Template {
     /// provider (E2B unless [`Template::for_provider`] says otherwise): 2-space indented, with
     /// `filesHash` for every COPY step.
     ///
-    /// Validates first; reads the context (to hash COPY sources) and secrets.
+    /// Validates first; reads the context (to hash COPY sources) and secrets. Reads no registry:
+    /// novita-sandbox's `toJSON` also applies the base image's config
+    /// ([`Template::inherit_config`]), which `cloud::ImageConfigClient::resolve` does before this
+    /// (as `sandbox-template json` and Novita builds do); without it, the output is
+    /// novita-sandbox's for a registry it cannot read.
     ///
     /// ```
     /// use sandbox_template_runtime::{Template, wait_for_port};
