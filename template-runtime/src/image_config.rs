@@ -126,7 +126,7 @@ impl Template {
     /// and for a template base. E2B never inherits: its SDK reads no image config.
     ///
     /// Call it after the `from_*` call (which sets it again). Nothing is read until
-    /// [`ImageConfigClient::resolve`](crate::cloud::ImageConfigClient::resolve) runs: the sync
+    /// `cloud::ImageConfigClient::resolve` (feature `cloud`) runs: the sync
     /// [`Template::to_json`] never reads a registry, and prints what novita-sandbox prints when
     /// the registry cannot be read.
     ///
