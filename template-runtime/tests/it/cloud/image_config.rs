@@ -586,3 +586,55 @@ async fn a_registry_with_token_auth_is_read_with_a_token_from_its_service() {
     assert_eq!(config.workdir.as_deref(), Some("/srv/app"));
     assert_eq!(*asked.lock().unwrap(), ["service=test-registry&scope=repository%3Ateam%2Fapp%3Apull"]);
 }
+
+/// An image the engine built (its config as Podman writes it: the base's ENV with the
+/// Dockerfile's on top, history, labels) inherits as novita-sandbox inherits it. Needs `local`
+/// (the engine rules of `support/engine.rs`).
+#[cfg(feature = "local")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_built_by_podman_inherits_as_with_novita_sandbox() {
+    use crate::support::engine::{Images, base_image, engine};
+    let Some(engine) = engine("image-config engine test") else { return };
+    if engine.program().file_name().is_none_or(|p| p != "podman") {
+        // `docker push` cannot be told to trust the registry's throwaway CA.
+        return crate::support::registry::skip_or_fail("the image-config engine test pushes with Podman");
+    }
+    let Some(registry) = Registry::start(None) else { return };
+    let Some(modules) = novita_sdk() else { return };
+    let tag = format!("localhost/image-config-test:{}", std::process::id());
+    let _images = Images(engine.clone(), vec![tag.clone()]);
+    let dockerfile = format!(
+        "FROM {}\nENV APP_HOME=/opt/app PATH=/opt/app/bin:$PATH\nWORKDIR /opt/app\nENTRYPOINT [\"/bin/sh\", \"-c\"]\nCMD [\"echo started && sleep 1000\"]\n",
+        base_image()
+    );
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    let program = engine.program().to_path_buf();
+    let reference = format!("{}/engine/app:1", registry.host);
+    let (t, r, c) = (tag.clone(), reference.clone(), ctx.path().to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        for args in [
+            vec!["build".to_owned(), "-t".to_owned(), t.clone(), c.display().to_string()],
+            vec!["push".to_owned(), "--tls-verify=false".to_owned(), t, format!("docker://{r}")],
+        ] {
+            let out = std::process::Command::new(&program).args(&args).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    })
+    .await
+    .unwrap();
+
+    let js = format!(".fromImage({}).setEnvs({{APP_HOME: '/srv'}})", serde_json::to_string(&reference).unwrap());
+    let script = format!(
+        "const {{ Template }} = require('novita-sandbox');\nTemplate.toJSON(Template({{ fileContextPath: '.' }}){js}, false).then((j) => process.stdout.write(j));\n"
+    );
+    let certs = vec![registry.cert_path()];
+    let theirs = tokio::task::spawn_blocking(move || node(&modules, &certs, &script)).await.unwrap();
+    assert!(theirs.contains("\"startCmd\": \"/bin/sh -c 'echo started && sleep 1000'\""), "{theirs}");
+
+    let t = Template::new().for_provider(Provider::Novita).from_image(&reference).set_envs([("APP_HOME", "/srv")]);
+    let resolved = client(&[&registry]).resolve(t, Provider::Novita).await;
+    assert!(resolved.warning.is_none(), "{:?}", resolved.warning);
+    assert!(resolved.template.image_env().iter().any(|(k, v)| k == "PATH" && v.starts_with("/opt/app/bin:")));
+    assert_eq!(novita_json(&resolved.template), theirs);
+}
