@@ -118,6 +118,9 @@ pub mod rules {
 // ----- Export --------------------------------------------------------------------------------
 
 pub use sandbox_template_runtime::JsonOptions;
+// What a base image declares, inherited by Novita templates (`Template::apply_image_config`;
+// read from the registry by `cloud::ImageConfigClient`).
+pub use sandbox_template_runtime::ImageConfig;
 
 /// The build request as values: what [`Template::to_json`] prints, [`Template::build_request`]
 /// returns and [`Template::from_build_request`] reads back (Serialize + Deserialize, the JSON of

@@ -57,6 +57,10 @@ pub struct BuildArgs {
     /// Give up after this many seconds (default 3600; 0: wait as long as it takes).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Do not read the base image's config from its registry (Novita inherits its ENV, WORKDIR
+    /// and start command by default, as novita-sandbox does).
+    #[arg(long)]
+    pub no_inherit_config: bool,
     /// Build on this machine with Docker or Podman instead (image tagged with the name).
     #[arg(long, conflicts_with = "background")]
     pub local: bool,
@@ -92,7 +96,10 @@ impl LogLevel {
 /// sources turn out unreadable while it is hashed (the file is loaded with
 /// [`crate::load_for_reading`], so the build's hashing is the only walk of each tree).
 pub fn run(args: &BuildArgs) -> ExitCode {
-    let Some(template) = crate::load_for_reading(&args.file) else { return ExitCode::from(2) };
+    let Some(mut template) = crate::load_for_reading(&args.file) else { return ExitCode::from(2) };
+    if args.no_inherit_config {
+        template = template.inherit_config(false);
+    }
     let runtime = match crate::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -260,6 +267,7 @@ impl Display {
                 self.line(format!("Skipping upload of '{src}', already cached"));
             }
             BuildEvent::Started => self.line("Build started, waiting for logs...".to_owned()),
+            BuildEvent::ImageConfigUnavailable(warning) => self.line(format!(" warn {warning}")),
             BuildEvent::Log(entry) => {
                 if let (Some(min), Some(level)) = (self.min_level, LogLevel::of(&entry.level))
                     && level < min
@@ -298,6 +306,7 @@ mod tests {
             provider: Some(Provider::E2b),
             timeout: Some(30),
             local: false,
+            no_inherit_config: false,
         }
     }
 

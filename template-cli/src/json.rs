@@ -2,12 +2,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sandbox_template_runtime::{JsonOptions, Provider};
+use sandbox_template_runtime::cloud::ImageConfigClient;
+use sandbox_template_runtime::{JsonOptions, Provider, Template};
 
 /// Print the build request JSON of a `.tmpl` file
 ///
-/// The JSON is exactly what `Template::to_json` makes and the build service is sent. Secrets
-/// written as `env("VAR")` are read from the environment now.
+/// The JSON is exactly what the build service is sent. Secrets written as `env("VAR")` are read
+/// from the environment now. For Novita, the base image's ENV, WORKDIR and start command are read
+/// from its registry and applied as novita-sandbox does (a registry that cannot be read is a
+/// warning on stderr, and the JSON is printed without them); `--no-inherit-config` reads nothing.
 #[derive(clap::Args)]
 pub struct Args {
     /// The template file.
@@ -22,11 +25,15 @@ pub struct Args {
     /// `toJSON(computeHashes = false)`).
     #[arg(long)]
     no_hashes: bool,
+    /// Do not read the base image's config from its registry (Novita inherits its ENV, WORKDIR
+    /// and start command by default, as novita-sandbox does).
+    #[arg(long)]
+    no_inherit_config: bool,
 }
 
 /// Runs the subcommand.
 pub fn run(args: &Args) -> ExitCode {
-    let Some(template) = crate::load_for_reading(&args.file) else { return ExitCode::FAILURE };
+    let Some(mut template) = crate::load_for_reading(&args.file) else { return ExitCode::FAILURE };
     let provider = match args.provider.as_deref() {
         Some("novita") => Provider::Novita,
         Some(_) => Provider::E2b,
@@ -38,6 +45,15 @@ pub fn run(args: &Args) -> ExitCode {
     }
     if args.no_hashes {
         options = options.without_hashes();
+    }
+    if args.no_inherit_config {
+        template = template.inherit_config(false);
+    }
+    if provider == Provider::Novita && template.inherits_config() {
+        match inherit(template) {
+            Ok(t) => template = t,
+            Err(code) => return code,
+        }
     }
     match template.to_json_with(options) {
         Ok(json) => {
@@ -54,4 +70,19 @@ pub fn run(args: &Args) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `template` with its base image's config applied (Novita); a registry that cannot be read is
+/// reported on stderr and leaves the template as it was.
+fn inherit(template: Template) -> Result<Template, ExitCode> {
+    let runtime = crate::runtime()?;
+    let client = ImageConfigClient::new().map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    })?;
+    let resolved = runtime.block_on(client.resolve(template, Provider::Novita));
+    if let Some(warning) = &resolved.warning {
+        eprintln!("warning: {warning}");
+    }
+    Ok(resolved.template)
 }

@@ -76,8 +76,13 @@ pub fn interpret_in(c: &Checked, file: Option<&'static str>) -> Result<Template,
                     t.from_distro_image(distro, v)
                 }
                 BaseOp::Default => t.from_base_image(),
-                BaseOp::Image(image, None) => t.from_image(s(image)?),
-                BaseOp::Image(image, Some((u, p))) => t.from_image_with_credentials(s(image)?, secret(u)?, secret(p)?),
+                BaseOp::Image(image, creds, inherit) => {
+                    let t = match creds {
+                        None => t.from_image(s(image)?),
+                        Some((u, p)) => t.from_image_with_credentials(s(image)?, secret(u)?, secret(p)?),
+                    };
+                    if *inherit { t } else { t.inherit_config(false) }
+                }
                 BaseOp::Aws { image, access_key_id, secret_access_key, region } => {
                     t.from_aws_registry(s(image)?, secret(access_key_id)?, secret(secret_access_key)?, s(region)?)
                 }

@@ -120,13 +120,16 @@ fn op_tokens(kind: &OpKind, span: Span) -> TokenStream {
                 ))
             }
             BaseOp::Default => quote_spanned!(span=> .from_base_image()),
-            BaseOp::Image(image, None) => {
+            BaseOp::Image(image, creds, inherit) => {
                 let image = one(image);
-                quote_spanned!(span=> .from_image(#image))
-            }
-            BaseOp::Image(image, Some((u, pw))) => {
-                let (image, u, pw) = (one(image), secret(u), secret(pw));
-                quote_spanned!(span=> .from_image_with_credentials(#image, #u, #pw))
+                let base = match creds {
+                    None => quote_spanned!(span=> .from_image(#image)),
+                    Some((u, pw)) => {
+                        let (u, pw) = (secret(u), secret(pw));
+                        quote_spanned!(span=> .from_image_with_credentials(#image, #u, #pw))
+                    }
+                };
+                if *inherit { base } else { quote_spanned!(span=> #base.inherit_config(false)) }
             }
             BaseOp::Aws { image, access_key_id, secret_access_key, region }
             | BaseOp::Huawei { image, access_key_id, secret_access_key, region } => {

@@ -67,8 +67,9 @@ pub enum BaseOp {
     Distro(&'static sandbox_template_runtime::Distro, Option<Str>),
     /// `from base`.
     Default,
-    /// `from image|registry STR [(username, password)]`.
-    Image(Str, Option<(SecretSrc, SecretSrc)>),
+    /// `from image|registry STR [(username, password, inherit_config)]`; the flag is whether the
+    /// image's config is inherited (Novita; `inherit_config = false` turns it off).
+    Image(Str, Option<(SecretSrc, SecretSrc)>, bool),
     /// `from aws STR (...)`.
     Aws {
         /// The image reference.

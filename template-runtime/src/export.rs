@@ -52,7 +52,11 @@ impl Template {
     /// provider (E2B unless [`Template::for_provider`] says otherwise): 2-space indented, with
     /// `filesHash` for every COPY step.
     ///
-    /// Validates first; reads the context (to hash COPY sources) and secrets.
+    /// Validates first; reads the context (to hash COPY sources) and secrets. Reads no registry:
+    /// novita-sandbox's `toJSON` also applies the base image's config
+    /// ([`Template::inherit_config`]), which `cloud::ImageConfigClient::resolve` does before this
+    /// (as `sandbox-template json` and Novita builds do); without it, the output is
+    /// novita-sandbox's for a registry it cannot read.
     ///
     /// ```
     /// use sandbox_template_runtime::{Template, wait_for_port};
@@ -256,10 +260,11 @@ fn novita_env_files_step(t: &Template) -> Option<WireStep> {
     })
 }
 
-/// Every variable the template sets, as novita-sandbox accumulates them (`{...envs, ...more}`): in
+/// Every variable the template sets (after the base image's, when inherited), as novita-sandbox accumulates them (`{...envs, ...more}`): in
 /// the order first set, with the last value, and whether that value is literal.
 fn merged_envs(t: &Template) -> Vec<(&str, &str, bool)> {
-    let mut envs: Vec<(&str, &str, bool)> = Vec::new();
+    // The base image's ENV first (`{...image.env, ...envs}`, `resolveInheritedConfig`).
+    let mut envs: Vec<(&str, &str, bool)> = t.image_env.iter().map(|(k, v)| (k.as_str(), v.as_str(), false)).collect();
     for step in &t.steps {
         if let StepKind::Env { vars, literal } = &step.kind {
             for (k, v) in vars {
@@ -306,7 +311,7 @@ fn literal_double_quoted(v: &str) -> String {
 
 /// Standard base64 with padding. Hand-written: this is its only use, 15 lines, and it keeps the
 /// macro's dependency tree (which includes this crate) free of another crate.
-fn base64(data: &[u8]) -> String {
+pub(crate) fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {

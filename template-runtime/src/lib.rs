@@ -27,6 +27,7 @@ mod distro;
 pub mod dockerfile;
 mod error;
 mod export;
+mod image_config;
 mod image_ref;
 #[cfg(feature = "local")]
 pub mod local;
@@ -46,6 +47,7 @@ pub mod wire;
 pub use distro::{DISTROS, Distro, Version};
 pub use error::{Error, ValidationError, ValidationErrors};
 pub use export::JsonOptions;
+pub use image_config::ImageConfig;
 pub use image_ref::ImageRef;
 pub use provider::{Provider, UnknownProvider};
 pub use quote::shell_quote;

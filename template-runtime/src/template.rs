@@ -49,6 +49,10 @@ pub struct Template {
     pub(crate) context: ContextSource,
     pub(crate) ignore_patterns: Vec<String>,
     pub(crate) provider: Provider,
+    /// Read the base image's config for Novita ([`Template::inherit_config`]).
+    pub(crate) inherit_config: bool,
+    /// What [`Template::apply_image_config`] took from the base image's ENV.
+    pub(crate) image_env: Vec<(String, String)>,
 }
 
 /// The base a template starts from.
@@ -389,6 +393,8 @@ impl Template {
             context: ContextSource::Dir(PathBuf::from(".")),
             ignore_patterns: Vec::new(),
             provider: Provider::E2b,
+            inherit_config: false,
+            image_env: Vec::new(),
         }
     }
 
@@ -479,24 +485,28 @@ impl Template {
         self
     }
 
-    /// Starts from a public image, e.g. `"python:3.12"`.
+    /// Starts from a public image, e.g. `"python:3.12"`. For Novita, the image's ENV, WORKDIR
+    /// and start command are inherited unless [`Template::inherit_config`] turns it off.
     #[track_caller]
     pub fn from_image(self, image: impl Into<String>) -> Self {
-        self.set_base(Base::Image(image.into()))
+        self.set_base(Base::Image(image.into())).inherit_config(true)
     }
 
-    /// Starts from a private image, logging in with a username and password.
+    /// Starts from a private image, logging in with a username and password (also to read its
+    /// config for [`Template::inherit_config`]).
     #[track_caller]
     pub fn from_image_with_credentials(self, image: impl Into<String>, username: Secret, password: Secret) -> Self {
-        let mut t = self.set_base(Base::Image(image.into()));
+        let mut t = self.set_base(Base::Image(image.into())).inherit_config(true);
         t.registry = Some(RegistryCredentials::Basic { username, password });
         t
     }
 
-    /// Starts from the provider's default base image (`e2bdev/base`, `novita/base`).
+    /// Starts from the provider's default base image (`e2bdev/base`, `novita/base`). Like
+    /// [`Template::from_image`], it inherits the image's config on Novita (a template that names
+    /// no base does not, as in novita-sandbox).
     #[track_caller]
     pub fn from_base_image(self) -> Self {
-        self.set_base(Base::ProviderDefault)
+        self.set_base(Base::ProviderDefault).inherit_config(true)
     }
 
     /// Starts from a distro's image (see [`DISTROS`](crate::DISTROS)): `IMAGE:VERSION`, or the

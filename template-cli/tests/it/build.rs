@@ -108,3 +108,25 @@ async fn min_free_disk_mb_is_sent_to_e2b_and_refused_for_novita() {
     assert!(stderr.contains("leave it out for Novita"), "{stderr}");
     assert_eq!(server.requests().len(), before, "nothing was sent");
 }
+
+/// A Novita build whose base image's registry cannot be read says so, naming the registry and
+/// `--no-inherit-config`, and builds without the image's config (as novita-sandbox does);
+/// `--no-inherit-config` reads nothing and says nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_novita_build_warns_when_the_base_image_config_cannot_be_read() {
+    let server = leveled_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.tmpl");
+    std::fs::write(&file, "from image \"127.0.0.1:1/app:1\";\nrun \"echo hi\";\n").unwrap();
+    let out = build_on("novita", &server.url(), &file, &[]).await;
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warn Could not read 127.0.0.1:1/app:1: cannot reach the registry 127.0.0.1:1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--no-inherit-config"), "{stdout}");
+    let out = build_on("novita", &server.url(), &file, &["--no-inherit-config"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("Could not read"), "{}", text(&out.stdout));
+}

@@ -104,3 +104,44 @@ fn no_hashes_matches_the_sdk_vector_and_reads_no_context() {
     assert!(!hashed.status.success());
     assert!(text(&hashed.stderr).contains("top.txt"), "{}", text(&hashed.stderr));
 }
+
+/// Novita inherits the base image's config from its registry; one that cannot be reached is a
+/// warning naming it and the way to turn inheritance off, and the JSON is what novita-sandbox
+/// prints then (the template without the image's config). `--no-inherit-config` reads nothing.
+#[test]
+fn json_for_novita_warns_when_the_registry_cannot_be_read_and_no_inherit_config_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.tmpl");
+    std::fs::write(&file, "provider novita;\nfrom image \"127.0.0.1:1/app:1\";\nrun \"echo hi\";\n").unwrap();
+    let expected = sandbox_template_dsl::tmpl::load(&file).unwrap().to_json().unwrap();
+
+    let out = run(&["json", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{expected}\n"));
+    let stderr = text(&out.stderr);
+    for wanted in
+        ["warning: Could not read 127.0.0.1:1/app:1", "cannot reach the registry 127.0.0.1:1", "--no-inherit-config"]
+    {
+        assert!(stderr.contains(wanted), "`{wanted}` missing from stderr:\n{stderr}");
+    }
+
+    let out = run(&["json", "--no-inherit-config", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{expected}\n"));
+    assert_eq!(text(&out.stderr), "", "nothing was read");
+
+    // E2B reads no image config at all.
+    let out = run(&["json", "--provider", "e2b", file.to_str().unwrap()]);
+    assert_eq!(text(&out.stderr), "");
+
+    // `inherit_config = false` in the file does the same as the flag.
+    std::fs::write(
+        &file,
+        "provider novita;\nfrom image \"127.0.0.1:1/app:1\" (inherit_config = false);\nrun \"echo hi\";\n",
+    )
+    .unwrap();
+    let out = run(&["json", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{expected}\n"));
+    assert_eq!(text(&out.stderr), "");
+}

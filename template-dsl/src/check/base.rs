@@ -120,10 +120,11 @@ impl Checker<'_> {
         let (kind, span) = (s.kind.to_string(), s.kind.span());
         let image = self.need_arg(s, "an image", "\"ubuntu:24.04\"")?;
         self.image(&image);
-        let o = self.options(&format!("from {kind}"), &s.options, &["username", "password"]);
+        let o = self.options(&format!("from {kind}"), &s.options, &["username", "password", "inherit_config"]);
+        let inherit = self.opt_flag(&o, "inherit_config").unwrap_or(true);
         let required = kind == "registry";
-        let has_any = !o.is_empty();
-        if required && !has_any && s.options.items.is_empty() {
+        let has_any = o.has("username") || o.has("password");
+        if required && !has_any && s.options.items.iter().all(|i| i.name == "inherit_config") {
             self.cx.push(
                 Diagnostic::new(span, "`from registry` needs credentials")
                     .help("write `from registry \"host/image:tag\" (username = env(\"REGISTRY_USER\"), password = env(\"REGISTRY_PASSWORD\"));`, or `from image` for a public image"),
@@ -136,7 +137,7 @@ impl Checker<'_> {
             (Some(u), Some(p)) => Some((u, p)),
             _ => None,
         };
-        Some(BaseOp::Image(image, creds))
+        Some(BaseOp::Image(image, creds, inherit))
     }
 
     /// `from aws` and `from huawei`: an access key pair and a region.

@@ -240,7 +240,7 @@ impl Checker<'_> {
         let s = |v: &str| Str::Lit(LitStr::new(v, lit.span()));
         let image = s(&c.base_image);
         self.image(&image);
-        ops.push(Op { span, kind: OpKind::Base(BaseOp::Image(image, None)) });
+        ops.push(Op { span, kind: OpKind::Base(BaseOp::Image(image, None, true)) });
         for step in &c.steps {
             if let StepKind::Copy(cp) = &step.kind {
                 copies.push(CopySource {

@@ -16,11 +16,6 @@ use crate::model::SecretSrc;
 pub(super) struct Opts<'o>(HashMap<String, &'o Opt>);
 
 impl Opts<'_> {
-    /// Whether no known option was written.
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether the option `name` was written (well-formed or not).
     pub(super) fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)

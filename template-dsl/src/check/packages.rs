@@ -35,7 +35,7 @@ impl Checker<'_> {
                         Some(v) => v.value().map(|v| distro.reference(v)),
                     }
                 }
-                OpKind::Base(BaseOp::Image(reference, _)) => image = reference.value(),
+                OpKind::Base(BaseOp::Image(reference, ..)) => image = reference.value(),
                 OpKind::Apt { packages, .. } => {
                     if let Some(image) = &image
                         && let Err(rule @ Rule::WrongPackageManager { has, .. }) =

@@ -16,6 +16,7 @@ use super::api::{
 use super::config::{ClientConfig, ConnectionOptions};
 use super::error::{CloudError, ConfigError, UploadError, joined};
 use super::http::{Call, RetryPolicy, Transport, encode_segment, parse_json, permit};
+use super::image_config::ImageConfigClient;
 use super::logs;
 use super::options::{BuildEvent, CloudBuildOptions, EventHandler, emit};
 use super::upload;
@@ -54,6 +55,8 @@ pub struct BuildInfo {
 #[derive(Clone, Debug)]
 pub struct Client {
     transport: Transport,
+    /// Reads Novita base images' configs ([`Template::inherit_config`]).
+    images: ImageConfigClient,
 }
 
 /// Builds `template` as `name` on the service `provider`, configured from the environment.
@@ -157,7 +160,15 @@ struct Prepared {
 impl Client {
     /// A client for `config`.
     pub fn new(config: ClientConfig) -> Result<Self, CloudError> {
-        Ok(Client { transport: Transport::new(config)? })
+        Ok(Client { transport: Transport::new(config)?, images: ImageConfigClient::new()? })
+    }
+
+    /// Reads base images' configs with `images` (its options and cache) instead of a client of
+    /// its own: for Novita builds of templates that inherit their image's config
+    /// ([`Template::inherit_config`]).
+    pub fn with_image_config_client(mut self, images: ImageConfigClient) -> Self {
+        self.images = images;
+        self
     }
 
     /// A client configured from the provider's environment variables.
@@ -507,6 +518,20 @@ impl Client {
         if let Err(rule) = crate::rules::min_free_disk_mb(self.provider(), options.min_free_disk_mb) {
             let refused = crate::ValidationErrors(vec![crate::ValidationError { rule, location: None }]);
             return Err(crate::Error::from(refused).into());
+        }
+        // Novita: the base image's ENV, WORKDIR and start command, as novita-sandbox's `build`
+        // applies them (`resolveInheritedConfig`); a failed read is a warning, not a failure.
+        if template.inherits_config() && self.provider() == Provider::Novita {
+            let resolved = self.images.resolve(template, self.provider()).await;
+            template = resolved.template;
+            match resolved.warning {
+                Some(warning) => {
+                    tracing::warn!("{warning}");
+                    emit(options, BuildEvent::ImageConfigUnavailable(warning));
+                }
+                // What the image added is checked like the template's own.
+                None => template.validate_for(self.provider()).map_err(crate::Error::from)?,
+            }
         }
         let template = Arc::new(template);
         let provider = self.provider();

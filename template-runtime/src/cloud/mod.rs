@@ -36,6 +36,7 @@ mod config;
 pub(crate) mod context_bridge;
 mod error;
 mod http;
+mod image_config;
 mod logs;
 mod options;
 mod terminal;
@@ -48,5 +49,8 @@ pub use api::{
 pub use client::{BuildInfo, Client, PageCursor, TemplateListQuery, TemplatePage, TemplateType, build};
 pub use config::{ApiKey, ClientConfig, ConnectionOptions};
 pub use error::{CloudError, ConfigError, RequestPhase, UploadError};
+pub use image_config::{
+    ImageConfigClient, ImageConfigError, ImageConfigOptions, ImageConfigWarning, Resolved, TokenService,
+};
 pub use options::{BuildEvent, CloudBuildOptions, EventHandler};
 pub use terminal::terminal_safe;

@@ -6,11 +6,16 @@ use std::time::Duration;
 
 use super::api::{BuildState, LogEntry};
 
-/// Progress of a build, in order: `Created`, uploads (`UploadStarted`, `UploadProgress`…,
+/// Progress of a build, in order: (Novita: `ImageConfigUnavailable` when the base image's config
+/// could not be read), `Created`, uploads (`UploadStarted`, `UploadProgress`…,
 /// `UploadDone`, or `UploadSkipped`), `Started`, `Log`…, `Finished`.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum BuildEvent {
+    /// Novita: the base image's config could not be read, so the template is built without its
+    /// ENV, WORKDIR and start command ([`Template::inherit_config`](crate::Template::inherit_config)).
+    /// The build goes on, as with novita-sandbox (which logs this as a warning).
+    ImageConfigUnavailable(super::ImageConfigWarning),
     /// The service created the template build.
     Created {
         /// Template ID.

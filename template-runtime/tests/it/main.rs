@@ -12,6 +12,8 @@ mod cloud {
     mod build;
     /// Redirects, huge answers, terminal escapes, endless log pages, the overall timeout.
     mod hardening;
+    /// Image-config inheritance against a real registry, byte for byte with novita-sandbox.
+    mod image_config;
     /// list, get, delete, exists, tags and build status, request by request as the SDKs.
     mod manage;
 }

@@ -213,3 +213,18 @@ fn diagnostics_are_laid_out_like_rustc() {
          error: could not check `x.tmpl` due to 1 previous error\n"
     );
 }
+
+/// `inherit_config = false` on `from image`/`from registry` turns image-config inheritance off,
+/// in `.tmpl` files as in `template!`; it is a flag, and it is no credential.
+#[test]
+fn inherit_config_is_an_option_of_from_image() {
+    let load = |text: &str| sandbox_template_dsl::tmpl::load_str(text, "x.tmpl", None);
+    assert!(load("from image \"python:3.12\";").unwrap().inherits_config());
+    assert!(!load("from image \"python:3.12\" (inherit_config = false);").unwrap().inherits_config());
+    let from_macro = template! { from image "python:3.12" (inherit_config = false); };
+    assert!(!from_macro.inherits_config());
+    let err = load("from image \"python:3.12\" (inherit_config = \"no\");").unwrap_err().to_string();
+    assert!(err.contains("option `inherit_config` is a flag"), "{err}");
+    let err = load("from registry \"ghcr.io/a/b:1\" (inherit_config = false);").unwrap_err().to_string();
+    assert!(err.contains("`from registry` needs credentials"), "{err}");
+}

@@ -8,3 +8,7 @@ pub mod engine;
 /// A recording stand-in for the build API (needs `cloud`, like the tests that use it).
 #[cfg(feature = "cloud")]
 pub mod fake_api;
+/// A real `docker-registry` on loopback and novita-sandbox for the image-config tests (needs
+/// `cloud`, like the tests that use it).
+#[cfg(feature = "cloud")]
+pub mod registry;

@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/docker/app:1").setEnvs({LANG: 'en_US.UTF-8'})

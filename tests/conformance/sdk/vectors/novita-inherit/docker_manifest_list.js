@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/docker/multi:1")

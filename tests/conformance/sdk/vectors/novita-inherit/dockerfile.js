@@ -1,0 +1,1 @@
+Template().fromDockerfile("FROM <registry>/team/app:1\nRUN echo hi\n")

@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/multi:2")

@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/armonly:1").runCmd('echo hi')

@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/team/app:1", undefined, {inheritConfig: false}).runCmd('echo hi')

@@ -1,0 +1,1 @@
+Template().fromImage("<registry>/team/app:1").setReadyCmd(novita.waitForFile('/tmp/ready'))
