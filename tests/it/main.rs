@@ -21,6 +21,9 @@ mod conformance {
     mod vectors;
 }
 
+/// docs/coverage.md (every SDK method and option in Rust, the DSL and the CLI) is true.
+mod coverage;
+
 /// The `template!` macro and `.tmpl` files.
 mod dsl {
     /// `embed;`: the COPY sources compiled into the binary.

@@ -16,6 +16,8 @@
 #                                       quoting; from a template, so no registry is read)
 #   vectors/connection_config.js.out    node connection_config.js
 #   vectors/connection_config_py.py.out python connection_config_py.py
+#   vectors/surface/{e2b-js,e2b-py,novita-js}.txt  python3 surface.py (each SDK's template methods
+#                                       and options, which docs/coverage.md must all map)
 # The scripts run in the layout they were written for: `_emit.js`, `make_fixture.sh` and the JS
 # scripts in one folder (the recordings call it `<vectors>`), with the fixture (`ctx/`,
 # `ctx-ignore/`, ...) beside them and the Python and Novita scripts in its `py/` and `novita/`
@@ -100,6 +102,13 @@ done
 
 placeholder "$out"/js/* "$out"/py/* "$out"/novita/* "$out"/*.out
 
+# The template surface of each SDK, for docs/coverage.md (surface.py says what a line is).
+mkdir -p "$out/surface"
+"$python" "$here/surface.py" py >"$out/surface/e2b-py.txt"
+python3 "$here/surface.py" js "$scratch/node_modules/e2b/dist/index.d.ts" >"$out/surface/e2b-js.txt"
+novita_dts="$(grep -l '^declare class TemplateBase' "$scratch"/node_modules/novita-sandbox/dist/index-*.d.ts | head -n 1)"
+python3 "$here/surface.py" js "$novita_dts" >"$out/surface/novita-js.txt"
+
 status=0
 compare() { # compare NEW COMMITTED
     if [ ! -f "$2" ]; then
@@ -111,7 +120,7 @@ compare() { # compare NEW COMMITTED
         status=1
     fi
 }
-for f in "$out"/js/* "$out"/py/*.json "$out"/py/*.dockerfile "$out"/*.out; do
+for f in "$out"/js/* "$out"/py/*.json "$out"/py/*.dockerfile "$out"/*.out "$out"/surface/*; do
     compare "$f" "$vectors/${f#"$out"/}"
 done
 # novita-sandbox hashes a folder in the order the file system lists it (SPEC.md §C.3), so its
@@ -138,6 +147,7 @@ if [ "$write" = 1 ]; then
     cp "$out"/py/*.json "$out"/py/*.dockerfile "$vectors/py/"
     cp "$out"/novita/* "$vectors/novita/"
     cp "$out"/*.out "$vectors/"
+    mkdir -p "$vectors/surface" && cp "$out"/surface/* "$vectors/surface/"
     echo "written; review with git diff, then update expected/ where a change is intended"
 elif [ "$status" = 0 ]; then
     echo "the recordings match the committed vectors"
