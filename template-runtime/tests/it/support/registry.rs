@@ -415,8 +415,17 @@ impl Drop for Registry {
 
 /// `node_modules` holding novita-sandbox 2.1.1 (installed with npm into the test target folder
 /// the first time), or `None` after [`skip_or_fail`].
+///
+/// Tests call it concurrently, and two `npm install`s into one folder fail (`ENOTEMPTY`), so the
+/// install runs once per process; it goes into a scratch folder renamed into place when complete,
+/// so that an interrupted install leaves nothing the next run would take for an installed SDK.
 pub fn novita_sdk() -> Option<PathBuf> {
+    static SDK: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
     const VERSION: &str = "2.1.1";
+    let mut sdk = SDK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(modules) = &*sdk {
+        return Some(modules.clone());
+    }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("novita-sandbox-{VERSION}"));
     let package = dir.join("node_modules/novita-sandbox/package.json");
     let installed = std::fs::read_to_string(&package)
@@ -424,15 +433,21 @@ pub fn novita_sdk() -> Option<PathBuf> {
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .is_some_and(|p| p["version"] == VERSION);
     if !installed {
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = dir.with_file_name(format!("novita-sandbox-{VERSION}.part-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).unwrap();
         let out = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
-            .arg(&dir)
+            .arg(&scratch)
             .arg(format!("novita-sandbox@{VERSION}"))
             .output();
         match out {
-            Ok(o) if o.status.success() => {}
+            Ok(o) if o.status.success() => {
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::rename(&scratch, &dir).unwrap();
+            }
             Ok(o) => {
+                let _ = std::fs::remove_dir_all(&scratch);
                 skip_or_fail(&format!(
                     "`npm install novita-sandbox@{VERSION}` failed: {}",
                     String::from_utf8_lossy(&o.stderr)
@@ -440,12 +455,14 @@ pub fn novita_sdk() -> Option<PathBuf> {
                 return None;
             }
             Err(e) => {
+                let _ = std::fs::remove_dir_all(&scratch);
                 skip_or_fail(&format!("cannot run npm ({e}); install Node.js and npm"));
                 return None;
             }
         }
     }
-    Some(dir.join("node_modules"))
+    *sdk = Some(dir.join("node_modules"));
+    sdk.clone()
 }
 
 /// Runs `script` with node (novita-sandbox on `NODE_PATH`, `certs` trusted) and returns stdout.
