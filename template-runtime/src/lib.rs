@@ -30,6 +30,7 @@ mod export;
 mod image_ref;
 #[cfg(feature = "local")]
 pub mod local;
+mod mcp;
 mod provider;
 mod quote;
 mod ready;
