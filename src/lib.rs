@@ -110,8 +110,8 @@ pub use sandbox_template_runtime::shell_quote;
 /// ```
 pub mod rules {
     pub use sandbox_template_runtime::rules::{
-        Rule, command, copy_source, env_key, env_keys, file_mode, http_status, image_reference, package_name, path,
-        port, user,
+        Rule, command, copy_source, env_key, env_keys, file_mode, http_status, image_reference, mcp_server_name,
+        package_name, path, port, user,
     };
 }
 

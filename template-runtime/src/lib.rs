@@ -31,6 +31,7 @@ mod image_config;
 mod image_ref;
 #[cfg(feature = "local")]
 pub mod local;
+mod mcp;
 mod provider;
 mod quote;
 mod ready;

@@ -23,6 +23,25 @@ impl Provider {
         }
     }
 
+    /// The MCP server names the provider's official SDK accepts in `addMcpServer` (its
+    /// `McpServerName` type), in the SDK's order: what
+    /// [`rules::mcp_server_name`](crate::rules::mcp_server_name) holds the names of
+    /// [`Template::add_mcp_server`](crate::Template::add_mcp_server) to. Recorded from e2b@2.51.0
+    /// (e2b==2.63.0 for Python lists the same) and novita-sandbox@2.1.1.
+    ///
+    /// ```
+    /// use sandbox_template_runtime::Provider;
+    /// assert!(Provider::E2b.mcp_servers().contains(&"brave"));
+    /// assert!(Provider::E2b.mcp_servers().contains(&"n8n"));
+    /// assert!(!Provider::Novita.mcp_servers().contains(&"n8n"));
+    /// ```
+    pub fn mcp_servers(self) -> &'static [&'static str] {
+        match self {
+            Provider::E2b => crate::mcp::MCP_SERVERS_E2B,
+            Provider::Novita => crate::mcp::MCP_SERVERS_NOVITA,
+        }
+    }
+
     /// Lower-case name, as accepted by `--provider`.
     pub fn name(self) -> &'static str {
         match self {

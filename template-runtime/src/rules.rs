@@ -98,6 +98,15 @@ pub enum Rule {
     /// `add_mcp_server` on another base.
     #[error("MCP servers can only be added to mcp-gateway template")]
     McpWrongBase,
+    /// An MCP server name that the provider's official SDK does not list (its `McpServerName`
+    /// type; see [`Provider::mcp_servers`]).
+    #[error("unknown MCP server `{}` for {}", .name.escape_debug(), provider_title(*.provider))]
+    UnknownMcpServer {
+        /// The provider the template is built for.
+        provider: Provider,
+        /// The name as written.
+        name: String,
+    },
     /// Dev container steps on another base.
     #[error("Devcontainers can only used in the devcontainer template")]
     DevContainerWrongBase,
@@ -247,6 +256,7 @@ impl Rule {
             Rule::DevContainerWrongBase => {
                 "start from the `devcontainer` template: `from template \"devcontainer\";`".into()
             }
+            Rule::UnknownMcpServer { provider, name } => mcp_server_help(*provider, name),
             Rule::EmptyCommand => "write the command to run".into(),
             Rule::EmptyUrl => "write the repository URL".into(),
             Rule::InvalidDepth => "use a depth of 1 or more, or leave it out for the full history".into(),
@@ -654,6 +664,68 @@ pub fn min_free_disk_mb(provider: Provider, mb: Option<u32>) -> Result<(), Rule>
 /// ```
 pub fn mcp_base(base_template: Option<&str>) -> Result<(), Rule> {
     if base_template == Some("mcp-gateway") { Ok(()) } else { Err(Rule::McpWrongBase) }
+}
+
+/// An MCP server name for `add_mcp_server` (the DSL's `mcp server`): one the provider's official
+/// SDK lists ([`Provider::mcp_servers`], the SDK's `McpServerName` type). Names are matched
+/// exactly, as the SDK's type does (`awsDocumentation`, not `aws-documentation`).
+///
+/// This goes beyond the SDKs at run time: TypeScript checks the names only when it compiles, and
+/// the Python SDK's `add_mcp_server` takes any `str`; both put the names unchecked into the step's
+/// `mcp-gateway pull NAME...`, which runs in the build. The SDKs' lists are generated from a schema
+/// of the servers (`mcp-server.json`), so a name outside them is, as far as the SDK knows, no
+/// server the gateway has; what `mcp-gateway pull` does with it is not in the SDKs' source (the
+/// gateway ships inside the `mcp-gateway` template), so at best the build fails at that step, at
+/// worst the sandbox lacks the server. This rule makes the typo an error before the build instead.
+///
+/// ```
+/// use sandbox_template_runtime::{rules::mcp_server_name, Provider, Rule};
+/// assert!(mcp_server_name(Provider::E2b, "brave").is_ok());
+/// let rule = mcp_server_name(Provider::E2b, "brvae").unwrap_err();
+/// assert_eq!(rule, Rule::UnknownMcpServer { provider: Provider::E2b, name: "brvae".into() });
+/// assert_eq!(rule.help().as_deref(), Some("did you mean `brave`?"));
+/// // Only e2b lists it.
+/// assert!(mcp_server_name(Provider::Novita, "n8n").is_err());
+/// ```
+pub fn mcp_server_name(provider: Provider, name: &str) -> Result<(), Rule> {
+    if provider.mcp_servers().contains(&name) {
+        Ok(())
+    } else {
+        Err(Rule::UnknownMcpServer { provider, name: name.to_owned() })
+    }
+}
+
+/// [`Rule::UnknownMcpServer`]'s help: the listed name written another way (another case, `-` or
+/// `_` between the words as in Docker's MCP catalog), else the other provider's SDK when it lists
+/// the name, else the nearest listed name, else where the list is.
+fn mcp_server_help(provider: Provider, name: &str) -> String {
+    let servers = provider.mcp_servers();
+    let folded = |s: &str| s.chars().filter(|c| !matches!(c, '-' | '_')).collect::<String>().to_ascii_lowercase();
+    if let Some(same) = servers.iter().find(|s| folded(s) == folded(name)) {
+        return format!("did you mean `{same}`?");
+    }
+    let other = match provider {
+        Provider::E2b => Provider::Novita,
+        Provider::Novita => Provider::E2b,
+    };
+    // Before "did you mean": `n8n` on Novita is E2B's server, not a misspelt `neon`.
+    if other.mcp_servers().contains(&name) {
+        return format!(
+            "only {}'s SDK lists `{name}`: build it for {} (`provider {other};` before `from`), or pick a server {} \
+             has",
+            provider_title(other),
+            provider_title(other),
+            provider_title(provider),
+        );
+    }
+    if let Some(best) = crate::suggest::did_you_mean(name, servers.iter().copied()) {
+        return format!("did you mean `{best}`?");
+    }
+    format!(
+        "write a name {}'s SDK lists (its `McpServerName` type), e.g. `exa`, `brave`, `github`; \
+         `Provider::{provider:?}.mcp_servers()` has them all",
+        provider_title(provider)
+    )
 }
 
 /// The dev container steps (`beta_dev_container_prebuild`, `beta_set_dev_container_start`, the

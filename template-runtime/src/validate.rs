@@ -220,7 +220,10 @@ impl Template {
                 }
                 StepKind::McpServers(names) => {
                     c.check(at, rules::mcp_base(base_template));
-                    c.check(at, packages(names));
+                    // Each name on its own: a flag or an empty name is not looked up as well.
+                    for name in names {
+                        c.check(at, rules::package_name(name).and_then(|()| rules::mcp_server_name(provider, name)));
+                    }
                 }
                 StepKind::DevContainerPrebuild(dir) => {
                     c.check(at, rules::dev_container_base(base_template));

@@ -17,6 +17,8 @@ mod conformance {
     mod files_hash;
     /// `sandbox-template import`: every recorded request and Dockerfile fixture as a `.tmpl`.
     mod import;
+    /// The SDKs' typed surface (`surface.py`): the MCP server names the rules check against.
+    mod surface;
     /// Every vector rebuilt with the builder, JSON and Dockerfile byte for byte.
     mod vectors;
 }

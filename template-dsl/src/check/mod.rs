@@ -412,11 +412,13 @@ impl Checker<'_> {
     }
 
     /// `mcp server "exa", "brave";`: the names as package names (the SDKs pass them to
-    /// `mcp-gateway pull` unquoted); the base is checked once every statement is read.
+    /// `mcp-gateway pull` unquoted) and as names the provider's SDK lists, at each literal (a
+    /// `{expr}` is left to `Template::validate`); the base is checked once every statement is read.
     fn mcp_stmt(&mut self, s: &McpStmt) -> OpKind {
+        let provider = self.provider();
         for name in &s.names {
             self.str(name);
-            self.lit_rule(name, rules::package_name);
+            self.lit_rule(name, |n| rules::package_name(n).and_then(|()| rules::mcp_server_name(provider, n)));
         }
         OpKind::McpServers(s.names.clone())
     }

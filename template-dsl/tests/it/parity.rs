@@ -97,6 +97,26 @@ fn mcp_server_is_add_mcp_server_on_the_mcp_gateway_template() {
     assert_error(&e, "expected `server`", "2:5", "write `mcp server \"exa\", \"brave\";`");
 }
 
+/// A name the provider's SDK does not list is refused at the name, as `validate()` does, with the
+/// listed name it was likely meant to be; a `{expr}` is left to `validate()`.
+#[test]
+fn mcp_server_names_are_those_the_providers_sdk_lists() {
+    let e = refused("from template \"mcp-gateway\";\nmcp server \"exa\", \"brvae\";\n");
+    assert_error(&e, "unknown MCP server `brvae` for E2B", "2:19", "did you mean `brave`?");
+    assert!(e.rendered.contains("due to 1 previous error"), "only `brvae`:\n{}", e.rendered);
+    // Docker's MCP catalog writes `aws-documentation`; the SDKs type `awsDocumentation`.
+    let e = refused("from template \"mcp-gateway\";\nmcp server \"aws-documentation\";\n");
+    assert_error(&e, "unknown MCP server `aws-documentation` for E2B", "2:12", "did you mean `awsDocumentation`?");
+    // The provider's own list: novita-sandbox has no `n8n`.
+    let text = "provider novita;\nfrom template \"mcp-gateway\";\nmcp server \"n8n\";\n";
+    let e = refused(text);
+    assert_error(&e, "unknown MCP server `n8n` for Novita", "3:12", "only E2B's SDK lists `n8n`");
+    assert!(tmpl::check_str(&text.replace("novita", "e2b"), "t.tmpl", None).is_ok());
+    // The same rule as `validate()`, message and help.
+    let (message, help) = rule_text(rules::mcp_server_name(Provider::E2b, "brvae"));
+    assert_eq!((message.as_str(), help.as_str()), ("unknown MCP server `brvae` for E2B", "did you mean `brave`?"));
+}
+
 #[test]
 fn devcontainer_prebuild_and_start_are_the_beta_dev_container_calls() {
     let t = load(

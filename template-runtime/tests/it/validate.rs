@@ -1,5 +1,6 @@
 //! `$VAR` in env values: E2B sets values as written, so `validate()` refuses a reference unless the
 //! value is literal; Novita expands it. And a received request keeps its provider's meaning.
+//! MCP server names: those the provider's SDK lists, each refused at the call that added it.
 
 use std::path::Path;
 
@@ -288,4 +289,42 @@ fn language_installs_need_the_tool_in_the_base() {
     assert_eq!(rules(Template::new().from_node_image("22-alpine").npm_install(["x"])), None);
     assert_eq!(rules(Template::new().from_base_image().bun_install(["x"])), None);
     assert_eq!(rules(Template::new().from_image("ghcr.io/acme/app:1").pip_install(["x"])), None);
+}
+
+/// Each name `add_mcp_server` was given that the provider's SDK does not list, with the call that
+/// added it and the listed name it was likely meant to be.
+#[test]
+fn mcp_server_names_are_those_the_providers_sdk_lists() {
+    let t = Template::new().from_template("mcp-gateway").add_mcp_server(["exa", "brvae", "Firecrawl"]);
+    let line = line!() - 1;
+    let errors = t.validate().unwrap_err();
+    let found: Vec<_> =
+        errors.iter().map(|e| (e.rule.to_string(), e.rule.help().unwrap(), e.location.map(|l| l.line))).collect();
+    assert_eq!(
+        found,
+        [
+            ("unknown MCP server `brvae` for E2B".to_owned(), "did you mean `brave`?".to_owned(), Some(line)),
+            ("unknown MCP server `Firecrawl` for E2B".to_owned(), "did you mean `firecrawl`?".to_owned(), Some(line)),
+        ]
+    );
+
+    // Each provider's own list: `n8n` is only e2b's, `postgres` only novita-sandbox's.
+    let t = Template::new().from_template("mcp-gateway").add_mcp_server(["n8n", "postgres"]);
+    let rules = |provider| match t.validate_for(provider) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.iter().map(|e| e.rule.clone()).collect(),
+    };
+    assert_eq!(rules(Provider::E2b), [Rule::UnknownMcpServer { provider: Provider::E2b, name: "postgres".into() }]);
+    let novita = rules(Provider::Novita);
+    assert_eq!(novita, [Rule::UnknownMcpServer { provider: Provider::Novita, name: "n8n".into() }]);
+    let help = novita[0].help().unwrap();
+    assert!(help.starts_with("only E2B's SDK lists `n8n`: build it for E2B (`provider e2b;`"), "{help}");
+
+    // A flag is a flag, not also an unknown server; a name far from every listed one gets the list's whereabouts.
+    let t = Template::new().from_template("mcp-gateway").add_mcp_server(["--all", "zzzzzzzzzz"]);
+    let errors = t.validate().unwrap_err();
+    assert_eq!(errors.0.len(), 2, "{errors}");
+    assert!(matches!(&errors.0[0].rule, Rule::PackageLooksLikeFlag(name) if name == "--all"));
+    let help = errors.0[1].rule.help().unwrap();
+    assert!(help.contains("`Provider::E2b.mcp_servers()` has them all"), "{help}");
 }

@@ -18,6 +18,8 @@
 #   vectors/connection_config_py.py.out python connection_config_py.py
 #   vectors/surface/{e2b-js,e2b-py,novita-js}.txt  python3 surface.py (each SDK's template methods
 #                                       and options, which docs/coverage.md must all map)
+#   vectors/surface/mcp-servers-{e2b,novita}.txt  surface.py mcp (the names `addMcpServer` is typed
+#                                       to accept; e2b's Python package must declare the same list)
 # The scripts run in the layout they were written for: `_emit.js`, `make_fixture.sh` and the JS
 # scripts in one folder (the recordings call it `<vectors>`), with the fixture (`ctx/`,
 # `ctx-ignore/`, ...) beside them and the Python and Novita scripts in its `py/` and `novita/`
@@ -100,6 +102,13 @@ done
 (cd "$rec" && node connection_config.js >"$out/connection_config.js.out")
 (cd "$rec" && "$python" connection_config_py.py >"$out/connection_config_py.py.out")
 
+# The SDKs' typed surface. template-runtime/src/mcp.rs is tested to equal these files.
+mkdir -p "$out/surface"
+"$python" "$here/surface.py" mcp "$scratch/node_modules/e2b" >"$out/surface/mcp-servers-e2b.txt"
+"$python" "$here/surface.py" mcp "$scratch/node_modules/novita-sandbox" >"$out/surface/mcp-servers-novita.txt"
+e2b_py="$("$python" -c 'import e2b, os; print(os.path.dirname(e2b.__file__))')"
+"$python" "$here/surface.py" mcp "$e2b_py" >"$scratch/mcp-servers-e2b-py.txt"
+
 placeholder "$out"/js/* "$out"/py/* "$out"/novita/* "$out"/*.out
 
 # The template surface of each SDK, for docs/coverage.md (surface.py says what a line is).
@@ -123,6 +132,11 @@ compare() { # compare NEW COMMITTED
 for f in "$out"/js/* "$out"/py/*.json "$out"/py/*.dockerfile "$out"/*.out "$out"/surface/*; do
     compare "$f" "$vectors/${f#"$out"/}"
 done
+# One E2B table serves both e2b SDKs, so their lists must agree.
+if ! diff -u "$out/surface/mcp-servers-e2b.txt" "$scratch/mcp-servers-e2b-py.txt"; then
+    echo "differs: e2b==$E2B_PY's McpServer (Python) from e2b@$E2B_JS's (JS)"
+    status=1
+fi
 # novita-sandbox hashes a folder in the order the file system lists it (SPEC.md §C.3), so its
 # filesHash differs between machines; the tests put this project's hash in its place anyway.
 for f in "$out"/novita/*; do

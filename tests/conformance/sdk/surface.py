@@ -4,6 +4,7 @@
     surface.py js  node_modules/e2b/dist/index.d.ts                  > vectors/surface/e2b-js.txt
     surface.py js  node_modules/novita-sandbox/dist/index-*.d.ts     > vectors/surface/novita-js.txt
     surface.py py  (with `e2b` importable, e.g. from a venv)          > vectors/surface/e2b-py.txt
+    surface.py mcp PACKAGE_DIR                                        > vectors/surface/mcp-servers-*.txt
 
 A line is `method` for a method of the SDK's template class (static or not, as the SDK spells it)
 and `method.option` for each option it takes: the keys of an inline options object in JS
@@ -14,6 +15,14 @@ constructor's `TemplateOptions`; `copyItems`' `CopyItem`). Connection options (`
 ...) are the client's configuration, not the template's, and are left out: docs/coverage.md maps
 them in one row.
 
+`mcp PACKAGE_DIR` prints the MCP server names the SDK's `addMcpServer` accepts, one a line, in the
+SDK's order. PACKAGE_DIR is an installed SDK: an npm package (`node_modules/e2b`,
+`node_modules/novita-sandbox`), whose names are the keys of the interface behind `type
+McpServerName = keyof ...` in its `dist/*.d.ts`, or the Python package (`site-packages/e2b`), whose
+names are the keys of the `McpServer` TypedDict in `sandbox/mcp.py` (Python's `add_mcp_server`
+takes any `str`, but that TypedDict is generated from the same schema as the TypeScript
+interface). template-runtime/src/mcp.rs is tested to equal the committed lists.
+
 Only public members are listed: `private` in the .d.ts, `_name` in Python. The .d.ts is read as
 text rather than with TypeScript's compiler so that recording needs no package beyond the SDK; the
 class body in a bundled .d.ts is regular (one member per line at one indentation), and the script
@@ -22,6 +31,7 @@ fails loudly if it finds no class.
 
 import re
 import sys
+from pathlib import Path
 
 # Named option types read one level deep, per method (see the module docs).
 NAMED_OPTIONS = {"BuildOptions": "BasicBuildOptions", "TemplateOptions": "TemplateOptions",
@@ -135,11 +145,41 @@ def py():
     return sorted(lines, key=str.lower)
 
 
+def mcp_names_ts(package: Path) -> list[str]:
+    for dts in sorted((package / "dist").glob("*.d.ts")):
+        text = dts.read_text(encoding="utf-8")
+        alias = re.search(r"^type McpServerName = keyof ([A-Za-z0-9_$]+);$", text, re.M)
+        if not alias:
+            continue
+        start = re.search(r"^interface " + re.escape(alias.group(1)) + r" \{$", text, re.M)
+        if not start:
+            sys.exit(f"{dts}: `McpServerName` is `keyof {alias.group(1)}`, but that interface is not in the file")
+        body = text[start.end() : text.index("\n}", start.end())]
+        # Only the interface's own members are two-space indented; doc comments start with ` *`.
+        return re.findall(r"^  ([A-Za-z0-9_$]+)\??:", body, re.M)
+    sys.exit(f"{package}: no `type McpServerName = keyof ...` in dist/*.d.ts")
+
+
+def mcp_names_py(package: Path) -> list[str]:
+    text = (package / "sandbox" / "mcp.py").read_text(encoding="utf-8")
+    start = re.search(r"^class McpServer\(TypedDict.*\):$", text, re.M)
+    if not start:
+        sys.exit(f"{package}/sandbox/mcp.py: no `class McpServer(TypedDict...)`")
+    end = re.search(r"^\S", text[start.end() + 1 :], re.M)
+    body = text[start.end() : start.end() + 1 + end.start()] if end else text[start.end() :]
+    return re.findall(r"^    ([A-Za-z0-9_]+): NotRequired\[", body, re.M)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "js":
         out = js(sys.argv[2])
     elif len(sys.argv) == 2 and sys.argv[1] == "py":
         out = py()
+    elif len(sys.argv) == 3 and sys.argv[1] == "mcp":
+        package = Path(sys.argv[2])
+        out = mcp_names_py(package) if (package / "sandbox" / "mcp.py").is_file() else mcp_names_ts(package)
+        if not out:
+            sys.exit(f"{package}: the MCP server list is empty")
     else:
         raise SystemExit(__doc__)
     print("\n".join(out))
