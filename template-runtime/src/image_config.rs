@@ -111,7 +111,9 @@ impl ImageConfig {
     }
 }
 
-/// novita-sandbox's `shellQuoteArg`: plain words as they are, anything else single-quoted.
+/// novita-sandbox's `shellQuoteArg`: plain words as they are, anything else single-quoted, a quote
+/// inside written `'\''`. Not [`crate::shell_quote`]: that is `shlex.quote`, which writes it
+/// `'"'"'`, and these bytes go into JSON that must equal novita-sandbox's.
 fn quote_word(word: &str) -> String {
     let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=,-".contains(&b));
     if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', "'\\''")) }

@@ -222,7 +222,8 @@ pub(crate) async fn read_capped(resp: &mut reqwest::Response, limit: usize) -> R
     Ok((body, true))
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+/// The delay a `Retry-After: SECONDS` header asks for (the date form is not used by the services).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())

@@ -26,7 +26,7 @@ use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
 use super::error::error_chain;
-use super::http::read_capped;
+use super::http::{read_capped, retry_after};
 use super::terminal::terminal_safe;
 use crate::image_config::ImageConfig;
 use crate::image_ref::ImageRef;
@@ -523,12 +523,7 @@ impl ImageConfigClient {
         let mut resp = request.send().await.map_err(|e| (unreachable(e), Some(None)))?;
         let status = resp.status();
         if !status.is_success() {
-            let retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = retry_after(resp.headers());
             let retry = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504).then_some(retry_after);
             return Err((status_error(at, image, url, status, auth.is_some()), retry));
         }

@@ -112,7 +112,6 @@ e2b_py="$("$python" -c 'import e2b, os; print(os.path.dirname(e2b.__file__))')"
 placeholder "$out"/js/* "$out"/py/* "$out"/novita/* "$out"/*.out
 
 # The template surface of each SDK, for docs/coverage.md (surface.py says what a line is).
-mkdir -p "$out/surface"
 "$python" "$here/surface.py" py >"$out/surface/e2b-py.txt"
 python3 "$here/surface.py" js "$scratch/node_modules/e2b/dist/index.d.ts" >"$out/surface/e2b-js.txt"
 novita_dts="$(grep -l '^declare class TemplateBase' "$scratch"/node_modules/novita-sandbox/dist/index-*.d.ts | head -n 1)"

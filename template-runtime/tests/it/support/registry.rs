@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -56,21 +58,7 @@ pub struct TokenAuth {
 /// (made here with its certificate `dir/token.pem`, the registry's `rootcertbundle`).
 pub fn signed_token(dir: &Path, issuer: &str, service: &str, repository: &str, actions: &[&str]) -> String {
     if !dir.join("token.pem").exists() {
-        run(Command::new("openssl").current_dir(dir).args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "token.key",
-            "-out",
-            "token.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=token signer",
-        ]));
+        self_signed(dir, "token", "/CN=token signer");
     }
     let der = Command::new("openssl")
         .current_dir(dir)
@@ -79,15 +67,15 @@ pub fn signed_token(dir: &Path, issuer: &str, service: &str, repository: &str, a
         .unwrap();
     assert!(der.status.success());
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let header = json!({"typ": "JWT", "alg": "RS256", "x5c": [base64(&der.stdout, false)]});
+    let header = json!({"typ": "JWT", "alg": "RS256", "x5c": [STANDARD.encode(&der.stdout)]});
     let claims = json!({
         "iss": issuer, "sub": "", "aud": service, "exp": now + 3600, "nbf": now - 60, "iat": now - 60, "jti": "test-token",
         "access": [{"type": "repository", "name": repository, "actions": actions}],
     });
     let signing_input = format!(
         "{}.{}",
-        base64(&serde_json::to_vec(&header).unwrap(), true),
-        base64(&serde_json::to_vec(&claims).unwrap(), true)
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap())
     );
     std::fs::write(dir.join("signing-input"), &signing_input).unwrap();
     let signature = Command::new("openssl")
@@ -96,28 +84,16 @@ pub fn signed_token(dir: &Path, issuer: &str, service: &str, repository: &str, a
         .output()
         .unwrap();
     assert!(signature.status.success());
-    format!("{signing_input}.{}", base64(&signature.stdout, true))
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(&signature.stdout))
 }
 
-/// Base64 (standard with padding, or URL-safe without, as JWTs write it).
-fn base64(data: &[u8], url: bool) -> String {
-    let alphabet: &[u8; 64] = if url {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    } else {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    };
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(alphabet[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else if !url {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// A self-signed certificate `dir/NAME.pem` with its key `dir/NAME.key`, valid for two days.
+fn self_signed(dir: &Path, name: &str, subject: &str) {
+    let (key, cert) = (format!("{name}.key"), format!("{name}.pem"));
+    run(Command::new("openssl")
+        .current_dir(dir)
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+        .args(["-keyout", &key, "-out", &cert, "-days", "2", "-subj", subject]));
 }
 
 /// The media types an image is pushed with.
@@ -196,21 +172,7 @@ impl Registry {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         // A CA and a server certificate it signs (rustls refuses a CA certificate as a server's).
-        run(Command::new("openssl").current_dir(d).args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=sandbox-template test CA",
-        ]));
+        self_signed(d, "ca", "/CN=sandbox-template test CA");
         run(Command::new("openssl").current_dir(d).args([
             "req",
             "-newkey",
